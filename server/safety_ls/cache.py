@@ -1,0 +1,95 @@
+"""Results cached by file content, settings and version, so unchanged files are not re-analysed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .diagnostics import Diagnostic, Severity
+from .engine import FileResult
+
+CACHE_DIRECTORY = ".safety-ls-cache"
+_FILE_NAME = "results-v1.json"
+
+
+def content_key(*parts: str | bytes) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _stamp(path: str) -> list[int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return [status.st_mtime_ns, status.st_size]
+
+
+class ResultCache:
+    def __init__(self, directory: Path, settings_fingerprint: str) -> None:
+        self.directory = directory
+        self.salt = content_key(__version__, settings_fingerprint)
+        self.entries: dict[str, Any] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        try:
+            document = json.loads((directory / _FILE_NAME).read_text(encoding="utf-8"))
+            if document.get("salt") == self.salt:
+                self.entries = document.get("entries", {})
+        except (OSError, ValueError, AttributeError):
+            self.entries = {}
+
+    def key(self, display: str, content: bytes, crate_state: str) -> str:
+        return content_key(self.salt, display, content, crate_state)
+
+    def get(self, key: str) -> FileResult | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if any(_stamp(path) != stamp for path, stamp in entry["dependencies"].items()):
+            return None
+        self.used.add(key)
+        result = FileResult(entry["path"], warnings=list(entry["warnings"]))
+        result.excerpts = {int(line): text for line, text in entry["excerpts"].items()}
+        result.dependencies = list(entry["dependencies"])
+        for item in entry["diagnostics"]:
+            result.diagnostics.append(Diagnostic(**{**item, "severity": Severity(item["severity"])}))
+        return result
+
+    def put(self, key: str, result: FileResult) -> None:
+        if result.error is not None:
+            return
+        self.used.add(key)
+        self.dirty = True
+        self.entries[key] = {
+            "path": result.path,
+            "warnings": result.warnings,
+            "excerpts": {str(line): text for line, text in result.excerpts.items()},
+            "dependencies": {path: _stamp(path) for path in result.dependencies},
+            "diagnostics": [
+                {**d.to_json(), "start": d.start, "end": d.end} for d in result.diagnostics
+            ],
+        }
+
+    def save(self) -> None:
+        """Write the entries used by this run (atomically); stale ones are dropped."""
+        if not self.dirty and len(self.used) == len(self.entries):
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            (self.directory / ".gitignore").write_text("# Created by safety-ls\n*\n", encoding="utf-8")
+            document = {"salt": self.salt, "entries": {key: self.entries[key] for key in self.used}}
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".results-")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(document, stream, separators=(",", ":"))
+            os.replace(temporary, self.directory / _FILE_NAME)
+        except OSError:
+            pass  # a read-only checkout still gets its results, just not cached

@@ -1,0 +1,176 @@
+"""The `safety-ls` command line. Exit codes: 0 clean, 1 findings, 2 error."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .cache import CACHE_DIRECTORY, ResultCache
+from .config import ConfigError, Settings, load_settings
+from .crate import crate_dir_of, crate_index
+from .discovery import rust_files
+from .engine import FileResult, analyze
+from .output import FORMATS, github, json_format, sarif, text
+from .rules import ALL_RULES, PROFILES
+from .source import SourceError, SourceText
+from .workspace import check_files
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _rule_list(value: str) -> frozenset[str]:
+    names = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = sorted(name for name in names if name not in ALL_RULES and name != "ALL")
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown rule id {unknown[0]!r}; `safety-ls rules` lists them"
+        )
+    return names
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="safety-ls",
+        description="Checks that unsafe code, dtype promotions, layout copies and numeric casts "
+        "in Rust carry their written justification.",
+    )
+    parser.add_argument("--version", action="version", version=f"safety-ls {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="report missing or weak annotations")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: .); - reads stdin")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--select", type=_rule_list, help="only these rules (comma-separated ids, or ALL)")
+    check.add_argument("--ignore", type=_rule_list, help="skip these rules")
+    check.add_argument("--profile", choices=PROFILES, help="rule set: default, structured or grit")
+    check.add_argument("--config", type=Path, help="use this config file instead of searching for one")
+    check.add_argument("--stdin-filename", help="the name to report (and resolve config from) for stdin")
+    check.add_argument("--no-cache", action="store_true", help="analyse every file, ignoring the cache")
+    check.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+
+    rules = commands.add_parser("rules", help="list the rules, or explain one")
+    rules.add_argument("rule", nargs="?", help="a rule id to explain")
+    return parser
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _settings(args: argparse.Namespace, anchor: Path) -> Settings:
+    settings = load_settings(anchor, args.config)
+    if args.profile:
+        settings = replace(settings, profile=args.profile)
+    if args.select is not None:
+        settings = replace(settings, select=args.select, extend_select=frozenset())
+    if args.ignore:
+        settings = replace(settings, ignore=settings.ignore | args.ignore)
+    return settings
+
+
+def _check_stdin(args: argparse.Namespace, settings: Settings) -> list[FileResult]:
+    name = args.stdin_filename or "-"
+    try:
+        source = SourceText(sys.stdin.buffer.read())
+    except SourceError as error:
+        return [FileResult(name, error=str(error))]
+    path = Path(name)
+    crate_dir = crate_dir_of(path) if args.stdin_filename else None
+    crate = crate_index(crate_dir) if crate_dir is not None else None
+    public = crate.file_is_public(path) if crate is not None else True
+    return [analyze(source, name, settings, crate=crate, module_is_public=public)]
+
+
+def _render(args: argparse.Namespace, results: list[FileResult], root: Path) -> str:
+    if args.format == "json":
+        return json_format.render(results)
+    if args.format == "sarif":
+        return sarif.render(results, root)
+    if args.format == "github":
+        return github.render(results)
+    colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ or "FORCE_COLOR" in os.environ
+    return text.render(results, colour)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    paths: list[Path] = args.paths or [Path(".")]
+    reads_stdin = any(str(path) == "-" for path in paths)
+    if reads_stdin and len(paths) > 1:
+        raise UsageError("`-` (stdin) cannot be combined with other paths")
+    for path in paths:
+        if str(path) != "-" and not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+    anchor = Path(args.stdin_filename) if reads_stdin and args.stdin_filename else paths[0]
+    anchor = anchor if str(anchor) != "-" else Path(".")
+    settings = _settings(args, anchor if anchor.exists() else Path("."))
+    root = Path(settings.root or ".")
+    if reads_stdin:
+        results = _check_stdin(args, settings)
+    else:
+        files = [(path, _display(path)) for path in rust_files(paths, settings.exclude, root)]
+        cache = None if args.no_cache else ResultCache(root / CACHE_DIRECTORY, settings.fingerprint())
+        results = check_files(files, settings, cache, args.jobs)
+    sys.stdout.write(_render(args, results, root))
+    errors = 0
+    for result in results:
+        if result.error is not None:
+            errors += 1
+            print(f"safety-ls: error: {result.path}: {result.error}", file=sys.stderr)
+        for warning in result.warnings:
+            print(f"safety-ls: warning: {result.path}: {warning}", file=sys.stderr)
+    if errors:
+        print(f"safety-ls: {errors} file(s) could not be checked; the others were", file=sys.stderr)
+        return EXIT_ERROR
+    found = any(result.diagnostics for result in results)
+    return EXIT_FINDINGS if found and not args.exit_zero else EXIT_CLEAN
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    if args.rule:
+        rule = ALL_RULES.get(args.rule)
+        if rule is None:
+            raise UsageError(f"unknown rule id {args.rule!r}")
+        print(f"{rule.id}: {rule.summary}\n")
+        print(rule.explanation)
+        print(f"\nprofiles: {', '.join(sorted(rule.profiles))}; default severity: {rule.default_severity.value}")
+        if rule.clippy_lint:
+            print(f"mirrors clippy::{rule.clippy_lint}")
+        return EXIT_CLEAN
+    width = max(len(rule_id) for rule_id in ALL_RULES)
+    for rule_id in sorted(ALL_RULES):
+        rule = ALL_RULES[rule_id]
+        profiles = "" if len(rule.profiles) == len(PROFILES) else f" [{', '.join(sorted(rule.profiles))}]"
+        print(f"{rule_id:<{width}}  {rule.summary}{profiles}")
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args)
+        return run_rules(args)
+    except (ConfigError, UsageError) as error:
+        print(f"safety-ls: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Which files `check` reads: Rust sources under the given paths, minus ignored ones.
+
+Directory walks honour every `.gitignore` on the way down (and the
+repository's `.git/info/exclude`), skip `target/` and hidden directories,
+and apply the config's `exclude` globs. A file named explicitly on the
+command line is always checked, as ruff and rustfmt do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pathspec
+
+ALWAYS_SKIPPED = frozenset({"target", ".git", ".hg", ".svn", "node_modules", "__pycache__", ".safety-ls-cache"})
+
+
+def _gitignore_spec(directory: Path) -> pathspec.PathSpec | None:
+    lines: list[str] = []
+    for name in (".gitignore", ".git/info/exclude"):
+        path = directory / name
+        if path.is_file():
+            try:
+                lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
+            except OSError:
+                continue
+    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+
+
+def _repository_root(start: Path) -> Path | None:
+    for candidate in [start, *start.parents]:
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def rust_files(paths: list[Path], exclude: tuple[str, ...] = (), exclude_root: Path | None = None) -> Iterator[Path]:
+    """Rust files under `paths`, in a stable order, each once."""
+    excluded = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+    seen: set[Path] = set()
+    for given in paths:
+        if given.is_file():
+            resolved = given.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                yield given
+            continue
+        for found in _walk(given.resolve(), excluded, exclude_root):
+            if found not in seen:
+                seen.add(found)
+                yield found
+
+
+def _walk(top: Path, excluded: pathspec.PathSpec | None, exclude_root: Path | None) -> Iterator[Path]:
+    # Ignore files from the repository root down to `top` apply too.
+    stack_specs: list[tuple[Path, pathspec.PathSpec]] = []
+    repository = _repository_root(top)
+    if repository is not None:
+        for ancestor in reversed(top.parents):
+            if (ancestor == repository or repository in ancestor.parents) and (spec := _gitignore_spec(ancestor)):
+                stack_specs.append((ancestor, spec))
+    for directory, subdirectories, files in os.walk(top):
+        current = Path(directory)
+        specs = [item for item in stack_specs if item[0] == current or item[0] in current.parents]
+        own = _gitignore_spec(current)
+        if own is not None:
+            stack_specs.append((current, own))
+            specs.append((current, own))
+
+        def ignored(path: Path, is_dir: bool) -> bool:
+            for base, spec in specs:
+                relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(relative):
+                    return True
+            if excluded is not None and exclude_root is not None:
+                try:
+                    relative = path.relative_to(exclude_root).as_posix() + ("/" if is_dir else "")
+                except ValueError:
+                    return False
+                return excluded.match_file(relative)
+            return False
+
+        subdirectories[:] = sorted(
+            name
+            for name in subdirectories
+            if name not in ALWAYS_SKIPPED and not name.startswith(".") and not ignored(current / name, True)
+        )
+        for name in sorted(files):
+            if name.endswith(".rs") and not ignored(current / name, False):
+                yield current / name

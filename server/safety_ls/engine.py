@@ -1,0 +1,120 @@
+"""The one analysis engine: the CLI, the language server and the audit call this."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tree_sitter import Tree
+
+from . import suppressions
+from .config import Settings
+from .context import FileContext
+from .crate import CrateIndex, crate_dir_of, crate_index
+from .diagnostics import Diagnostic, Finding
+from .parsing import build_units, parse
+from .source import SourceError, SourceText
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None  # the file could not be analysed at all
+    warnings: list[str] = field(default_factory=list)  # analysed, with a caveat
+    # The source lines diagnostics point at (0-based), for reports that quote them.
+    excerpts: dict[int, str] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)  # see FileContext.dependencies
+
+
+def analyze(
+    source: SourceText,
+    path: str,
+    settings: Settings,
+    *,
+    crate: CrateIndex | None = None,
+    module_is_public: bool = True,
+    tree: Tree | None = None,
+) -> FileResult:
+    """Every enabled rule over one file's text; never raises on user input."""
+    if tree is None:
+        tree = parse(source.data)
+    unit = build_units(tree, source.data)
+    ctx = FileContext(path, source, unit, settings, crate, module_is_public)
+    silenced = suppressions.collect(source, unit)
+    result = FileResult(path)
+    seen: set[tuple[str, int]] = set()
+    for rule in settings.enabled_rules():
+        try:
+            findings: list[Finding] = list(rule.check(ctx))
+        except Exception as error:  # a rule bug must not hide the other rules' findings
+            log.exception("rule %s failed on %s", rule.id, path)
+            result.warnings.append(f"internal error in rule {rule.id}: {error!r}; other rules ran")
+            continue
+        for finding in findings:
+            key = (finding.rule, finding.start)
+            if key in seen or silenced.silences(finding, source):
+                continue
+            seen.add(key)
+            result.diagnostics.append(
+                Diagnostic.place(path, source, finding, settings.severity_of(rule), rule.fixable)
+            )
+    result.dependencies = sorted(ctx.dependencies)
+    unknown = suppressions.unknown_rules(silenced)
+    if unknown:
+        result.warnings.append(f"`safety-ls: allow` names unknown rule(s): {', '.join(sorted(unknown))}")
+    if tree.root_node.has_error:
+        line = _first_error_line(tree)
+        result.warnings.append(
+            f"syntax error near line {line}: results for the code around it may be incomplete"
+        )
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    for diagnostic in result.diagnostics:
+        line = diagnostic.line - 1
+        result.excerpts.setdefault(line, source.line_text(line))
+    return result
+
+
+def _first_error_line(tree: Tree) -> int:
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        if node is not None and (node.is_error or node.is_missing):
+            return node.start_point[0] + 1
+        if node is not None and node.has_error and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return 1
+
+
+def read_source(path: Path, settings: Settings) -> SourceText:
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+    if size > settings.max_file_size:
+        raise SourceError(
+            f"file is {size / 1_048_576:.1f} MiB, over the {settings.max_file_size / 1_048_576:.1f} MiB "
+            "limit; raise `max-file-size` or add it to `exclude`"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+    return SourceText(data)
+
+
+def check_path(path: Path, display: str, settings: Settings) -> FileResult:
+    """Read, parse and analyse one file on disk; errors become `FileResult.error`."""
+    try:
+        source = read_source(path, settings)
+    except SourceError as error:
+        return FileResult(display, error=str(error))
+    crate_dir = crate_dir_of(path)
+    crate = crate_index(crate_dir) if crate_dir is not None else None
+    public = crate.file_is_public(path) if crate is not None else True
+    return analyze(source, display, settings, crate=crate, module_is_public=public)

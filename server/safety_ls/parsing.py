@@ -1,0 +1,137 @@
+"""Parsing Rust with tree-sitter, including the code inside macros.
+
+tree-sitter leaves macro arguments and `macro_rules!` bodies as flat token
+trees, yet clippy checks the unsafe blocks written there. Each such token
+tree whose text mentions something a rule looks for is parsed again on its
+own, wrapped so that it reads as statements (brace-delimited) or call
+arguments (parenthesis/bracket-delimited); the result is a `SyntaxUnit` whose
+byte offsets map back to the file by a constant shift.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import tree_sitter_rust
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+
+LANGUAGE = Language(tree_sitter_rust.language())
+
+_parser = Parser(LANGUAGE)
+
+# How deep macro arguments are re-parsed (a macro call inside a macro call ...).
+MAX_FRAGMENT_DEPTH = 6
+
+_BLOCK_PREFIX = b"fn __safety_ls_fragment(){"
+_BLOCK_SUFFIX = b"}"
+_ARGS_PREFIX = b"fn __safety_ls_fragment(){__safety_ls_args("
+_ARGS_SUFFIX = b");}"
+
+# Words that make a macro token tree worth re-parsing.
+_FRAGMENT_TRIGGER = re.compile(
+    rb"\bunsafe\b|\bas\s+[iuf]|to_dtype|contiguous|\bdyn\b|as_str|as_bytes|to_owned|\["
+)
+
+
+def parse(data: bytes, old_tree: Tree | None = None) -> Tree:
+    if old_tree is None:
+        return _parser.parse(data)
+    return _parser.parse(data, old_tree)
+
+
+@lru_cache(maxsize=None)
+def query(source: str) -> Query:
+    return Query(LANGUAGE, source)
+
+
+def captures(pattern: Query, node: Node) -> dict[str, list[Node]]:
+    return QueryCursor(pattern).captures(node)
+
+
+@dataclass(eq=False)
+class SyntaxUnit:
+    """A tree whose nodes map to file offsets by adding `shift`.
+
+    The file itself is a unit with shift 0; a macro token tree parsed again
+    is a unit whose `anchor` is the macro invocation or definition in its
+    parent unit, and whose bytes outside `user_start..user_end` are the wrapper.
+    """
+
+    root: Node
+    data: bytes
+    shift: int = 0
+    anchor: Node | None = None
+    parent: "SyntaxUnit | None" = None
+    user_start: int = 0
+    user_end: int = 0
+    children: list["SyntaxUnit"] = field(default_factory=list)
+
+    def start(self, node: Node) -> int:
+        return node.start_byte + self.shift
+
+    def end(self, node: Node) -> int:
+        return node.end_byte + self.shift
+
+    def text(self, node: Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def is_synthetic(self, node: Node) -> bool:
+        """True for the wrapper nodes around a macro fragment."""
+        return self.parent is not None and (
+            node.start_byte < self.user_start or node.end_byte > self.user_end
+        )
+
+    def walk_units(self) -> list["SyntaxUnit"]:
+        units = [self]
+        for child in self.children:
+            units.extend(child.walk_units())
+        return units
+
+
+_MACRO_TOKEN_TREES = """
+(macro_invocation (token_tree) @args)
+(macro_rule right: (token_tree) @body)
+"""
+
+
+def build_units(tree: Tree, data: bytes) -> SyntaxUnit:
+    """The file's unit with its macro fragments attached, recursively."""
+    root = SyntaxUnit(tree.root_node, data, user_end=len(data))
+    _attach_fragments(root, depth=0)
+    return root
+
+
+def _attach_fragments(unit: SyntaxUnit, depth: int) -> None:
+    if depth >= MAX_FRAGMENT_DEPTH:
+        return
+    found = captures(query(_MACRO_TOKEN_TREES), unit.root)
+    for token_tree in found.get("args", []) + found.get("body", []):
+        fragment = _parse_fragment(unit, token_tree)
+        if fragment is not None:
+            unit.children.append(fragment)
+            _attach_fragments(fragment, depth + 1)
+
+
+def _parse_fragment(unit: SyntaxUnit, token_tree: Node) -> SyntaxUnit | None:
+    inner_start, inner_end = token_tree.start_byte + 1, token_tree.end_byte - 1
+    if inner_end <= inner_start:
+        return None
+    interior = unit.data[inner_start:inner_end]
+    if not _FRAGMENT_TRIGGER.search(interior):
+        return None
+    braces = unit.data[token_tree.start_byte : token_tree.start_byte + 1] == b"{"
+    prefix, suffix = (_BLOCK_PREFIX, _BLOCK_SUFFIX) if braces else (_ARGS_PREFIX, _ARGS_SUFFIX)
+    fragment_data = prefix + interior + suffix
+    tree = parse(fragment_data)
+    anchor = token_tree.parent
+    return SyntaxUnit(
+        root=tree.root_node,
+        data=fragment_data,
+        shift=unit.shift + inner_start - len(prefix),
+        anchor=anchor,
+        parent=unit,
+        user_start=len(prefix),
+        user_end=len(prefix) + len(interior),
+    )

@@ -1,0 +1,52 @@
+"""The rule registry.
+
+A rule is data (`Rule`) plus a check function over a `FileContext`. Every
+module in this package lists its rules in `RULES`; adding a rule means
+adding it to one module (and one test file), nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from ..diagnostics import Finding, Severity
+
+if TYPE_CHECKING:
+    from ..context import FileContext
+
+PROFILES = ("default", "structured", "grit")
+DEFAULT_PROFILES = frozenset(PROFILES)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    summary: str  # one line, shown in listings and SARIF shortDescription
+    explanation: str  # what the rule asks and why, for hover and SARIF help
+    check: Callable[["FileContext"], Iterable[Finding]]
+    tag: str | None = None  # the annotation tag the rule asks for
+    default_severity: Severity = Severity.WARNING
+    profiles: frozenset[str] = DEFAULT_PROFILES  # profiles that enable the rule
+    fixable: bool = False
+    clippy_lint: str | None = None  # the clippy lint it mirrors, if any
+
+
+def _discover() -> dict[str, Rule]:
+    found: dict[str, Rule] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        for rule in getattr(module, "RULES", ()):
+            if rule.id in found:
+                raise RuntimeError(f"rule id {rule.id} defined twice")
+            found[rule.id] = rule
+    return found
+
+
+ALL_RULES: dict[str, Rule] = _discover()
+
+
+def rules_for_profile(profile: str) -> list[Rule]:
+    return [rule for rule in ALL_RULES.values() if profile in rule.profiles]

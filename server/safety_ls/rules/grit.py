@@ -1,0 +1,117 @@
+"""The Grit profile's extra tags (candle-mi): TRAIT_OBJECT, EXHAUSTIVE, BORROW, INDEX."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterator
+
+from tree_sitter import Node
+
+from ..context import FileContext
+from ..diagnostics import Finding
+from ..parsing import SyntaxUnit
+from . import Rule
+from .dtype import method_calls
+
+GRIT = frozenset({"grit"})
+_EXHAUSTIVE_ALLOW = re.compile(r"\b(allow|expect)\s*\([^)]*clippy\s*::\s*exhaustive_enums")
+
+
+def _require(
+    ctx: FileContext, rule_id: str, tag: str, sites: Iterator[tuple[SyntaxUnit, Node]], message: Callable[[SyntaxUnit, Node], str]
+) -> Iterator[Finding]:
+    for unit, site in sites:
+        if ctx.annotation(unit, site, tag) is None:
+            yield Finding(rule_id, unit.start(site), unit.end(site), message(unit, site), {"tag": tag})
+
+
+def _trait_objects(ctx: FileContext) -> Iterator[Finding]:
+    return _require(
+        ctx,
+        "missing-trait-object",
+        "TRAIT_OBJECT",
+        ctx.sites("dyn_type"),
+        lambda unit, node: f"`{unit.text(node)}` missing a `// TRAIT_OBJECT: <reason>` comment",
+    )
+
+
+def _trailing_tag(ctx: FileContext, unit: SyntaxUnit, node: Node, tag: str) -> bool:
+    line = ctx.source.line_of(unit.end(node))
+    return f"// {tag}:" in ctx.source.line_text(line)
+
+
+def _exhaustive(ctx: FileContext) -> Iterator[Finding]:
+    allows = (
+        (unit, attribute)
+        for unit, attribute in ctx.sites("attribute")
+        if _EXHAUSTIVE_ALLOW.search(unit.text(attribute)) and not _trailing_tag(ctx, unit, attribute, "EXHAUSTIVE")
+    )
+    return _require(
+        ctx,
+        "missing-exhaustive",
+        "EXHAUSTIVE",
+        allows,
+        lambda unit, node: "`allow(clippy::exhaustive_enums)` missing an `// EXHAUSTIVE: <reason>` comment",
+    )
+
+
+def _borrows(ctx: FileContext) -> Iterator[Finding]:
+    calls = ((unit, name) for unit, _, name in method_calls(ctx, ("as_str", "as_bytes", "to_owned")))
+    return _require(
+        ctx,
+        "missing-borrow",
+        "BORROW",
+        calls,
+        lambda unit, node: f"explicit `.{unit.text(node)}()` missing a `// BORROW: <what is converted>` comment",
+    )
+
+
+def _indexes(ctx: FileContext) -> Iterator[Finding]:
+    def may_panic(unit: SyntaxUnit, node: Node) -> bool:
+        index = node.named_child(node.named_child_count - 1)
+        return index is not None and unit.text(index).strip() != ".."
+
+    indexes = ((unit, node) for unit, node in ctx.sites("index") if may_panic(unit, node))
+    return _require(
+        ctx,
+        "missing-index",
+        "INDEX",
+        indexes,
+        lambda unit, node: f"direct index `{unit.text(node)}` missing an `// INDEX: <reason>` comment",
+    )
+
+
+RULES = [
+    Rule(
+        id="missing-trait-object",
+        summary="`dyn Trait` without a `// TRAIT_OBJECT:` comment (grit profile)",
+        explanation="Grit asks why dynamic dispatch is needed wherever `Box<dyn Trait>` or `&dyn Trait` appears.",
+        check=_trait_objects,
+        tag="TRAIT_OBJECT",
+        profiles=GRIT,
+    ),
+    Rule(
+        id="missing-exhaustive",
+        summary="`allow(clippy::exhaustive_enums)` without an `// EXHAUSTIVE:` comment (grit profile)",
+        explanation="An enum exempted from `#[non_exhaustive]` must say why the crate owns all its variants.",
+        check=_exhaustive,
+        tag="EXHAUSTIVE",
+        profiles=GRIT,
+    ),
+    Rule(
+        id="missing-borrow",
+        summary="explicit `.as_str()`, `.as_bytes()`, `.to_owned()` without a `// BORROW:` comment (grit profile)",
+        explanation="Grit rule 2: explicit conversions where Deref coercion would apply say what they convert.",
+        check=_borrows,
+        tag="BORROW",
+        profiles=GRIT,
+    ),
+    Rule(
+        id="missing-index",
+        summary="direct slice index without an `// INDEX:` comment (grit profile)",
+        explanation="Direct indexing panics when out of bounds; say why the bound holds, or use `.get()`.",
+        check=_indexes,
+        tag="INDEX",
+        profiles=GRIT,
+    ),
+]

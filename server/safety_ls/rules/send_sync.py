@@ -1,0 +1,123 @@
+"""Documented `unsafe impl Send/Sync` whose justification does not hold up.
+
+The check is about the reason, not the proof: it resolves the struct (in the
+file or the crate), finds fields without synchronization (collections, cells,
+`Rc`, raw pointers) and asks whether the comment covers them: a concrete
+access discipline (written once, read-only, serialized by an invariant,
+exclusive access), a library's thread-safety guarantee, or synchronization
+that the caller provides. A comment that claims synchronization which none
+of the fields has is flagged, as in the ROCmForge review's finding 7.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from ..context import FileContext
+from ..diagnostics import Finding
+from ..placement import SAFETY
+from . import Rule
+from .safety_doc import doc_lines
+from .unsafe_code import impl_trait_name
+
+_UNSYNCHRONIZED = re.compile(
+    r"\b(HashMap|HashSet|BTreeMap|BTreeSet|Vec|VecDeque|RefCell|Cell|UnsafeCell|Rc|NonNull)\b|\*\s*(?:mut|const)\b"
+)
+_SYNCHRONIZED = re.compile(
+    r"\b(Mutex|RwLock|Atomic\w*|OnceLock|LazyLock|OnceCell|Condvar|Barrier|ArcSwap\w*|DashMap|ThreadLocal)\b"
+)
+_CLAIMS_SYNCHRONIZATION = re.compile(r"synchroni[sz]|\bmutex|\block(s|ed|ing)?\b|rwlock|thread[- ]safe access", re.I)
+_EXTERNAL = re.compile(
+    r"extern(al|ally)|\bcallers?\b|wrapped in|outside (of )?this|must (be )?hold|held by|by the owner", re.I
+)
+_DISCIPLINE = re.compile(
+    r"immutable|read[- ]only|never (mutated|written|modified|changed)|not (mutated|modified)"
+    r"|no (concurrent|shared|simultaneous) (mutation|access|write)|(written|initiali[sz]ed|set) (exactly )?once"
+    r"|write[- ]once|serializ|exclusive|single[- ]thread|only (one|a single) thread|thread[- ]local"
+    r"|&mut self|no interior mutability|happens[- ]before|\bfence\b|publication|owned (solely )?by",
+    re.I,
+)
+_LIBRARY_GUARANTEE = re.compile(r"thread[- ]safe|can be (used|called) (concurrently|from (multiple|any) threads?)", re.I)
+_LIBRARY_SOURCE = re.compile(r"\bdoc(s|umentation|umented)?\b|\bv?\d+\.\d+|guarantee", re.I)
+
+
+def _unsynchronized_fields(fields: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    found = []
+    for name, declared in fields:
+        unsafe_part = _UNSYNCHRONIZED.search(declared)
+        guard = _SYNCHRONIZED.search(declared)
+        if unsafe_part and not (guard and guard.start() < unsafe_part.start()):
+            found.append((name, declared))
+    return found
+
+
+def _describe(fields: list[tuple[str, str]]) -> str:
+    return ", ".join(f"`{name}: {declared}`" for name, declared in fields)
+
+
+def _unjustified(ctx: FileContext) -> Iterator[Finding]:
+    for unit, impl in ctx.sites("unsafe_impl"):
+        trait_name, type_text = impl_trait_name(unit, impl)
+        if trait_name not in ("Send", "Sync"):
+            continue
+        annotation = ctx.annotation(unit, impl, SAFETY)
+        if annotation is None:
+            continue  # undocumented-unsafe-impl reports it
+        type_name = re.split(r"[<\s]", type_text.split("::")[-1])[0]
+        struct = ctx.struct(type_name)
+        if struct is None:
+            continue
+        reason = annotation.reason
+        owner = _struct_docs(ctx, type_name)
+        justification = f"{reason} {owner}"
+        exposed = _unsynchronized_fields(struct.fields)
+        has_primitive = any(_SYNCHRONIZED.search(declared) for _, declared in struct.fields)
+        concrete = bool(_DISCIPLINE.search(justification) or _EXTERNAL.search(justification))
+        library = bool(_LIBRARY_GUARANTEE.search(justification) and _LIBRARY_SOURCE.search(justification))
+        start = unit.start(impl)
+        span = (start, start + len("unsafe"))
+        if _CLAIMS_SYNCHRONIZATION.search(reason) and not has_primitive and exposed and not concrete:
+            yield Finding(
+                "unjustified-send-sync",
+                *span,
+                f"SAFETY comment claims synchronization, but `{type_name}` has no Mutex, RwLock or atomic: "
+                f"{_describe(exposed)} are accessed without one",
+                {"trait": trait_name, "type": type_name, "fields": [name for name, _ in exposed]},
+            )
+            continue
+        needs_reason = trait_name == "Sync" or any(re.search(r"\bRc\b", declared) for _, declared in exposed)
+        if needs_reason and exposed and not (concrete or library):
+            yield Finding(
+                "unjustified-send-sync",
+                *span,
+                f"SAFETY comment does not say why sharing {_describe(exposed)} across threads is sound "
+                "(synchronization, an access discipline, or the library's documented guarantee)",
+                {"trait": trait_name, "type": type_name, "fields": [name for name, _ in exposed]},
+            )
+
+
+def _struct_docs(ctx: FileContext, type_name: str) -> str:
+    """The struct's own doc comment, which often carries the invariant the impl cites."""
+    for unit, struct in ctx.sites("struct"):
+        name = struct.child_by_field_name("name")
+        if name is not None and unit.text(name) == type_name:
+            return " ".join(doc_lines(unit, struct))
+    return ""
+
+
+RULES = [
+    Rule(
+        id="unjustified-send-sync",
+        summary="documented `unsafe impl Send/Sync` whose reason does not cover the fields",
+        explanation=(
+            "A Sync impl for a struct holding a HashMap, Vec, Cell/RefCell, Rc or raw pointer needs "
+            "a reason those fields are safe to share: a Mutex/RwLock/atomic, an access discipline "
+            "(written once before other threads exist, read-only, exclusive), or the library's "
+            "documented thread-safety guarantee with its version. A comment that claims "
+            "synchronization the struct does not have is worse than none."
+        ),
+        check=_unjustified,
+        tag=SAFETY,
+    ),
+]

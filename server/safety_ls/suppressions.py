@@ -1,0 +1,98 @@
+"""Silencing findings: `// safety-ls: allow(..)` comments and clippy `allow`/`expect` attributes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from .diagnostics import Finding
+from .parsing import SyntaxUnit, captures, query
+from .rules import ALL_RULES
+from .source import SourceText
+
+_COMMENT = re.compile(rb"//[/!]?\s*safety-ls:\s*allow(?P<file>-file)?\s*\((?P<rules>[^)]*)\)")
+_LINT_ATTRIBUTE = re.compile(r"^#!?\[\s*(?:allow|expect)\s*\((?P<lints>.*)\)\s*\]$", re.S)
+# clippy lint groups that contain the lints our rules mirror.
+_LINT_GROUPS = {
+    "undocumented_unsafe_blocks": {"clippy::restriction"},
+    "missing_safety_doc": {"clippy::style", "clippy::all"},
+}
+_ATTRIBUTES = """
+(attribute_item) @outer
+(inner_attribute_item) @inner
+"""
+
+
+@dataclass
+class Suppressions:
+    whole_file: set[str] = field(default_factory=set)
+    by_line: dict[int, set[str]] = field(default_factory=dict)
+    # (start, end, rules) byte ranges silenced by clippy attributes.
+    scopes: list[tuple[int, int, frozenset[str]]] = field(default_factory=list)
+
+    def silences(self, finding: Finding, source: SourceText) -> bool:
+        rule = finding.rule
+        if rule in self.whole_file or "all" in self.whole_file:
+            return True
+        line = source.line_of(finding.start)
+        for candidate in (line, line - 1):
+            rules = self.by_line.get(candidate)
+            if rules and (rule in rules or "all" in rules):
+                return True
+        return any(start <= finding.start < end and rule in rules for start, end, rules in self.scopes)
+
+
+def _rule_names(text: bytes) -> set[str]:
+    return {part.strip().decode() for part in text.split(b",") if part.strip()}
+
+
+def _rules_silenced_by(lints: str) -> frozenset[str]:
+    names = {re.sub(r"\s+", "", lint) for lint in lints.split(",")}
+    silenced = set()
+    for rule in ALL_RULES.values():
+        lint = rule.clippy_lint
+        if lint and (f"clippy::{lint}" in names or names & _LINT_GROUPS.get(lint, set())):
+            silenced.add(rule.id)
+    return frozenset(silenced)
+
+
+def _scope_of_outer(attribute: Node) -> Node | None:
+    sibling = attribute.next_named_sibling
+    while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
+        sibling = sibling.next_named_sibling
+    return sibling
+
+
+def collect(source: SourceText, unit: SyntaxUnit) -> Suppressions:
+    found = Suppressions()
+    for match in _COMMENT.finditer(source.data):
+        rules = _rule_names(match.group("rules"))
+        if match.group("file"):
+            found.whole_file |= rules
+        else:
+            found.by_line.setdefault(source.line_of(match.start()), set()).update(rules)
+    if b"allow" not in source.data and b"expect" not in source.data:
+        return found
+    attributes = captures(query(_ATTRIBUTES), unit.root)
+    for kind in ("outer", "inner"):
+        for attribute in attributes.get(kind, []):
+            match = _LINT_ATTRIBUTE.match(unit.text(attribute))
+            if not match:
+                continue
+            rules = _rules_silenced_by(match.group("lints"))
+            if not rules:
+                continue
+            scope = _scope_of_outer(attribute) if kind == "outer" else attribute.parent
+            if scope is not None:
+                found.scopes.append((unit.start(scope), unit.end(scope), rules))
+    return found
+
+
+def unknown_rules(suppressions: Suppressions) -> set[str]:
+    """Rule names in allow comments that are not rule ids (typos are worth telling)."""
+    named = set(suppressions.whole_file)
+    for rules in suppressions.by_line.values():
+        named |= rules
+    return {name for name in named if name not in ALL_RULES and name != "all"}

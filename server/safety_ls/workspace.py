@@ -1,0 +1,69 @@
+"""Checking many files: cache look-ups here, analysis spread over the machine's cores."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .cache import ResultCache
+from .config import Settings
+from .crate import crate_dir_of, crate_index
+from .engine import FileResult, check_path
+
+# Below this many files to analyse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 24
+
+
+def _crate_state(path: Path) -> str:
+    """What a file's results depend on besides its own text: its module's visibility."""
+    crate_dir = crate_dir_of(path)
+    if crate_dir is None:
+        return "no-crate"
+    index = crate_index(crate_dir)
+    names = hashlib.blake2b("\n".join(sorted(index.reexported_names)).encode(), digest_size=8).hexdigest()
+    return f"{index.file_is_public(path)}:{names}"
+
+
+def _check_one(item: tuple[Path, str, Settings]) -> FileResult:
+    path, display, settings = item
+    return check_path(path, display, settings)
+
+
+def check_files(
+    files: list[tuple[Path, str]], settings: Settings, cache: ResultCache | None, jobs: int | None = None
+) -> list[FileResult]:
+    """Results for (path, display name) pairs, in the order given."""
+    results: dict[int, FileResult] = {}
+    pending: list[tuple[int, Path, str, str | None]] = []
+    for position, (path, display) in enumerate(files):
+        key = None
+        if cache is not None:
+            try:
+                content = path.read_bytes()
+            except OSError:
+                content = None
+            if content is not None:
+                key = cache.key(display, content, _crate_state(path))
+                hit = cache.get(key)
+                if hit is not None:
+                    results[position] = hit
+                    continue
+        pending.append((position, path, display, key))
+    jobs = jobs or os.cpu_count() or 1
+    work = [(path, display, settings) for _, path, display, _ in pending]
+    if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            analysed = list(pool.map(_check_one, work, chunksize=4))
+    else:
+        analysed = [_check_one(item) for item in work]
+    for (position, _, _, key), result in zip(pending, analysed):
+        results[position] = result
+        if cache is not None and key is not None:
+            cache.put(key, result)
+    if cache is not None:
+        cache.save()
+    return [results[position] for position in range(len(files))]
