@@ -28,12 +28,23 @@ which gives the denominator.  Two passes are made:
 
 Output (one object per crate)::
 
-    {"crate": name, "version": v, "root": dir, "features": "default",
+    {"crate": name, "version": v, "root": dir,
+     "features": "default" | "all" | [feature, ...],   # what the lists were built with
+     "features_error": str,      # only if a richer feature set failed first
+     "dropped_deps": [...],      # deps missing from the registry, removed from Cargo.toml
      "compiled": [{"path", "line", "column", "end_line", "end_column",
                    "kind", "message", "in_macro", "target", ...}],
      "clippy":   [{"path", "line", "column", "lint", "message", "in_macro", ...}],
      "clippy_allowed": [...same shape...],
      "dropped_outside_crate": n, "seconds": t, "error": null-or-string}
+
+Features (``--features-mode``, default ``auto``): every feature and optional
+dependency except nightly/std-internal-looking ones (``NIGHTLY_FEATURE_RE``) is
+enabled so that as much code as possible is compiled; if that fails, one
+feature at a time is left out, then default features are used.  Only
+``--lib`` is built, so ``#[cfg(test)]`` code, tests, benches and examples are
+never in ``compiled``.  If the build fails, ``error`` is set and the lists hold
+whatever was reported before the failure (partial).
 
 Lines and columns are 1-based; columns count characters (rustc's
 ``column_start``).  Paths are relative to the crate root.  For diagnostics

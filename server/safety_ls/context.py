@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from tree_sitter import Node, Query
 
-from .crate import CrateIndex, StructInfo, structs_in
+from .crate import CrateIndex, StructInfo, pub_use_names, structs_in
 from .parsing import SyntaxUnit, captures, query
 from .placement import Annotation, find_annotation
 from .source import SourceText
@@ -51,6 +51,16 @@ class FileContext:
     _structs: dict[str, StructInfo] | None = None
     # Other files whose contents this file's results depend on (struct definitions).
     dependencies: set[str] = field(default_factory=set)
+    _reexported: frozenset[str] | None = None
+
+    @property
+    def reexported_names(self) -> frozenset[str]:
+        """Names in `pub use` items of this file and its crate."""
+        if self._reexported is None:
+            names = set(self.crate.reexported_names) if self.crate is not None else set()
+            names |= pub_use_names(self.source.data)
+            self._reexported = frozenset(names)
+        return self._reexported
 
     @property
     def units(self) -> list[SyntaxUnit]:

@@ -31,11 +31,17 @@ _PUB_USE = re.compile(rb"^[ \t]*pub[ \t]+use[ \t]+([^;]+);", re.M)
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 
 
+def pub_use_names(data: bytes) -> set[str]:
+    """Every identifier named in the `pub use` items of a file."""
+    return {word.decode() for use in _PUB_USE.finditer(data) for word in _WORD.findall(use.group(1))}
+
+
 @dataclass(frozen=True)
 class StructInfo:
     name: str
     fields: tuple[tuple[str, str], ...]  # (field name or index, type text)
     path: str
+    public: bool  # declared exactly `pub`
 
 
 @dataclass
@@ -101,8 +107,7 @@ def crate_index(crate_dir: Path) -> CrateIndex:
             data = path.read_bytes()
         except OSError:
             continue
-        for use in _PUB_USE.finditer(data):
-            names.update(word.decode() for word in _WORD.findall(use.group(1)))
+        names |= pub_use_names(data)
         for declaration in _MOD_DECLARATION.finditer(data):
             name = declaration.group("name").decode()
             explicit = declaration.group("path").decode() if declaration.group("path") else None
@@ -157,7 +162,9 @@ def structs_in(root: Node, data: bytes, path: str) -> dict[str, StructInfo]:
         if name_node is None:
             continue
         name = data[name_node.start_byte : name_node.end_byte].decode()
-        found.setdefault(name, StructInfo(name, struct_fields(struct, data), path))
+        visibility = next((c for c in struct.named_children if c.type == "visibility_modifier"), None)
+        public = visibility is not None and data[visibility.start_byte : visibility.end_byte] == b"pub"
+        found.setdefault(name, StructInfo(name, struct_fields(struct, data), path, public))
     return found
 
 

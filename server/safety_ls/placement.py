@@ -1,11 +1,13 @@
 """Where an annotation must stand, for every tag (docs/clippy-placement.md).
 
-clippy's `undocumented_unsafe_blocks` reads source lines, not syntax: it
-looks at the lines directly above the site's line, skipping blank lines,
-bounded below by the start of the enclosing function body. It then also
-accepts a comment above the statement that holds the site. The same logic
-is applied to PROMOTE, CONTIGUOUS and CAST, so that one placement rule holds
-for every tag.
+clippy 1.95's `undocumented_unsafe_blocks` reads source lines, not syntax:
+it looks at the lines above the site's line, within a window that starts
+after the enclosing `fn` item's first line (or after the previous item, for
+items), skipping blank and one-line attribute lines. It also accepts a
+comment above the construct (statement, `let`, assignment, const/static)
+that the site reaches through expression parents only. The same logic is
+applied to PROMOTE, CONTIGUOUS and CAST so that one placement rule holds for
+every tag; the in-braces form is for SAFETY only.
 """
 
 from __future__ import annotations
@@ -20,25 +22,6 @@ from .source import SourceText
 
 SAFETY = "SAFETY"
 
-STATEMENT_TYPES = frozenset(
-    {"let_declaration", "expression_statement", "const_item", "static_item"}
-)
-ITEM_BOUNDARIES = frozenset(
-    {
-        "function_item",
-        "impl_item",
-        "trait_item",
-        "mod_item",
-        "struct_item",
-        "enum_item",
-        "union_item",
-        "source_file",
-        "macro_definition",
-    }
-)
-_BRANCHY_PARENTS = frozenset({"match_arm", "else_clause"})
-_BLOCK_TYPES = frozenset({"block", "declaration_list"})
-
 
 @dataclass(frozen=True)
 class PlacementOptions:
@@ -47,263 +30,306 @@ class PlacementOptions:
 
 
 @dataclass(frozen=True)
-class CommentRun:
-    """Consecutive comment lines (or one block comment) above a line."""
-
-    first_line: int
-    last_line: int
-    lines: tuple[str, ...]  # each line stripped of leading whitespace
-    is_block: bool
-
-
-@dataclass(frozen=True)
 class Annotation:
     tag: str
     line: int  # 0-based line holding the tag
-    reason: str  # the text after `TAG:` including continuation lines
-    start: int  # byte offset of the tagged line's first comment character
+    reason: str  # the text after `TAG:`, with the comment's continuation lines
+    start: int  # byte offset where the tagged comment starts
     end: int  # byte offset of the end of the tagged line
 
 
-# --- comment runs over raw lines -----------------------------------------------------
+# --- reading lines the way clippy does ------------------------------------------------
 
 
-def _stripped_line(source: SourceText, line: int) -> bytes:
-    return source.line_bytes(line).lstrip()
+def _stripped(source: SourceText, line: int) -> bytes:
+    return source.line_bytes(line).strip()
 
 
-def comment_run_above(source: SourceText, line: int, floor: int) -> CommentRun | None:
-    """The comment run that ends directly above `line`, clippy's way.
+def _is_attribute_line(text: bytes) -> bool:
+    return (text.startswith(b"#[") or text.startswith(b"#!")) and text.endswith(b"]")
 
-    Lines after `floor` and before `line` are read upward; blank lines are
-    skipped. A run of `//` lines wins; otherwise the nearest line that opens
-    a block comment must start a single comment followed only by whitespace.
-    """
-    current = line - 1
-    while current > floor and not _stripped_line(source, current):
+
+def _contains_tag(text: str, tag: str) -> int:
+    """Where `TAG:` appears in a line: case-insensitive for SAFETY, as written otherwise."""
+    if tag == SAFETY:
+        return text.upper().find("SAFETY:")
+    return text.find(tag + ":")
+
+
+def _starts_with_tag(comment: str, tag: str) -> bool:
+    """The comment, less its two-character opener and leading space, opens with `TAG:`."""
+    body = comment[2:].lstrip()
+    if tag == SAFETY:
+        return body[:7].upper() == "SAFETY:"
+    return body.startswith(tag + ":")
+
+
+def _first_comment_opener(text: str) -> int:
+    positions = [p for p in (text.find("//"), text.find("/*")) if p >= 0]
+    return min(positions) if positions else -1
+
+
+def _annotation(source: SourceText, line: int, column_text: str, tag: str, continuation: list[str]) -> Annotation:
+    """An Annotation for `column_text` (the comment from its opener on) on `line`."""
+    start, end = source.line_bounds(line)
+    raw = source.data[start:end].decode("utf-8", "replace")
+    opener = raw.find(column_text[:2]) if column_text else 0
+    position = _contains_tag(column_text, tag)
+    reason = column_text[position + len(tag) + 1 :] if position >= 0 else column_text
+    if reason.rstrip().endswith("*/"):
+        reason = reason.rstrip()[:-2]
+    parts = [reason] + continuation
+    text = " ".join(part.strip(" \t*") for part in parts if part.strip(" \t*"))
+    return Annotation(tag, line, text.strip(), start + len(raw[: max(opener, 0)].encode("utf-8")), end)
+
+
+_NEXT_TAG = re.compile(r"^(?:SAFETY|PROMOTE|CONTIGUOUS|CAST|TRAIT_OBJECT|EXHAUSTIVE|EXPLICIT|BORROW|INDEX):", re.I)
+
+
+def _comment_body(text: str) -> str:
+    return text.lstrip("/!").strip()
+
+
+def scan_above(source: SourceText, line: int, floor: int, tag: str, options: PlacementOptions) -> Annotation | None:
+    """The annotation that the lines above `line` (and after `floor`) give, clippy's way."""
+    skip_attributes = options.accept_comment_above_attributes
+
+    def next_line_up(current: int) -> int:
         current -= 1
-    if current <= floor:
+        while current > floor:
+            text = _stripped(source, current)
+            if text and not (skip_attributes and _is_attribute_line(text)):
+                return current
+            current -= 1
+        return -1
+
+    nearest = next_line_up(line)
+    if nearest < 0:
         return None
-    first = _stripped_line(source, current)
-    if first.startswith(b"//"):
-        collected = [current]
-        probe = current - 1
-        while probe > floor:
-            text = _stripped_line(source, probe)
-            if text.startswith(b"//"):
-                collected.append(probe)
-            elif text:
-                break
-            probe -= 1
-        collected.reverse()
-        return CommentRun(
-            collected[0],
-            collected[-1],
-            tuple(_stripped_line(source, n).decode("utf-8", "replace") for n in collected),
-            is_block=False,
-        )
-    probe = current
-    while probe > floor:
-        if _stripped_line(source, probe).startswith(b"/*"):
-            start = source.line_starts[probe]
-            end = source.line_starts[line]
-            segment = source.data[start:end].decode("utf-8", "replace").strip()
-            if _is_single_block_comment(segment):
-                return CommentRun(probe, current, (segment,), is_block=True)
-            return None
-        probe -= 1
+    text = _stripped(source, nearest).decode("utf-8", "replace")
+
+    if text.startswith("//"):  # a run of line comments
+        run = [nearest]
+        probe = next_line_up(nearest)
+        while probe >= 0 and _stripped(source, probe).startswith(b"//"):
+            run.append(probe)
+            probe = next_line_up(probe)
+        in_fence = False
+        for index, number in enumerate(run):  # upward, as clippy reads them
+            line_text = _stripped(source, number).decode("utf-8", "replace")
+            if line_text.removeprefix("///").lstrip().startswith("```") and line_text.startswith("///"):
+                in_fence = not in_fence
+            if not in_fence and _contains_tag(line_text, tag) >= 0:
+                below = [_comment_body(_stripped(source, n).decode("utf-8", "replace")) for n in reversed(run[:index])]
+                continuation = []
+                for follow in below:
+                    if _NEXT_TAG.match(follow):
+                        break
+                    continuation.append(follow)
+                return _annotation(source, number, line_text, tag, continuation)
+        return None
+
+    closes = text.find("*/")
+    if closes >= 0 and text.find("/*") < 0 or (closes >= 0 and 0 <= closes < text.find("/*")):
+        return _multi_line_block_comment(source, nearest, line, floor, tag)
+
+    if text.startswith("/*") and (found := _block_comment_alone(source, nearest, line, tag)) is not None:
+        return found if found is not False else None
+
+    opener = _first_comment_opener(text)
+    if opener < 0:
+        return None
+    comment = text[opener:]
+    if _starts_with_tag(comment, tag):
+        return _annotation(source, nearest, comment, tag, [])
     return None
 
 
-def _is_single_block_comment(text: str) -> bool:
-    if not text.startswith("/*"):
-        return False
+def _block_comment_text(text: str) -> tuple[str, str] | None:
+    """Split `text` (starting with `/*`) into its first block comment and the rest."""
     depth, index = 0, 0
     while index < len(text):
         pair = text[index : index + 2]
         if pair == "/*":
-            depth += 1
-            index += 2
+            depth, index = depth + 1, index + 2
         elif pair == "*/":
-            depth -= 1
-            index += 2
+            depth, index = depth - 1, index + 2
             if depth == 0:
-                return not text[index:].strip()
+                return text[:index], text[index:]
         else:
             index += 1
-    return False
-
-
-_CODE_FENCE = re.compile(r"^(?://[/!]?)\s*```")
-
-
-def run_has_tag(run: CommentRun, tag: str) -> int | None:
-    """Index of the run line that carries `tag`, or None.
-
-    SAFETY matches as clippy does: case-insensitive, anywhere in a line,
-    colon required, not inside a fenced code block of a doc comment. Other
-    tags must open the comment's text, written as the conventions write them.
-    """
-    if tag == SAFETY:
-        in_fence = False
-        for index, text in enumerate(run.lines):
-            if not run.is_block and _CODE_FENCE.match(text):
-                in_fence = not in_fence
-            if "SAFETY:" in text.upper() and not in_fence:
-                return index
-        return None
-    for index, text in enumerate(run.lines):
-        body = _comment_body(text)
-        if body.startswith(tag + ":"):
-            return index
     return None
 
 
-def _comment_body(text: str) -> str:
-    for opener in ("///", "//!", "//", "/*!", "/**", "/*"):
-        if text.startswith(opener):
-            return text[len(opener) :].strip()
-    return text.strip()
+def _block_comment_alone(source: SourceText, first: int, line: int, tag: str) -> Annotation | bool | None:
+    """A block comment starting on `first`; decides only when nothing but whitespace follows it."""
+    start = source.line_starts[first]
+    segment = source.data[start : source.line_starts[line]].decode("utf-8", "replace").lstrip()
+    split = _block_comment_text(segment)
+    if split is None or split[1].strip():
+        return None  # not alone: the trailing-comment rule decides
+    comment = split[0]
+    if _contains_tag(comment, tag) < 0:
+        return False
+    return _annotation(source, first, comment.replace("\n", " "), tag, [])
 
 
-def annotation_from_run(source: SourceText, run: CommentRun, index: int, tag: str) -> Annotation:
-    if run.is_block:
-        body = run.lines[0]
-        body = body[2:-2] if body.endswith("*/") else body[2:]
-        position = body.upper().find(tag + ":")
-        reason = body[position + len(tag) + 1 :] if position >= 0 else body
-        reason = " ".join(part.strip(" *") for part in reason.splitlines())
-        line = run.first_line
-    else:
-        line = run.first_line + _run_line_numbers(source, run)[index]
-        text = run.lines[index]
-        position = text.upper().find(tag + ":")
-        reason_parts = [text[position + len(tag) + 1 :]]
-        for follow in run.lines[index + 1 :]:
-            body = _comment_body(follow)
-            if re.match(r"^[A-Z_]{3,}:", body):
-                break
-            reason_parts.append(body)
-        reason = " ".join(part.strip() for part in reason_parts)
-    start, end = source.line_bounds(line)
-    leading = len(source.data[start:end]) - len(source.data[start:end].lstrip())
-    return Annotation(tag=tag, line=line, reason=reason.strip(), start=start + leading, end=end)
+def _multi_line_block_comment(source: SourceText, last: int, line: int, floor: int, tag: str) -> Annotation | None:
+    probe = last
+    while probe > floor:
+        if _stripped(source, probe).startswith(b"/*"):
+            found = _block_comment_alone(source, probe, line, tag)
+            return found if isinstance(found, Annotation) else None
+        probe -= 1
+    return None
 
 
-def _run_line_numbers(source: SourceText, run: CommentRun) -> list[int]:
-    """Offsets from run.first_line of each collected line (blank lines skipped)."""
-    offsets = []
-    for number in range(run.first_line, run.last_line + 1):
-        if _stripped_line(source, number).startswith(b"//"):
-            offsets.append(number - run.first_line)
-    return offsets
+# --- syntax: the window and the enclosing construct ---------------------------------------
+
+_ITEM_CONTAINERS = frozenset({"source_file", "declaration_list"})
+_NON_ITEMS = frozenset({"attribute_item", "inner_attribute_item", "line_comment", "block_comment"})
 
 
-# --- syntax context ---------------------------------------------------------------
+def _item_window(source: SourceText, unit: SyntaxUnit, item: Node) -> int:
+    """Items are searched after the previous item's last line, or after their container opens."""
+    sibling = item.prev_named_sibling
+    while sibling is not None and sibling.type in _NON_ITEMS:
+        sibling = sibling.prev_named_sibling
+    if sibling is not None:
+        return source.line_of(unit.end(sibling) - 1)
+    container = item.parent
+    if container is not None and container.type == "declaration_list" and not unit.is_synthetic(container):
+        return source.line_of(unit.start(container))
+    if unit.parent is not None and unit.anchor is not None:
+        return source.line_of(unit.shift + unit.user_start - 1)
+    return -1
 
 
-def file_node(unit: SyntaxUnit, node: Node) -> tuple[SyntaxUnit, Node]:
-    """Climb out of macro fragments: the host node standing for `node`."""
-    while unit.parent is not None and unit.anchor is not None:
-        node = unit.anchor
-        unit = unit.parent
-    return unit, node
-
-
-def body_floor(source: SourceText, unit: SyntaxUnit, node: Node) -> int:
-    """The line below which comments may not be searched (-1: file start).
-
-    That is the line where the innermost enclosing function body (or inline
-    module, or trait/impl body) opens, so a comment above the `fn` never counts.
-    """
-    current: Node | None = node.parent
+def window_floor(source: SourceText, unit: SyntaxUnit, site: Node) -> int:
+    """The line after which comments for `site` are searched (-1: from the file's start)."""
+    if site.type in ("impl_item", "const_item", "static_item") and site.parent is not None and site.parent.type in _ITEM_CONTAINERS:
+        return _item_window(source, unit, site)
+    current: Node | None = site.parent
     while True:
-        while current is not None:
-            if unit.is_synthetic(current):
-                current = None
-                break
-            kind = current.type
-            if kind == "function_item":
-                body = current.child_by_field_name("body")
-                if body is not None and node.start_byte >= body.start_byte:
-                    return source.line_of(unit.start(body))
-            elif kind == "declaration_list":
+        while current is not None and not unit.is_synthetic(current):
+            if current.type == "function_item":
                 return source.line_of(unit.start(current))
+            if current.type in ("const_item", "static_item") and current.parent is not None and current.parent.type in _ITEM_CONTAINERS:
+                return _item_window(source, unit, current)
             current = current.parent
         if unit.parent is None or unit.anchor is None:
             return -1
         if unit.anchor.type == "macro_rule":
-            # Inside a macro_rules! arm, the arm's opening brace bounds the search.
+            # A macro_rules! arm is read against its own text, from its opening brace.
             return source.line_of(unit.shift + unit.user_start - 1)
-        node = unit.anchor
         current = unit.anchor.parent
         unit = unit.parent
 
 
-def attributes_above(node: Node) -> Node | None:
-    """The first of the attribute items (and interleaved comments) directly before `node`."""
-    first = None
-    sibling = node.prev_named_sibling
-    while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
-        if sibling.type == "attribute_item":
-            first = sibling
-        sibling = sibling.prev_named_sibling
-    return first
+# Parents through which a value flows as part of one expression.
+_EXPRESSION_PARENTS = frozenset(
+    {
+        "call_expression",
+        "arguments",
+        "field_expression",
+        "binary_expression",
+        "unary_expression",
+        "reference_expression",
+        "type_cast_expression",
+        "tuple_expression",
+        "array_expression",
+        "parenthesized_expression",
+        "return_expression",
+        "break_expression",
+        "try_expression",
+        "index_expression",
+        "range_expression",
+        "await_expression",
+        "yield_expression",
+        "let_condition",
+        "let_chain",
+        "macro_invocation",
+        "generic_function",
+    }
+)
+# Expressions a value passes only through one field of (the scrutinee, the condition).
+_PASS_THROUGH_FIELD = {
+    "match_expression": "value",
+    "if_expression": "condition",
+    "while_expression": "condition",
+    "for_expression": "value",
+    "closure_expression": "body",
+}
+_BRANCHING_TOPS = frozenset({"if_expression", "match_expression", "loop_expression", "while_expression", "for_expression"})
+# Macros whose expansion is an `if` or a `match` at the top of the statement.
+_BRANCHING_MACROS = frozenset(
+    {"assert", "assert_eq", "assert_ne", "debug_assert", "debug_assert_eq", "debug_assert_ne", "matches"}
+)
 
 
-def enclosing_statement(unit: SyntaxUnit, node: Node, allow_simple_closures: bool) -> tuple[SyntaxUnit, Node] | None:
-    """The statement whose comment covers `node`, or None.
+def _macro_name(unit: SyntaxUnit, invocation: Node) -> str:
+    name = invocation.child_by_field_name("macro")
+    return unit.text(name).split("::")[-1] if name is not None else ""
 
-    Walking up stops at match arms, `if` branches, block values and closure
-    bodies (single-expression closures pass when `allow_simple_closures`).
-    A block's tail expression counts as a statement.
-    """
-    child = node
-    current = node.parent
+
+def _top_is_branching(unit: SyntaxUnit, expression: Node) -> bool:
+    if expression.type in _BRANCHING_TOPS:
+        return True
+    return expression.type == "macro_invocation" and _macro_name(unit, expression) in _BRANCHING_MACROS
+
+
+def enclosing_construct(unit: SyntaxUnit, site: Node) -> tuple[SyntaxUnit, Node] | None:
+    """The statement, `let`, assignment or const/static whose comment covers `site`."""
+    child, current = site, site.parent
     while True:
-        while current is not None:
-            if unit.is_synthetic(current):
-                break
+        while current is not None and not unit.is_synthetic(current):
             kind = current.type
-            if kind in STATEMENT_TYPES:
+            if kind == "let_declaration":
+                return (unit, current) if child == current.child_by_field_name("value") else None
+            if kind in ("assignment_expression", "compound_assignment_expr"):
+                statement = current.parent
+                if statement is not None and statement.type == "expression_statement":
+                    return unit, statement
                 return unit, current
-            if kind in _BRANCHY_PARENTS or kind in ITEM_BOUNDARIES:
+            if kind in ("const_item", "static_item"):
+                return unit, current
+            if kind == "expression_statement":
+                return None if _top_is_branching(unit, child) else (unit, current)
+            if kind == "block":
+                last = current.named_child(current.named_child_count - 1) if current.named_child_count else None
+                if last is not None and last == child and child.type not in ("expression_statement", "let_declaration"):
+                    return None if _top_is_branching(unit, child) else (unit, child)
                 return None
-            if kind == "if_expression" and child.id != _field_id(current, "condition"):
-                return None
-            if kind == "closure_expression":
-                body = current.child_by_field_name("body")
-                if not allow_simple_closures or body is None or body.type == "block":
+            if kind in _PASS_THROUGH_FIELD:
+                through = current.child_by_field_name(_PASS_THROUGH_FIELD[kind])
+                if through is None or through != child or (kind == "closure_expression" and child.type == "block"):
                     return None
-            if kind in _BLOCK_TYPES or kind == "unsafe_block":
-                if current.type == "block" and _is_tail_expression(current, child):
-                    return unit, child
+            elif kind not in _EXPRESSION_PARENTS:
                 return None
             child, current = current, current.parent
-        if unit.parent is None or unit.anchor is None:
+        if unit.parent is None or unit.anchor is None or unit.anchor.type != "macro_invocation":
             return None
-        child = unit.anchor
-        current = unit.anchor.parent
+        child, current = unit.anchor, unit.anchor.parent
         unit = unit.parent
 
 
-def _field_id(node: Node, name: str) -> int | None:
-    found = node.child_by_field_name(name)
-    return found.id if found is not None else None
+def _comment_inside_braces(source: SourceText, unit: SyntaxUnit, site: Node) -> Annotation | None:
+    """`unsafe { // SAFETY: ...`: a comment opening with SAFETY: as the first thing in the block."""
+    if site.type != "unsafe_block":
+        return None
+    block = site.named_child(0)
+    first = block.named_child(0) if block is not None and block.type == "block" else None
+    if first is None or first.type not in ("line_comment", "block_comment"):
+        return None
+    text = unit.text(first)
+    if not _starts_with_tag(text, SAFETY):
+        return None
+    line = source.line_of(unit.start(first))
+    found = _annotation(source, line, text.splitlines()[0] if first.type == "line_comment" else text.replace("\n", " "), SAFETY, [])
+    return Annotation(SAFETY, line, found.reason, unit.start(first), unit.end(first))
 
 
-def _is_tail_expression(block: Node, child: Node) -> bool:
-    last = block.named_child(block.named_child_count - 1) if block.named_child_count else None
-    return (
-        last is not None
-        and last.id == child.id
-        and child.type not in STATEMENT_TYPES
-        and not child.type.endswith("_item")
-        and child.type not in ("line_comment", "block_comment", "attribute_item")
-    )
-
-
-# --- the one entry point ----------------------------------------------------------
+# --- the one entry point ---------------------------------------------------------------
 
 
 def find_annotation(
@@ -314,66 +340,20 @@ def find_annotation(
     tag: str,
     options: PlacementOptions,
 ) -> Annotation | None:
-    """The annotation with `tag` that covers the site, or None."""
+    """The annotation with `tag` that covers the site at `site_offset`, or None."""
     site_line = source.line_of(site_offset)
-    floor = body_floor(source, unit, site)
-    run = comment_run_above(source, site_line, floor)
-    if run is not None and (index := run_has_tag(run, tag)) is not None:
-        return annotation_from_run(source, run, index, tag)
+    floor = window_floor(source, unit, site)
+    found = scan_above(source, site_line, floor, tag, options)
+    if found is not None:
+        return found
     if tag == SAFETY and (inside := _comment_inside_braces(source, unit, site)) is not None:
         return inside
-    if options.accept_comment_above_statement:
-        found = enclosing_statement(unit, site, allow_simple_closures=tag != SAFETY)
-        if found is not None:
-            statement_unit, statement = found
-            anchor = statement
-            if options.accept_comment_above_attributes:
-                anchor = attributes_above(statement) or statement
-            anchor_line = source.line_of(statement_unit.start(anchor))
-            if anchor_line < site_line or anchor is not statement:
-                floor = body_floor(source, statement_unit, statement)
-                run = comment_run_above(source, anchor_line, floor)
-                if run is not None and (index := run_has_tag(run, tag)) is not None:
-                    return annotation_from_run(source, run, index, tag)
-            if tag == SAFETY:
-                return _end_of_line_comment(source, statement_unit, statement, site_line)
+    if options.accept_comment_above_statement and site.type not in ("impl_item",):
+        construct = enclosing_construct(unit, site)
+        if construct is not None:
+            construct_unit, node = construct
+            # Attributes above the construct are skipped as text by scan_above (one-line ones only).
+            first_line = source.line_of(construct_unit.start(node))
+            if first_line < site_line:
+                return scan_above(source, first_line, floor, tag, options)
     return None
-
-
-def _comment_inside_braces(source: SourceText, unit: SyntaxUnit, site: Node) -> Annotation | None:
-    """`unsafe { // SAFETY: ...`: the first thing inside the block's braces."""
-    if site.type != "unsafe_block":
-        return None
-    block = site.named_child(0)
-    if block is None or block.type != "block":
-        return None
-    first = block.named_child(0)
-    if first is None or first.type not in ("line_comment", "block_comment"):
-        return None
-    text = unit.text(first)
-    if "SAFETY:" not in text.upper():
-        return None
-    line = source.line_of(unit.start(first))
-    position = text.upper().find("SAFETY:")
-    reason = text[position + 7 :]
-    if first.type == "block_comment":
-        reason = reason.rstrip("/").rstrip("*")
-    return Annotation(SAFETY, line, reason.strip(), unit.start(first), unit.end(first))
-
-
-def _end_of_line_comment(source: SourceText, unit: SyntaxUnit, statement: Node, site_line: int) -> Annotation | None:
-    """`let x = // SAFETY: ...` with the site on the next line."""
-    statement_line = source.line_of(unit.start(statement))
-    if statement_line != site_line - 1:
-        return None
-    start, end = source.line_bounds(statement_line)
-    line_text = source.data[start:end].decode("utf-8", "replace")
-    marker = line_text.find("//")
-    if marker <= 0 or not line_text[:marker].strip():
-        return None
-    comment = line_text[marker:]
-    if "SAFETY:" not in comment.upper():
-        return None
-    reason = comment[comment.upper().find("SAFETY:") + 7 :]
-    offset = start + len(line_text[:marker].encode("utf-8"))
-    return Annotation(SAFETY, statement_line, reason.strip(), offset, end)

@@ -13,7 +13,7 @@ from ..parsing import SyntaxUnit
 from . import Rule
 
 _DOC_ATTRIBUTE = re.compile(r'^#\[\s*doc\s*=\s*"((?:[^"\\]|\\.)*)"\s*\]$', re.S)
-_HEADING = re.compile(r"^\s*#{1,6}\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^\s*#{1,6}(?:\s+(.*?))?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _FFI_CALL = re.compile(
     r"\b(?:ffi|sys|libc|bindings|cuda_sys|driver::sys)::|\b(?:cu[A-Z]\w*|cublas\w*|cudnn\w*|nccl\w*|hip[A-Z]\w*)\s*\("
@@ -45,32 +45,54 @@ def doc_lines(unit: SyntaxUnit, item: Node) -> list[str]:
     return lines
 
 
-def headings(lines: list[str]) -> list[tuple[int, str]]:
-    """(line index, heading text) of markdown headings outside code fences."""
+def _unindent(lines: list[str]) -> list[str]:
+    """Remove the indentation all non-blank lines share, as rustdoc does."""
+    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    common = min(indents, default=0)
+    return [line[common:] for line in lines]
+
+
+_CONTAINER_PREFIX = re.compile(r"^(?:>\s?|[-*+]\s+|\d+[.)]\s+)+")
+_SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+
+
+def _heading_text(text: str) -> str:
+    """A heading's text as rendered: closing #s, emphasis and spaces removed."""
+    text = re.sub(r"\s+#+\s*$", "", text.strip()).strip()
+    emphasis = re.fullmatch(r"(\*{1,3}|_{1,3})(.+?)\1", text)
+    return emphasis.group(2).strip() if emphasis else text
+
+
+def headings(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(line index, level, text) of markdown headings outside code fences."""
     found = []
     in_fence = False
+    lines = _unindent(lines)
     for index, line in enumerate(lines):
         if _FENCE.match(line):
             in_fence = not in_fence
             continue
-        match = _HEADING.match(line)
-        if match and not in_fence:
-            found.append((index, match.group(1)))
+        if in_fence:
+            continue
+        body = _CONTAINER_PREFIX.sub("", line.strip()) if line.strip()[:1] in (">", "-", "*", "+") or line.strip()[:1].isdigit() else line
+        match = _HEADING.match(body)
+        if match and len(body) - len(body.lstrip()) < 4:
+            level = len(body.lstrip()) - len(body.lstrip().lstrip("#"))
+            found.append((index, level, _heading_text(match.group(1))))
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        underline = _SETEXT_UNDERLINE.match(following)
+        if underline and line.strip() and not _FENCE.match(line):
+            found.append((index, 1 if underline.group(1)[0] == "=" else 2, _heading_text(line)))
     return found
 
 
 def safety_section(lines: list[str]) -> list[str] | None:
-    """The lines under a `# Safety` heading up to the next heading of its level or higher."""
+    """The lines under a `# Safety` (or `# SAFETY`) heading, up to the next heading of its level or higher."""
     found = headings(lines)
-    for position, (index, text) in enumerate(found):
-        if text.strip().lower() == "safety":
-            level = len(lines[index].lstrip()) - len(lines[index].lstrip().lstrip("#"))
-            end = len(lines)
-            for later_index, _ in found[position + 1 :]:
-                later = lines[later_index].lstrip()
-                if len(later) - len(later.lstrip("#")) <= level:
-                    end = later_index
-                    break
+    for position, (index, level, text) in enumerate(found):
+        if text in ("Safety", "SAFETY"):
+            end = next((later for later, later_level, _ in found[position + 1 :] if later_level <= level), len(lines))
             return lines[index + 1 : end]
     return None
 
@@ -82,50 +104,64 @@ def _visibility(unit: SyntaxUnit, item: Node) -> str:
     return ""
 
 
-def _is_cfg_test(unit: SyntaxUnit, item: Node) -> bool:
+def _has_attribute(unit: SyntaxUnit, item: Node, pattern: re.Pattern[str]) -> bool:
     sibling = item.prev_named_sibling
     while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
-        if sibling.type == "attribute_item" and re.search(r"\bcfg\s*\(\s*test\s*\)", unit.text(sibling)):
+        if sibling.type == "attribute_item" and pattern.search(unit.text(sibling)):
             return True
         sibling = sibling.prev_named_sibling
     return False
 
 
+_CFG_TEST = re.compile(r"\bcfg\s*\(\s*test\s*\)")
+_DOC_HIDDEN = re.compile(r"\bdoc\s*\(\s*hidden\s*\)")
+
+
+def is_compiled(unit: SyntaxUnit, item: Node) -> bool:
+    """False under `#[cfg(test)]` (a plain clippy run does not compile it) or inside a macro."""
+    if unit.parent is not None:
+        return False
+    node: Node | None = item
+    while node is not None:
+        if _has_attribute(unit, node, _CFG_TEST):
+            return False
+        node = node.parent
+    return True
+
+
 def is_exported(ctx: FileContext, unit: SyntaxUnit, item: Node) -> bool:
     """Reachable from outside the crate, approximating rustc's effective visibility."""
-    if unit.parent is not None:
-        return False  # written inside a macro: clippy skips items from expansions
     name_node = item.child_by_field_name("name")
     name = unit.text(name_node) if name_node is not None else ""
-    reexported = ctx.crate is not None and name in ctx.crate.reexported_names
     public = ctx.module_is_public
-    if _is_cfg_test(unit, item):
-        return False
-    node = item
-    parent = item.parent
     in_trait = False
+    if _has_attribute(unit, item, _DOC_HIDDEN):
+        return False
+    parent = item.parent
     while parent is not None:
         if parent.type == "declaration_list":
             parent = parent.parent
             continue
         if parent.type == "trait_item":
-            if _is_cfg_test(unit, parent) or _visibility(unit, parent) != "pub":
+            if _visibility(unit, parent) != "pub":
                 return False
             in_trait = True
         elif parent.type == "impl_item":
-            if parent.child_by_field_name("trait") is not None or _is_cfg_test(unit, parent):
+            if parent.child_by_field_name("trait") is not None:
+                return False
+            target = parent.child_by_field_name("type")
+            owner = ctx.struct(unit.text(target).split("<")[0].strip()) if target is not None else None
+            if owner is not None and not owner.public:
                 return False
         elif parent.type == "mod_item":
-            if _is_cfg_test(unit, parent):
-                return False
             if _visibility(unit, parent) != "pub":
                 public = False
         elif parent.type != "source_file":
             return False  # inside a function body or another item
-        node, parent = parent, parent.parent
+        parent = parent.parent
     if not in_trait and _visibility(unit, item) != "pub":
         return False
-    return public or reexported
+    return public or name in ctx.reexported_names
 
 
 def _unsafe_items(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, str]]:
@@ -142,7 +178,8 @@ def _item_range(unit: SyntaxUnit, item: Node) -> tuple[int, int]:
 
 def _missing_safety_doc(ctx: FileContext) -> Iterator[Finding]:
     for unit, item, kind in _unsafe_items(ctx):
-        if not is_exported(ctx, unit, item):
+        # clippy checks every unsafe trait, but only exported unsafe functions.
+        if not is_compiled(unit, item) or (kind == "function" and not is_exported(ctx, unit, item)):
             continue
         if safety_section(doc_lines(unit, item)) is None:
             start, end = _item_range(unit, item)
@@ -166,7 +203,7 @@ def _incomplete_safety_doc(ctx: FileContext) -> Iterator[Finding]:
         section = safety_section(doc_lines(unit, item))
         if section is None:
             continue
-        present = {text.strip().lower() for _, text in headings(section)}
+        present = {text.strip().lower() for _, _, text in headings(section)}
         present |= {
             match.group(1).strip().lower()
             for line in section
