@@ -90,8 +90,7 @@ def _check_stdin(args: argparse.Namespace, settings: Settings) -> list[FileResul
     path = Path(name)
     crate_dir = crate_dir_of(path) if args.stdin_filename else None
     crate = crate_index(crate_dir) if crate_dir is not None else None
-    public = crate.file_is_public(path) if crate is not None else True
-    return [analyze(source, name, settings, crate=crate, module_is_public=public)]
+    return [analyze(source, name, settings, crate=crate, file=path if crate is not None else None)]
 
 
 def _render(args: argparse.Namespace, results: list[FileResult], root: Path) -> str:

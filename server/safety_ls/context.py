@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from tree_sitter import Node, Query
 
-from .crate import CrateIndex, StructInfo, pub_use_names, structs_in
+from .crate import CrateIndex, Reexport, StructInfo, reexports_in, structs_in
 from .parsing import SyntaxUnit, captures, query
 from .placement import Annotation, find_annotation
 from .source import SourceText
@@ -47,20 +47,20 @@ class FileContext:
     settings: "Settings"
     crate: CrateIndex | None = None
     module_is_public: bool = True
+    module_path: tuple[str, ...] = ()
     _sites: dict[int, dict[str, list[Node]]] = field(default_factory=dict)
     _structs: dict[str, StructInfo] | None = None
     # Other files whose contents this file's results depend on (struct definitions).
     dependencies: set[str] = field(default_factory=set)
-    _reexported: frozenset[str] | None = None
+    _reexports: list[Reexport] | None = None
 
-    @property
-    def reexported_names(self) -> frozenset[str]:
-        """Names in `pub use` items of this file and its crate."""
-        if self._reexported is None:
-            names = set(self.crate.reexported_names) if self.crate is not None else set()
-            names |= pub_use_names(self.source.data)
-            self._reexported = frozenset(names)
-        return self._reexported
+    def is_reexported(self, module: tuple[str, ...], name: str) -> bool:
+        """Whether a `pub use` in this file or a public module of its crate exports `module::name`."""
+        if self._reexports is None:
+            found = list(self.crate.reexports) if self.crate is not None else []
+            found.extend(reexports_in(self.source.data, self.module_path))
+            self._reexports = found
+        return any(reexport.exports(module, name) for reexport in self._reexports)
 
     @property
     def units(self) -> list[SyntaxUnit]:

@@ -1,11 +1,12 @@
 """What a file needs to know about its crate, found without parsing every file.
 
 clippy's `missing_safety_doc` fires only on items reachable from outside the
-crate. We approximate rustc's effective visibility from the module tree:
-`mod` declarations are read with a regular expression starting at the
-crate root (lib.rs, main.rs, or a `[lib] path`); a file is public when every
-`mod` on the way down is `pub`, or when a `pub use` names the module; an item
-in a private module counts as exported when a `pub use` names it. Structs for
+crate. We approximate rustc's effective visibility from the module tree,
+read with regular expressions from the crate root (lib.rs, main.rs, or a
+`[lib] path`): a file's module is public when every `mod` on the way down is
+`pub`; an item in a private module is exported when a `pub use` names it
+(or globs its module). Lint levels set with `#![allow(..)]` in a module, or
+`#[allow(..)]` on its `mod` declaration, carry down to its files. Structs for
 the Send/Sync rule are looked up lazily: files that mention `struct Name`
 are parsed on demand.
 """
@@ -22,18 +23,94 @@ from tree_sitter import Node
 
 from .parsing import captures, parse, query
 
+Module = tuple[str, ...]
+
 _MOD_DECLARATION = re.compile(
-    rb"^[ \t]*(?:#\[path\s*=\s*\"(?P<path>[^\"]+)\"\][ \t\r\n]*)?"
+    rb"(?P<attrs>(?:^[ \t]*#\[[^\n]*\][ \t]*\r?\n)*)"
+    rb"^[ \t]*(?P<inline>(?:#\[[^\n\]]*\][ \t]*)*)"
     rb"(?P<vis>pub(?:[ \t]*\([^)]*\))?[ \t]+)?mod[ \t]+(?:r#)?(?P<name>\w+)[ \t]*;",
     re.M,
 )
+_PATH_ATTRIBUTE = re.compile(rb'#\[\s*path\s*=\s*"([^"]+)"\s*\]')
+_INNER_LINT_ATTRIBUTE = re.compile(rb"^[ \t]*#!\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]", re.M)
+_OUTER_LINT_ATTRIBUTE = re.compile(rb"#\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]")
 _PUB_USE = re.compile(rb"^[ \t]*pub[ \t]+use[ \t]+([^;]+);", re.M)
-_WORD = re.compile(rb"[A-Za-z_]\w*")
 
 
-def pub_use_names(data: bytes) -> set[str]:
-    """Every identifier named in the `pub use` items of a file."""
-    return {word.decode() for use in _PUB_USE.finditer(data) for word in _WORD.findall(use.group(1))}
+@dataclass(frozen=True)
+class Reexport:
+    """`pub use prefix::name` written in module `anchor` (`name` may be `*`)."""
+
+    anchor: Module
+    prefix: Module
+    name: str
+    absolute: bool  # the path started at the crate root
+
+    def exports(self, module: Module, name: str) -> bool:
+        if self.name != "*" and self.name != name:
+            return False
+        if self.absolute:
+            return module == self.prefix
+        # Relative to the anchor, possibly through inline modules the regex cannot see.
+        return module[: len(self.anchor)] == self.anchor and module[len(module) - len(self.prefix) :] == self.prefix
+
+
+def _expand_use_tree(text: str) -> list[list[str]]:
+    """`a::{b, c::{d, e as f}}` -> [[a, b], [a, c, d], [a, c, e]]."""
+    text = re.sub(r"\s+", "", text)
+    paths: list[list[str]] = []
+
+    def walk(prefix: list[str], tree: str) -> None:
+        if "{" not in tree:
+            segments = [part for part in tree.split("::") if part]
+            if segments:
+                paths.append(prefix + segments)
+            return
+        head, _, rest = tree.partition("{")
+        inner = rest[: rest.rfind("}")]
+        base = prefix + [part for part in head.split("::") if part]
+        depth, start = 0, 0
+        for index, char in enumerate(inner + ","):
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            elif char == "," and depth == 0:
+                item = inner[start:index]
+                if item == "self":
+                    paths.append(base)
+                elif item:
+                    walk(base, item)
+                start = index + 1
+
+    walk([], text)
+    return paths
+
+
+def reexports_in(data: bytes, anchor: Module) -> list[Reexport]:
+    found = []
+    for match in _PUB_USE.finditer(data):
+        raw = match.group(1).decode("utf-8", "replace")
+        # `X as Y` exports the original item X under a new name; the original is what we check.
+        raw = re.sub(r"\b(\w+)\s+as\s+\w+", r"\1", raw)
+        for path in _expand_use_tree(raw):
+            absolute = False
+            module = list(anchor)
+            if path and path[0] == "crate":
+                absolute, module, path = True, [], path[1:]
+            elif path and path[0] == "self":
+                absolute, path = True, path[1:]
+            while path and path[0] == "super":
+                absolute, module, path = True, module[:-1], path[1:]
+            if not path:
+                continue
+            prefix = tuple(module + path[:-1]) if absolute else tuple(path[:-1])
+            found.append(Reexport(anchor, prefix, path[-1], absolute))
+    return found
+
+
+def lint_names(data: bytes) -> set[str]:
+    return {re.sub(rb"\s+", b"", part).decode() for part in data.split(b",") if part.strip()}
 
 
 @dataclass(frozen=True)
@@ -48,16 +125,26 @@ class StructInfo:
 class CrateIndex:
     root_dir: Path
     root_files: tuple[Path, ...]
-    public_files: set[Path] = field(default_factory=set)
-    module_files: set[Path] = field(default_factory=set)
-    reexported_names: frozenset[str] = frozenset()
+    module_paths: dict[Path, Module] = field(default_factory=dict)
+    # Modules reachable from outside: a `pub mod` chain, or glob re-exported (`pub use m::*`).
+    exported_modules: set[Module] = field(default_factory=set)
+    # `pub use` items written in exported modules.
+    reexports: list[Reexport] = field(default_factory=list)
+    # clippy lints allowed for a whole file by its module's (or an ancestor's) attributes.
+    allowed_lints: dict[Path, frozenset[str]] = field(default_factory=dict)
 
     def file_is_public(self, path: Path) -> bool:
         resolved = path.resolve()
-        if resolved in self.module_files:
-            return resolved in self.public_files
+        if resolved in self.module_paths:
+            return self.module_paths[resolved] in self.exported_modules
         # Not reached from a root (an integration test, an example, a lone file): its own root.
         return True
+
+    def module_of(self, path: Path) -> Module:
+        return self.module_paths.get(path.resolve(), ())
+
+    def lints_allowed_in(self, path: Path) -> frozenset[str]:
+        return self.allowed_lints.get(path.resolve(), frozenset())
 
     def find_struct(self, name: str) -> StructInfo | None:
         return _find_struct(self.root_dir, name)
@@ -65,13 +152,12 @@ class CrateIndex:
 
 def _crate_roots(crate_dir: Path) -> tuple[Path, ...]:
     roots = []
-    manifest = crate_dir / "Cargo.toml"
     try:
-        document = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        document = tomllib.loads((crate_dir / "Cargo.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         document = {}
-    lib = document.get("lib", {}) if isinstance(document.get("lib"), dict) else {}
-    lib_path = crate_dir / lib.get("path", "src/lib.rs")
+    lib = document.get("lib") if isinstance(document.get("lib"), dict) else {}
+    lib_path = crate_dir / str(lib.get("path", "src/lib.rs"))
     if lib_path.is_file():
         roots.append(lib_path.resolve())
     if (crate_dir / "src/main.rs").is_file():
@@ -79,11 +165,11 @@ def _crate_roots(crate_dir: Path) -> tuple[Path, ...]:
     return tuple(roots)
 
 
-def _child_module_file(parent: Path, is_dir_owner: bool, name: str, explicit: str | None) -> Path | None:
-    base = parent.parent if is_dir_owner else parent.parent / parent.stem
+def _child_module_file(parent: Path, owns_directory: bool, name: str, explicit: str | None) -> Path | None:
     if explicit:
         candidate = (parent.parent / explicit).resolve()
         return candidate if candidate.is_file() else None
+    base = parent.parent if owns_directory else parent.parent / parent.stem
     for candidate in (base / f"{name}.rs", base / name / "mod.rs"):
         if candidate.is_file():
             return candidate.resolve()
@@ -94,35 +180,58 @@ def _child_module_file(parent: Path, is_dir_owner: bool, name: str, explicit: st
 def crate_index(crate_dir: Path) -> CrateIndex:
     roots = _crate_roots(crate_dir)
     index = CrateIndex(crate_dir, roots)
-    names: set[str] = set()
-    pending = [(root, True, True) for root in roots]
+    # (file, module path, public, owns its directory, lints allowed from above)
+    every_reexport: list[Reexport] = []
+    pending: list[tuple[Path, Module, bool, bool, frozenset[str]]] = [
+        (root, (), True, True, frozenset()) for root in roots
+    ]
     while pending:
-        path, public, is_dir_owner = pending.pop()
-        if path in index.module_files:
+        path, module, public, owns_directory, inherited = pending.pop()
+        if path in index.module_paths:
             continue
-        index.module_files.add(path)
-        if public:
-            index.public_files.add(path)
+        index.module_paths[path] = module
         try:
             data = path.read_bytes()
         except OSError:
             continue
-        names |= pub_use_names(data)
+        allowed = set(inherited)
+        for match in _INNER_LINT_ATTRIBUTE.finditer(data):
+            allowed |= lint_names(match.group(1))
+        index.allowed_lints[path] = frozenset(allowed)
+        if public:
+            index.exported_modules.add(module)
+        every_reexport.extend(reexports_in(data, module))
         for declaration in _MOD_DECLARATION.finditer(data):
+            attributes = declaration.group("attrs") + declaration.group("inline")
             name = declaration.group("name").decode()
-            explicit = declaration.group("path").decode() if declaration.group("path") else None
-            child = _child_module_file(path, is_dir_owner, name, explicit)
+            explicit = _PATH_ATTRIBUTE.search(attributes)
+            child = _child_module_file(path, owns_directory, name, explicit.group(1).decode() if explicit else None)
             if child is None:
                 continue
-            visibility = (declaration.group("vis") or b"").replace(b" ", b"").replace(b"\t", b"")
-            child_public = public and visibility == b"pub"
-            pending.append((child, child_public, child.name == "mod.rs"))
-    index.reexported_names = frozenset(names)
-    # A private module named by a `pub use` is treated as re-exported wholesale.
-    for path in index.module_files - index.public_files:
-        if path.stem in names or (path.name == "mod.rs" and path.parent.name in names):
-            index.public_files.add(path)
+            child_allowed = set(allowed)
+            for lint in _OUTER_LINT_ATTRIBUTE.finditer(attributes):
+                child_allowed |= lint_names(lint.group(1))
+            visibility = re.sub(rb"\s", b"", declaration.group("vis") or b"")
+            pending.append(
+                (child, module + (name,), public and visibility == b"pub", child.name == "mod.rs", frozenset(child_allowed))
+            )
+    _export_globbed_modules(index, every_reexport)
+    index.reexports = [r for r in every_reexport if r.anchor in index.exported_modules]
     return index
+
+
+def _export_globbed_modules(index: CrateIndex, reexports: list[Reexport]) -> None:
+    """`pub use self::m::*` in an exported module exports `m` too, transitively."""
+    changed = True
+    while changed:
+        changed = False
+        for reexport in reexports:
+            if reexport.name != "*" or reexport.anchor not in index.exported_modules:
+                continue
+            target = reexport.prefix if reexport.absolute else reexport.anchor + reexport.prefix
+            if target not in index.exported_modules:
+                index.exported_modules.add(target)
+                changed = True
 
 
 def crate_dir_of(path: Path) -> Path | None:

@@ -36,15 +36,30 @@ def analyze(
     settings: Settings,
     *,
     crate: CrateIndex | None = None,
-    module_is_public: bool = True,
+    file: Path | None = None,
     tree: Tree | None = None,
 ) -> FileResult:
-    """Every enabled rule over one file's text; never raises on user input."""
+    """Every enabled rule over one file's text; never raises on user input.
+
+    `crate` and `file` (the file's location in it) give the crate-level facts:
+    the module's visibility and path, and lint levels inherited from above.
+    """
     if tree is None:
         tree = parse(source.data)
     unit = build_units(tree, source.data)
-    ctx = FileContext(path, source, unit, settings, crate, module_is_public)
+    in_crate = crate is not None and file is not None
+    ctx = FileContext(
+        path,
+        source,
+        unit,
+        settings,
+        crate,
+        module_is_public=crate.file_is_public(file) if in_crate else True,  # type: ignore[union-attr,arg-type]
+        module_path=crate.module_of(file) if in_crate else (),  # type: ignore[union-attr,arg-type]
+    )
     silenced = suppressions.collect(source, unit)
+    if in_crate:
+        silenced.allow_lints_in_file(crate.lints_allowed_in(file))  # type: ignore[union-attr,arg-type]
     result = FileResult(path)
     seen: set[tuple[str, int]] = set()
     for rule in settings.enabled_rules():
@@ -116,5 +131,4 @@ def check_path(path: Path, display: str, settings: Settings) -> FileResult:
         return FileResult(display, error=str(error))
     crate_dir = crate_dir_of(path)
     crate = crate_index(crate_dir) if crate_dir is not None else None
-    public = crate.file_is_public(path) if crate is not None else True
-    return analyze(source, display, settings, crate=crate, module_is_public=public)
+    return analyze(source, display, settings, crate=crate, file=path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 from functools import lru_cache
 
 import tree_sitter_rust
@@ -33,6 +34,46 @@ _ARGS_SUFFIX = b");}"
 _FRAGMENT_TRIGGER = re.compile(
     rb"\bunsafe\b|\bas\s+[iuf]|to_dtype|contiguous|\bdyn\b|as_str|as_bytes|to_owned|\["
 )
+
+
+_METAVARIABLE = re.compile(rb"\$(\w+)")
+
+
+def without_metavariables(body: bytes) -> bytes:
+    """A macro_rules! body made to read as Rust, byte for byte the same length.
+
+    `$name` becomes `_name`, and a repetition `$( .. ) sep *` becomes a
+    brace group `{ .. }` with its operator blanked, so tree-sitter sees the
+    items and statements written inside.
+    """
+    text = bytearray(_METAVARIABLE.sub(lambda m: b"_" + m.group(1), body))
+    index = 0
+    while True:
+        index = text.find(b"$(", index)
+        if index < 0:
+            return bytes(text)
+        depth, cursor = 0, index + 1
+        while cursor < len(text):
+            if text[cursor] == ord("("):
+                depth += 1
+            elif text[cursor] == ord(")"):
+                depth -= 1
+                if depth == 0:
+                    break
+            cursor += 1
+        if cursor >= len(text):
+            return bytes(text)
+        text[index : index + 2] = b" {"
+        text[cursor] = ord("}")
+        operator = cursor + 1
+        for _ in range(2):  # an optional separator, then `*`, `+` or `?`
+            if operator < len(text) and text[operator] in b"*+?,;":
+                stop = text[operator] in b"*+?"
+                text[operator] = ord(" ")
+                operator += 1
+                if stop:
+                    break
+        index += 2
 
 
 def parse(data: bytes, old_tree: Tree | None = None) -> Tree:
@@ -83,6 +124,27 @@ class SyntaxUnit:
             node.start_byte < self.user_start or node.end_byte > self.user_end
         )
 
+    def ancestors(self, node: Node) -> Iterator[tuple["SyntaxUnit", Node]]:
+        """Parents of `node` as the code reads: out of a macro argument into the invocation's context."""
+        unit, current = self, node.parent
+        while True:
+            while current is not None and not unit.is_synthetic(current):
+                yield unit, current
+                current = current.parent
+            if unit.parent is None or unit.anchor is None:
+                return
+            current = unit.anchor
+            unit = unit.parent
+
+    @property
+    def in_macro_definition(self) -> bool:
+        unit: SyntaxUnit | None = self
+        while unit is not None and unit.anchor is not None:
+            if unit.anchor.type == "macro_rule":
+                return True
+            unit = unit.parent
+        return False
+
     def walk_units(self) -> list["SyntaxUnit"]:
         units = [self]
         for child in self.children:
@@ -121,6 +183,8 @@ def _parse_fragment(unit: SyntaxUnit, token_tree: Node) -> SyntaxUnit | None:
     interior = unit.data[inner_start:inner_end]
     if not _FRAGMENT_TRIGGER.search(interior):
         return None
+    if token_tree.parent is not None and token_tree.parent.type == "macro_rule":
+        interior = without_metavariables(interior)
     braces = unit.data[token_tree.start_byte : token_tree.start_byte + 1] == b"{"
     prefix, suffix = (_BLOCK_PREFIX, _BLOCK_SUFFIX) if braces else (_ARGS_PREFIX, _ARGS_SUFFIX)
     fragment_data = prefix + interior + suffix

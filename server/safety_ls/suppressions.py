@@ -32,6 +32,10 @@ class Suppressions:
     # (start, end, rules) byte ranges silenced by clippy attributes.
     scopes: list[tuple[int, int, frozenset[str]]] = field(default_factory=list)
 
+    def allow_lints_in_file(self, lints: frozenset[str]) -> None:
+        """clippy lints allowed for the whole file by its module's attributes."""
+        self.whole_file |= _rules_silenced_by(",".join(lints))
+
     def silences(self, finding: Finding, source: SourceText) -> bool:
         rule = finding.rule
         if rule in self.whole_file or "all" in self.whole_file:

@@ -118,50 +118,54 @@ _DOC_HIDDEN = re.compile(r"\bdoc\s*\(\s*hidden\s*\)")
 
 
 def is_compiled(unit: SyntaxUnit, item: Node) -> bool:
-    """False under `#[cfg(test)]` (a plain clippy run does not compile it) or inside a macro."""
-    if unit.parent is not None:
+    """False under `#[cfg(test)]` (a plain clippy run does not compile it) or in a macro_rules! body."""
+    if unit.in_macro_definition or _has_attribute(unit, item, _CFG_TEST):
         return False
-    node: Node | None = item
-    while node is not None:
-        if _has_attribute(unit, node, _CFG_TEST):
-            return False
-        node = node.parent
-    return True
+    return not any(_has_attribute(owner, node, _CFG_TEST) for owner, node in unit.ancestors(item))
 
 
 def is_exported(ctx: FileContext, unit: SyntaxUnit, item: Node) -> bool:
-    """Reachable from outside the crate, approximating rustc's effective visibility."""
-    name_node = item.child_by_field_name("name")
-    name = unit.text(name_node) if name_node is not None else ""
-    public = ctx.module_is_public
-    in_trait = False
+    """Reachable from outside the crate, approximating rustc's effective visibility.
+
+    An item is exported when it is `pub` in a chain of `pub` modules from the
+    crate root, or when a `pub use` names it or globs its module. Trait
+    methods follow their trait; inherent methods need a `pub` method of an
+    exported type.
+    """
     if _has_attribute(unit, item, _DOC_HIDDEN):
         return False
-    parent = item.parent
-    while parent is not None:
-        if parent.type == "declaration_list":
-            parent = parent.parent
-            continue
-        if parent.type == "trait_item":
-            if _visibility(unit, parent) != "pub":
-                return False
-            in_trait = True
-        elif parent.type == "impl_item":
+    named, named_unit = item, unit
+    owner_type: str | None = None
+    inline_modules: list[str] = []
+    public = ctx.module_is_public
+    for owner, parent in unit.ancestors(item):
+        kind = parent.type
+        if kind == "trait_item":
+            named, named_unit = parent, owner
+        elif kind == "impl_item":
             if parent.child_by_field_name("trait") is not None:
                 return False
             target = parent.child_by_field_name("type")
-            owner = ctx.struct(unit.text(target).split("<")[0].strip()) if target is not None else None
-            if owner is not None and not owner.public:
+            owner_type = owner.text(target).split("<")[0].strip() if target is not None else None
+            found = ctx.struct(owner_type) if owner_type else None
+            if found is not None and not found.public:
                 return False
-        elif parent.type == "mod_item":
-            if _visibility(unit, parent) != "pub":
-                public = False
-        elif parent.type != "source_file":
-            return False  # inside a function body or another item
-        parent = parent.parent
-    if not in_trait and _visibility(unit, item) != "pub":
+        elif kind == "mod_item":
+            name = parent.child_by_field_name("name")
+            inline_modules.insert(0, owner.text(name) if name is not None else "")
+            public = public and _visibility(owner, parent) == "pub"
+        elif kind in ("function_item", "closure_expression", "const_item", "static_item"):
+            return False  # local to a function body or an initialiser
+        elif kind == "block" and owner.parent is None:
+            return False  # a block outside any macro: local items
+        # Other kinds seen here are macro containers such as cfg_if!'s `if #[cfg] { .. }`.
+    if _visibility(named_unit, named) != "pub":
         return False
-    return public or name in ctx.reexported_names
+    module = ctx.module_path + tuple(inline_modules)
+    if owner_type is not None:  # a method: reached through its type
+        return public or ctx.is_reexported(module, owner_type)
+    name_node = named.child_by_field_name("name")
+    return public or (name_node is not None and ctx.is_reexported(module, named_unit.text(name_node)))
 
 
 def _unsafe_items(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, str]]:
