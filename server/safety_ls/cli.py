@@ -115,7 +115,8 @@ def run_check(args: argparse.Namespace) -> int:
     anchor = Path(args.stdin_filename) if reads_stdin and args.stdin_filename else paths[0]
     anchor = anchor if str(anchor) != "-" else Path(".")
     settings = _settings(args, anchor if anchor.exists() else Path("."))
-    root = Path(settings.root or ".")
+    # The project root: where the config file is, else the working directory.
+    root = Path(settings.root) if settings.root else Path.cwd()
     if reads_stdin:
         results = _check_stdin(args, settings)
     else:
@@ -169,6 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # never exit 1 (the findings code) on a crash
+        import traceback
+
+        traceback.print_exc()
+        print(f"safety-ls: internal error: {error!r}; please report it with the trace above", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -352,7 +352,7 @@ def load_settings(start: Path, explicit: Path | None = None) -> Settings:
         return apply_clippy_toml(settings, explicit.parent, explicit_placement)
     found = find_config_file(start.resolve())
     if found is None:
-        return apply_clippy_toml(Settings(root=str(start if start.is_dir() else start.parent)), start.resolve(), False)
+        return apply_clippy_toml(Settings(), start.resolve(), False)
     path, table = found
     settings = load_config_file(path, table)
     return apply_clippy_toml(settings, path.parent, "placement" in _raw_keys(path, table))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
 from tree_sitter import Node, Query
 
+from . import triggers
 from .crate import CrateIndex, Reexport, StructInfo, reexports_in, structs_in
 from .parsing import SyntaxUnit, captures, query
 from .placement import Annotation, find_annotation
@@ -15,28 +17,87 @@ from .source import SourceText
 if TYPE_CHECKING:
     from .config import Settings
 
-# One query finds every site any rule looks at; it runs once per syntax unit,
-# in tree-sitter's C code, so that no rule walks the whole tree in Python.
-_SITES = """
-(unsafe_block) @unsafe_block
-(impl_item "unsafe") @unsafe_impl
-(function_item (function_modifiers "unsafe")) @unsafe_fn
-(function_signature_item (function_modifiers "unsafe")) @unsafe_fn
-(trait_item "unsafe") @unsafe_trait
-(type_cast_expression) @cast
-(call_expression function: (field_expression field: (field_identifier) @method_name)) @method_call
-(call_expression function: (identifier) @function_name) @function_call
-(call_expression function: (scoped_identifier name: (identifier) @function_name)) @function_call
-(dynamic_type) @dyn_type
-(index_expression) @index
-(attribute_item) @attribute
-(inner_attribute_item) @inner_attribute
-(struct_item) @struct
-"""
+# The sites rules look at, by capture name. The patterns a file's active rules
+# need are joined into one query, run once per syntax unit in tree-sitter's C
+# code, so that no rule walks the whole tree in Python.
+SITE_PATTERNS = {
+    "unsafe_block": "(unsafe_block) @unsafe_block",
+    "unsafe_impl": '(impl_item "unsafe") @unsafe_impl',
+    "unsafe_fn": """
+        (function_item (function_modifiers "unsafe")) @unsafe_fn
+        (function_signature_item (function_modifiers "unsafe")) @unsafe_fn""",
+    "unsafe_trait": '(trait_item "unsafe") @unsafe_trait',
+    "cast": "(type_cast_expression type: (primitive_type)) @cast",
+    "method_name": """
+        (call_expression function: (field_expression field: (field_identifier) @method_name
+            (#any-of? @method_name {methods})))""",
+    "function_name": """
+        (call_expression function: (identifier) @function_name (#any-of? @function_name {functions}))
+        (call_expression function: (scoped_identifier name: (identifier) @function_name)
+            (#any-of? @function_name {functions}))""",
+    "dyn_type": "(dynamic_type) @dyn_type",
+    "index": "(index_expression) @index",
+    "attribute": "(attribute_item) @attribute",
+    "struct": "(struct_item) @struct",
+}
+# Sites found from their keyword instead of by a query: each match of the
+# text is looked up in the tree (a few C calls), which costs far less than
+# running a query over the whole tree. Values: (text, keyword token, {parent
+# type: site name}).
+_KEYWORD_SITES: dict[str, tuple[re.Pattern[bytes], str, dict[str, str]]] = {
+    "unsafe": (
+        triggers.UNSAFE,
+        "unsafe",
+        {
+            "unsafe_block": "unsafe_block",
+            "impl_item": "unsafe_impl",
+            "trait_item": "unsafe_trait",
+            "function_modifiers": "unsafe_fn",
+        },
+    ),
+    "as": (triggers.NUMERIC_CAST, "as", {"type_cast_expression": "cast"}),
+    "dyn": (triggers.DYN, "dyn", {"dynamic_type": "dyn_type"}),
+}
+_KEYWORD_OF_SITE = {site: keyword for keyword, (_, _, parents) in _KEYWORD_SITES.items() for site in parents.values()}
+# Method names any rule asks about, besides the configured matmul-like ones.
+METHODS = ("to_dtype", "contiguous", "as_str", "as_bytes", "to_owned")
 
 
-def _sites_query() -> Query:
-    return query(_SITES)
+def _quoted(names: tuple[str, ...]) -> str:
+    return " ".join(f'"{name}"' for name in names)
+
+
+def _keyword_sites(unit: SyntaxUnit, keyword: str, wanted: frozenset[str], found: dict[str, list[Node]]) -> None:
+    text, token_type, parents = _KEYWORD_SITES[keyword]
+    root = unit.root
+    for match in text.finditer(unit.data):
+        token = root.descendant_for_byte_range(match.start(), match.start() + len(token_type))
+        if token is None or token.type != token_type or token.parent is None:
+            continue  # the word sits in a comment, a string or a macro's token tree
+        parent = token.parent
+        site = parents.get(parent.type)
+        if site == "unsafe_fn":
+            parent = parent.parent  # function_modifiers -> the function item or signature
+        if site in wanted and parent is not None:
+            found.setdefault(site, []).append(parent)
+
+
+def find_sites(unit: SyntaxUnit, names: frozenset[str], matmul_methods: tuple[str, ...]) -> dict[str, list[Node]]:
+    """Every site of the named kinds in one unit's tree, in document order."""
+    found: dict[str, list[Node]] = {}
+    by_keyword = frozenset(name for name in names if name in _KEYWORD_OF_SITE)
+    for keyword in {_KEYWORD_OF_SITE[name] for name in by_keyword}:
+        _keyword_sites(unit, keyword, by_keyword, found)
+    queried = names - by_keyword
+    if queried:
+        found.update(captures(sites_query(queried, matmul_methods), unit.root))
+    return found
+
+
+def sites_query(names: frozenset[str], matmul_methods: tuple[str, ...]) -> Query:
+    source = "\n".join(SITE_PATTERNS[name] for name in sorted(names))
+    source = source.replace("{methods}", _quoted(METHODS + matmul_methods))
+    return query(source.replace("{functions}", _quoted(matmul_methods)))
 
 
 @dataclass
@@ -48,6 +109,7 @@ class FileContext:
     crate: CrateIndex | None = None
     module_is_public: bool = True
     module_path: tuple[str, ...] = ()
+    site_names: frozenset[str] = frozenset(SITE_PATTERNS)
     _sites: dict[int, dict[str, list[Node]]] = field(default_factory=dict)
     _structs: dict[str, StructInfo] | None = None
     # Other files whose contents this file's results depend on (struct definitions).
@@ -71,7 +133,7 @@ class FileContext:
         for unit in self.units:
             found = self._sites.get(id(unit))
             if found is None:
-                found = captures(_sites_query(), unit.root)
+                found = find_sites(unit, self.site_names, self.settings.matmul_methods)
                 self._sites[id(unit)] = found
             for node in found.get(capture, ()):
                 if not unit.is_synthetic(node):
@@ -80,6 +142,14 @@ class FileContext:
     def annotation(self, unit: SyntaxUnit, site: Node, tag: str, offset: int | None = None) -> Annotation | None:
         start = unit.start(site) if offset is None else offset
         return find_annotation(self.source, unit, site, start, tag, self.settings.placement)
+
+    def struct_is_public(self, name: str) -> bool | None:
+        """Whether `struct name` (in this file, else the crate) is `pub`; None when not found."""
+        if self._structs is None:
+            self._structs = structs_in(self.unit.root, self.unit.data, self.path)
+        if name in self._structs:
+            return self._structs[name].public
+        return self.crate.struct_is_public(name) if self.crate is not None else None
 
     def struct(self, name: str) -> StructInfo | None:
         """A struct defined in this file, else anywhere in the crate."""

@@ -13,6 +13,7 @@ are parsed on demand.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -25,12 +26,10 @@ from .parsing import captures, parse, query
 
 Module = tuple[str, ...]
 
-_MOD_DECLARATION = re.compile(
-    rb"(?P<attrs>(?:^[ \t]*#\[[^\n]*\][ \t]*\r?\n)*)"
-    rb"^[ \t]*(?P<inline>(?:#\[[^\n\]]*\][ \t]*)*)"
-    rb"(?P<vis>pub(?:[ \t]*\([^)]*\))?[ \t]+)?mod[ \t]+(?:r#)?(?P<name>\w+)[ \t]*;",
-    re.M,
-)
+_MOD_NAME = re.compile(rb"\bmod[ \t]+(?:r#)?(\w+)[ \t]*;")
+# What may stand before `mod` on its line: attributes, then a visibility.
+_MOD_PREFIX = re.compile(rb"^[ \t]*(?P<attrs>(?:#\[[^\n]*?\][ \t]*)*)(?P<vis>pub(?:[ \t]*\([^)\n]*\))?[ \t]+)?$")
+_ATTRIBUTE_LINE = re.compile(rb"^[ \t]*#\[.*\][ \t]*\r?$")
 _PATH_ATTRIBUTE = re.compile(rb'#\[\s*path\s*=\s*"([^"]+)"\s*\]')
 _INNER_LINT_ATTRIBUTE = re.compile(rb"^[ \t]*#!\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]", re.M)
 _OUTER_LINT_ATTRIBUTE = re.compile(rb"#\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]")
@@ -133,21 +132,30 @@ class CrateIndex:
     # clippy lints allowed for a whole file by its module's (or an ancestor's) attributes.
     allowed_lints: dict[Path, frozenset[str]] = field(default_factory=dict)
 
+    # Paths given to these methods are resolved (absolute, no symlinks).
     def file_is_public(self, path: Path) -> bool:
-        resolved = path.resolve()
+        resolved = path
         if resolved in self.module_paths:
             return self.module_paths[resolved] in self.exported_modules
         # Not reached from a root (an integration test, an example, a lone file): its own root.
         return True
 
     def module_of(self, path: Path) -> Module:
-        return self.module_paths.get(path.resolve(), ())
+        return self.module_paths.get(path, ())
 
     def lints_allowed_in(self, path: Path) -> frozenset[str]:
-        return self.allowed_lints.get(path.resolve(), frozenset())
+        return self.allowed_lints.get(path, frozenset())
+
+    def struct_is_public(self, name: str) -> bool | None:
+        """Whether the crate declares `struct name` exactly `pub` (None: not declared)."""
+        found = _struct_declarations(self.root_dir).get(name)
+        return None if found is None else found[1]
 
     def find_struct(self, name: str) -> StructInfo | None:
-        return _find_struct(self.root_dir, name)
+        found = _struct_declarations(self.root_dir).get(name)
+        if found is None:
+            return None
+        return _struct_in_file(found[0], name)
 
 
 def _crate_roots(crate_dir: Path) -> tuple[Path, ...]:
@@ -165,14 +173,28 @@ def _crate_roots(crate_dir: Path) -> tuple[Path, ...]:
     return tuple(roots)
 
 
+def _attribute_lines_before(data: bytes, offset: int) -> bytes:
+    """The one-line attributes directly above the line at `offset`."""
+    lines = []
+    end = offset
+    while end > 0:
+        start = data.rfind(b"\n", 0, end - 1) + 1
+        line = data[start:end]
+        if not _ATTRIBUTE_LINE.match(line.rstrip(b"\n")):
+            break
+        lines.append(line)
+        end = start
+    return b"".join(reversed(lines))
+
+
 def _child_module_file(parent: Path, owns_directory: bool, name: str, explicit: str | None) -> Path | None:
     if explicit:
-        candidate = (parent.parent / explicit).resolve()
+        candidate = Path(os.path.normpath(parent.parent / explicit))
         return candidate if candidate.is_file() else None
     base = parent.parent if owns_directory else parent.parent / parent.stem
     for candidate in (base / f"{name}.rs", base / name / "mod.rs"):
         if candidate.is_file():
-            return candidate.resolve()
+            return candidate
     return None
 
 
@@ -201,9 +223,15 @@ def crate_index(crate_dir: Path) -> CrateIndex:
         if public:
             index.exported_modules.add(module)
         every_reexport.extend(reexports_in(data, module))
-        for declaration in _MOD_DECLARATION.finditer(data):
-            attributes = declaration.group("attrs") + declaration.group("inline")
-            name = declaration.group("name").decode()
+        if b"mod" not in data:
+            continue
+        for declaration in _MOD_NAME.finditer(data):
+            line_start = data.rfind(b"\n", 0, declaration.start()) + 1
+            prefix = _MOD_PREFIX.match(data[line_start : declaration.start()])
+            if prefix is None:
+                continue  # `mod` inside a comment, a string, or after code
+            attributes = prefix.group("attrs") + _attribute_lines_before(data, line_start)
+            name = declaration.group(1).decode()
             explicit = _PATH_ATTRIBUTE.search(attributes)
             child = _child_module_file(path, owns_directory, name, explicit.group(1).decode() if explicit else None)
             if child is None:
@@ -211,7 +239,7 @@ def crate_index(crate_dir: Path) -> CrateIndex:
             child_allowed = set(allowed)
             for lint in _OUTER_LINT_ATTRIBUTE.finditer(attributes):
                 child_allowed |= lint_names(lint.group(1))
-            visibility = re.sub(rb"\s", b"", declaration.group("vis") or b"")
+            visibility = re.sub(rb"\s", b"", prefix.group("vis") or b"")
             pending.append(
                 (child, module + (name,), public and visibility == b"pub", child.name == "mod.rs", frozenset(child_allowed))
             )
@@ -235,10 +263,15 @@ def _export_globbed_modules(index: CrateIndex, reexports: list[Reexport]) -> Non
 
 
 def crate_dir_of(path: Path) -> Path | None:
-    for directory in path.resolve().parents:
-        if (directory / "Cargo.toml").is_file():
-            return directory
-    return None
+    """The nearest directory above `path` with a Cargo.toml."""
+    return _crate_dir_above(path.resolve().parent)
+
+
+@lru_cache(maxsize=1024)
+def _crate_dir_above(directory: Path) -> Path | None:
+    if (directory / "Cargo.toml").is_file():
+        return directory
+    return None if directory.parent == directory else _crate_dir_above(directory.parent)
 
 
 _STRUCTS = """
@@ -277,9 +310,13 @@ def structs_in(root: Node, data: bytes, path: str) -> dict[str, StructInfo]:
     return found
 
 
-@lru_cache(maxsize=256)
-def _find_struct(crate_dir: Path, name: str) -> StructInfo | None:
-    needle = re.compile(rb"\bstruct\s+" + re.escape(name.encode()) + rb"\b")
+_STRUCT_DECLARATION = re.compile(rb"^[ \t]*(pub(?:[ \t]*\([^)]*\))?[ \t]+)?struct[ \t]+(\w+)", re.M)
+
+
+@lru_cache(maxsize=64)
+def _struct_declarations(crate_dir: Path) -> dict[str, tuple[Path, bool]]:
+    """Every `struct Name` in the crate's files (first one wins), found by text."""
+    found: dict[str, tuple[Path, bool]] = {}
     for path in sorted(crate_dir.rglob("*.rs")):
         if "target" in path.relative_to(crate_dir).parts:
             continue
@@ -287,8 +324,16 @@ def _find_struct(crate_dir: Path, name: str) -> StructInfo | None:
             data = path.read_bytes()
         except OSError:
             continue
-        if needle.search(data):
-            found = structs_in(parse(data).root_node, data, str(path)).get(name)
-            if found is not None:
-                return found
-    return None
+        for match in _STRUCT_DECLARATION.finditer(data):
+            visibility = re.sub(rb"\s", b"", match.group(1) or b"")
+            found.setdefault(match.group(2).decode(), (path, visibility == b"pub"))
+    return found
+
+
+@lru_cache(maxsize=256)
+def _struct_in_file(path: Path, name: str) -> StructInfo | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return structs_in(parse(data).root_node, data, str(path)).get(name)

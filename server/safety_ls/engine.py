@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,9 +46,24 @@ def analyze(
     `crate` and `file` (the file's location in it) give the crate-level facts:
     the module's visibility and path, and lint levels inherited from above.
     """
-    if tree is None:
-        tree = parse(source.data)
-    unit = build_units(tree, source.data)
+    matched: dict[bytes, bool] = {}  # rules share triggers: search each pattern once
+
+    def triggered(pattern: re.Pattern[bytes] | None) -> bool:
+        if pattern is None:
+            return True
+        if pattern.pattern not in matched:
+            matched[pattern.pattern] = pattern.search(source.data) is not None
+        return matched[pattern.pattern]
+
+    rules = [rule for rule in settings.enabled_rules() if triggered(rule.trigger)]
+    site_names = frozenset(name for rule in rules for name in rule.sites)
+    if site_names:
+        if tree is None:
+            tree = parse(source.data)
+        unit = build_units(tree, source.data, _combined_trigger(tuple(r.trigger for r in rules if r.sites)))
+    else:  # only text rules apply: no tree needed
+        tree = parse(b"")
+        unit = build_units(tree, b"", None)
     in_crate = crate is not None and file is not None
     ctx = FileContext(
         path,
@@ -56,13 +73,14 @@ def analyze(
         crate,
         module_is_public=crate.file_is_public(file) if in_crate else True,  # type: ignore[union-attr,arg-type]
         module_path=crate.module_of(file) if in_crate else (),  # type: ignore[union-attr,arg-type]
+        site_names=site_names,
     )
     silenced = suppressions.collect(source, unit)
     if in_crate:
         silenced.allow_lints_in_file(crate.lints_allowed_in(file))  # type: ignore[union-attr,arg-type]
     result = FileResult(path)
     seen: set[tuple[str, int]] = set()
-    for rule in settings.enabled_rules():
+    for rule in rules:
         try:
             findings: list[Finding] = list(rule.check(ctx))
         except Exception as error:  # a rule bug must not hide the other rules' findings
@@ -91,6 +109,14 @@ def analyze(
         line = diagnostic.line - 1
         result.excerpts.setdefault(line, source.line_text(line))
     return result
+
+
+@lru_cache(maxsize=64)
+def _combined_trigger(triggers: tuple[re.Pattern[bytes] | None, ...]) -> re.Pattern[bytes]:
+    """One pattern matching wherever any of the rules' triggers would."""
+    if any(trigger is None for trigger in triggers):
+        return re.compile(rb"")
+    return re.compile(b"|".join(b"(?:" + trigger.pattern + b")" for trigger in triggers if trigger))
 
 
 def _first_error_line(tree: Tree) -> int:
@@ -129,6 +155,7 @@ def check_path(path: Path, display: str, settings: Settings) -> FileResult:
         source = read_source(path, settings)
     except SourceError as error:
         return FileResult(display, error=str(error))
-    crate_dir = crate_dir_of(path)
+    resolved = path.resolve()
+    crate_dir = crate_dir_of(resolved)
     crate = crate_index(crate_dir) if crate_dir is not None else None
-    return analyze(source, display, settings, crate=crate, file=path)
+    return analyze(source, display, settings, crate=crate, file=resolved)

@@ -30,10 +30,6 @@ _BLOCK_SUFFIX = b"}"
 _ARGS_PREFIX = b"fn __safety_ls_fragment(){__safety_ls_args("
 _ARGS_SUFFIX = b");}"
 
-# Words that make a macro token tree worth re-parsing.
-_FRAGMENT_TRIGGER = re.compile(
-    rb"\bunsafe\b|\bas\s+[iuf]|to_dtype|contiguous|\bdyn\b|as_str|as_bytes|to_owned|\["
-)
 
 
 _METAVARIABLE = re.compile(rb"\$(\w+)")
@@ -152,36 +148,60 @@ class SyntaxUnit:
         return units
 
 
-_MACRO_TOKEN_TREES = """
-(macro_invocation (token_tree) @args)
-(macro_rule right: (token_tree) @body)
-"""
+def build_units(tree: Tree, data: bytes, trigger: re.Pattern[bytes] | None) -> SyntaxUnit:
+    """The file's unit with its macro fragments attached, recursively.
 
-
-def build_units(tree: Tree, data: bytes) -> SyntaxUnit:
-    """The file's unit with its macro fragments attached, recursively."""
+    Only token trees whose text matches `trigger` (what the active rules look
+    for) are parsed again; None parses none.
+    """
     root = SyntaxUnit(tree.root_node, data, user_end=len(data))
-    _attach_fragments(root, depth=0)
+    if trigger is not None and b"!" in data:
+        _attach_fragments(root, trigger, depth=0)
     return root
 
 
-def _attach_fragments(unit: SyntaxUnit, depth: int) -> None:
+_MACRO_OWNERS = ("macro_invocation", "macro_rule")
+
+
+def _macro_token_trees(unit: SyntaxUnit, trigger: re.Pattern[bytes]) -> list[Node]:
+    """The outermost macro token trees holding a match of `trigger`, in order.
+
+    Each match is looked up in the tree and followed up to its macro, which
+    is much cheaper than querying the whole tree for macro invocations.
+    """
+    found: dict[int, Node] = {}
+    root = unit.root
+    for match in trigger.finditer(unit.data):
+        node = root.descendant_for_byte_range(match.start(), max(match.end(), match.start() + 1))
+        outermost = None
+        while node is not None:
+            if node.type == "token_tree" and node.parent is not None and node.parent.type in _MACRO_OWNERS:
+                outermost = node
+                break
+            if node.type in ("function_item", "impl_item", "source_file"):
+                break  # a macro never sits above these
+            node = node.parent
+        if outermost is not None and outermost.start_byte not in found:
+            found[outermost.start_byte] = outermost
+    return [found[start] for start in sorted(found)]
+
+
+def _attach_fragments(unit: SyntaxUnit, trigger: re.Pattern[bytes], depth: int) -> None:
     if depth >= MAX_FRAGMENT_DEPTH:
         return
-    found = captures(query(_MACRO_TOKEN_TREES), unit.root)
-    for token_tree in found.get("args", []) + found.get("body", []):
-        fragment = _parse_fragment(unit, token_tree)
+    for token_tree in _macro_token_trees(unit, trigger):
+        fragment = _parse_fragment(unit, token_tree, trigger)
         if fragment is not None:
             unit.children.append(fragment)
-            _attach_fragments(fragment, depth + 1)
+            _attach_fragments(fragment, trigger, depth + 1)
 
 
-def _parse_fragment(unit: SyntaxUnit, token_tree: Node) -> SyntaxUnit | None:
+def _parse_fragment(unit: SyntaxUnit, token_tree: Node, trigger: re.Pattern[bytes]) -> SyntaxUnit | None:
     inner_start, inner_end = token_tree.start_byte + 1, token_tree.end_byte - 1
     if inner_end <= inner_start:
         return None
     interior = unit.data[inner_start:inner_end]
-    if not _FRAGMENT_TRIGGER.search(interior):
+    if not trigger.search(interior):
         return None
     if token_tree.parent is not None and token_tree.parent.type == "macro_rule":
         interior = without_metavariables(interior)

@@ -209,14 +209,19 @@ def window_floor(source: SourceText, unit: SyntaxUnit, site: Node) -> int:
     """The line after which comments for `site` are searched (-1: from the file's start)."""
     if site.type in ("impl_item", "const_item", "static_item") and site.parent is not None and site.parent.type in _ITEM_CONTAINERS:
         return _item_window(source, unit, site)
-    current: Node | None = site.parent
+    child, current = site, site.parent
     while True:
         while current is not None and not unit.is_synthetic(current):
             if current.type == "function_item":
+                if child != current.child_by_field_name("body"):
+                    # A site in the signature (`fn f(x: &dyn T)`, a TRAIT_OBJECT or CAST tag)
+                    # stands on the item's own lines: the comment above the fn is the
+                    # one written for it, as for any item.
+                    return _item_window(source, unit, current)
                 return source.line_of(unit.start(current))
             if current.type in ("const_item", "static_item") and current.parent is not None and current.parent.type in _ITEM_CONTAINERS:
                 return _item_window(source, unit, current)
-            current = current.parent
+            child, current = current, current.parent
         if unit.parent is None or unit.anchor is None:
             return -1
         if unit.anchor.type == "macro_rule":

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from .diagnostics import Finding
-from .parsing import SyntaxUnit, captures, query
+from .parsing import SyntaxUnit
 from .rules import ALL_RULES
 from .source import SourceText
 
@@ -19,10 +19,7 @@ _LINT_GROUPS = {
     "undocumented_unsafe_blocks": {"clippy::restriction"},
     "missing_safety_doc": {"clippy::style", "clippy::all"},
 }
-_ATTRIBUTES = """
-(attribute_item) @outer
-(inner_attribute_item) @inner
-"""
+_LINT_ATTRIBUTE_START = re.compile(rb"#!?\[\s*(?:allow|expect)\s*\(")
 
 
 @dataclass
@@ -69,28 +66,41 @@ def _scope_of_outer(attribute: Node) -> Node | None:
     return sibling
 
 
+def _in_comment(root: Node, offset: int) -> bool:
+    """Whether the `//` at byte `offset` opens a comment (rather than sitting in a string)."""
+    node: Node | None = root.descendant_for_byte_range(offset, offset + 2)
+    while node is not None and node.type not in ("line_comment", "block_comment"):
+        if node.type in ("string_literal", "raw_string_literal", "char_literal"):
+            return False
+        node = node.parent
+    return node is not None
+
+
 def collect(source: SourceText, unit: SyntaxUnit) -> Suppressions:
     found = Suppressions()
+    parsed = bool(unit.data)  # text-only analyses carry an empty tree
     for match in _COMMENT.finditer(source.data):
+        if parsed and not _in_comment(unit.root, match.start()):
+            continue  # `"// safety-ls: allow(..)"` in a string literal is code, not a suppression
         rules = _rule_names(match.group("rules"))
         if match.group("file"):
             found.whole_file |= rules
         else:
             found.by_line.setdefault(source.line_of(match.start()), set()).update(rules)
-    if b"allow" not in source.data and b"expect" not in source.data:
+    if not parsed:
         return found
-    attributes = captures(query(_ATTRIBUTES), unit.root)
-    for kind in ("outer", "inner"):
-        for attribute in attributes.get(kind, []):
-            match = _LINT_ATTRIBUTE.match(unit.text(attribute))
-            if not match:
-                continue
-            rules = _rules_silenced_by(match.group("lints"))
-            if not rules:
-                continue
-            scope = _scope_of_outer(attribute) if kind == "outer" else attribute.parent
-            if scope is not None:
-                found.scopes.append((unit.start(scope), unit.end(scope), rules))
+    for candidate in _LINT_ATTRIBUTE_START.finditer(unit.data):
+        token = unit.root.descendant_for_byte_range(candidate.start(), candidate.start() + 1)
+        attribute = token.parent if token is not None else None
+        if attribute is None or attribute.type not in ("attribute_item", "inner_attribute_item"):
+            continue  # in a comment or a string
+        match = _LINT_ATTRIBUTE.match(unit.text(attribute))
+        rules = _rules_silenced_by(match.group("lints")) if match else frozenset()
+        if not rules:
+            continue
+        scope = _scope_of_outer(attribute) if attribute.type == "attribute_item" else attribute.parent
+        if scope is not None:
+            found.scopes.append((unit.start(scope), unit.end(scope), rules))
     return found
 
 

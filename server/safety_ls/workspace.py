@@ -18,13 +18,18 @@ PARALLEL_THRESHOLD = 24
 
 
 def _crate_state(path: Path) -> str:
-    """What a file's results depend on besides its own text: its module's visibility."""
+    """What a file's results depend on besides its own text: its place in the crate."""
     crate_dir = crate_dir_of(path)
     if crate_dir is None:
         return "no-crate"
     index = crate_index(crate_dir)
-    names = hashlib.blake2b("\n".join(sorted(index.reexported_names)).encode(), digest_size=8).hexdigest()
-    return f"{index.file_is_public(path)}:{names}"
+    facts = (
+        index.file_is_public(path),
+        index.module_of(path),
+        sorted(index.lints_allowed_in(path)),
+        sorted(map(repr, index.reexports)),
+    )
+    return hashlib.blake2b(repr(facts).encode(), digest_size=16).hexdigest()
 
 
 def _check_one(item: tuple[Path, str, Settings]) -> FileResult:
@@ -55,6 +60,9 @@ def check_files(
     jobs = jobs or os.cpu_count() or 1
     work = [(path, display, settings) for _, path, display, _ in pending]
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
+        # Build each crate's index once here; forked workers inherit it.
+        for crate_dir in {crate_dir_of(path) for path, _, _ in work} - {None}:
+            crate_index(crate_dir)  # type: ignore[arg-type]
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             analysed = list(pool.map(_check_one, work, chunksize=4))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -32,6 +33,10 @@ class Rule:
     profiles: frozenset[str] = DEFAULT_PROFILES  # profiles that enable the rule
     fixable: bool = False
     clippy_lint: str | None = None  # the clippy lint it mirrors, if any
+    # The site captures (context.SITE_PATTERNS) the check reads; none means text only.
+    sites: tuple[str, ...] = ()
+    # A file without a match for this cannot produce a finding (saves parsing it).
+    trigger: re.Pattern[bytes] | None = None
 
 
 def _discover() -> dict[str, Rule]:

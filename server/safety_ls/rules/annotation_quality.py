@@ -166,6 +166,8 @@ def _normalized(reason: str) -> str:
 def _vague(ctx: FileContext) -> Iterator[Finding]:
     extra = {_normalized(phrase) for phrase in ctx.settings.vague_phrases}
     for annotation in written_annotations(ctx):
+        if placeholder_in(annotation.reason) is not None:
+            continue  # `[...]`, `...`: an unfilled template, which placeholder-annotation reports
         normalized = _normalized(annotation.reason)
         if normalized in VAGUE_PHRASES or normalized in extra:
             said = f"only says “{annotation.reason}”" if annotation.reason else "gives no reason"

@@ -10,6 +10,7 @@ from tree_sitter import Node
 from ..context import FileContext
 from ..diagnostics import Finding
 from ..parsing import SyntaxUnit
+from ..triggers import NUMERIC_CAST
 from . import Rule
 
 CAST = "CAST"
@@ -19,7 +20,9 @@ NUMERIC_TYPES = frozenset(
 _SOURCE_TYPES = NUMERIC_TYPES | {"char", "bool"}
 _INTEGER_SUFFIX = re.compile(r"(i8|i16|i32|i64|i128|isize|u8|u16|u32|u64|u128|usize)$")
 _FLOAT_SUFFIX = re.compile(r"(f16|f32|f64|f128)$")
-_CONVERSION = re.compile(r"([\w<>]+)\s*(?:→|->)\s*([\w<>]+)")
+# `A → B`; the target is a lookahead so that a chain `u8 → u16 → u32` yields both
+# steps (u8 → u16, u16 → u32), one per cast of a nested `(x as u16) as u32`.
+_CONVERSION = re.compile(r"([\w<>]+)\s*(?:→|->)\s*(?=([\w<>]+))")
 # Methods whose result type does not depend on the receiver.
 _METHOD_RESULTS = {
     "len": "usize",
@@ -218,6 +221,8 @@ RULES = [
             "`// CAST: <from> → <to>, <reason>` above the line or the statement."
         ),
         check=_missing_cast,
+        sites=("cast",),
+        trigger=NUMERIC_CAST,
         tag=CAST,
     ),
     Rule(
@@ -228,6 +233,8 @@ RULES = [
             "its source type, where the code states it) differs, the comment is stale."
         ),
         check=_cast_mismatch,
+        sites=("cast",),
+        trigger=NUMERIC_CAST,
         tag=CAST,
     ),
 ]

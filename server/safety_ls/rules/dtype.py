@@ -10,6 +10,7 @@ from tree_sitter import Node
 from ..context import FileContext
 from ..diagnostics import Finding
 from ..parsing import SyntaxUnit
+from ..triggers import CONTIGUOUS_CALL, TO_DTYPE_CALL
 from . import Rule
 
 PROMOTE = "PROMOTE"
@@ -203,6 +204,8 @@ RULES = [
             "reference implementation) in `// PROMOTE: <reason>` above the call or its statement."
         ),
         check=_missing_promote,
+        sites=("method_name",),
+        trigger=TO_DTYPE_CALL,
         tag=PROMOTE,
     ),
     Rule(
@@ -214,6 +217,8 @@ RULES = [
             "layout strided and why the copy is needed: `// CONTIGUOUS: <reason>`."
         ),
         check=_missing_contiguous,
+        sites=("method_name", "function_name"),
+        trigger=CONTIGUOUS_CALL,
         tag=CONTIGUOUS,
     ),
 ]

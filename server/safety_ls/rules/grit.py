@@ -10,6 +10,7 @@ from tree_sitter import Node
 from ..context import FileContext
 from ..diagnostics import Finding
 from ..parsing import SyntaxUnit
+from ..triggers import BORROW_METHODS, BRACKET, DYN, EXHAUSTIVE_ALLOW
 from . import Rule
 from .dtype import method_calls
 
@@ -87,6 +88,8 @@ RULES = [
         summary="`dyn Trait` without a `// TRAIT_OBJECT:` comment (grit profile)",
         explanation="Grit asks why dynamic dispatch is needed wherever `Box<dyn Trait>` or `&dyn Trait` appears.",
         check=_trait_objects,
+        sites=("dyn_type",),
+        trigger=DYN,
         tag="TRAIT_OBJECT",
         profiles=GRIT,
     ),
@@ -95,6 +98,8 @@ RULES = [
         summary="`allow(clippy::exhaustive_enums)` without an `// EXHAUSTIVE:` comment (grit profile)",
         explanation="An enum exempted from `#[non_exhaustive]` must say why the crate owns all its variants.",
         check=_exhaustive,
+        sites=("attribute",),
+        trigger=EXHAUSTIVE_ALLOW,
         tag="EXHAUSTIVE",
         profiles=GRIT,
     ),
@@ -103,6 +108,8 @@ RULES = [
         summary="explicit `.as_str()`, `.as_bytes()`, `.to_owned()` without a `// BORROW:` comment (grit profile)",
         explanation="Grit rule 2: explicit conversions where Deref coercion would apply say what they convert.",
         check=_borrows,
+        sites=("method_name",),
+        trigger=BORROW_METHODS,
         tag="BORROW",
         profiles=GRIT,
     ),
@@ -111,6 +118,8 @@ RULES = [
         summary="direct slice index without an `// INDEX:` comment (grit profile)",
         explanation="Direct indexing panics when out of bounds; say why the bound holds, or use `.get()`.",
         check=_indexes,
+        sites=("index",),
+        trigger=BRACKET,
         tag="INDEX",
         profiles=GRIT,
     ),

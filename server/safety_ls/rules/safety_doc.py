@@ -10,6 +10,7 @@ from tree_sitter import Node
 from ..context import FileContext
 from ..diagnostics import Finding
 from ..parsing import SyntaxUnit
+from ..triggers import UNSAFE
 from . import Rule
 
 _DOC_ATTRIBUTE = re.compile(r'^#\[\s*doc\s*=\s*"((?:[^"\\]|\\.)*)"\s*\]$', re.S)
@@ -147,8 +148,7 @@ def is_exported(ctx: FileContext, unit: SyntaxUnit, item: Node) -> bool:
                 return False
             target = parent.child_by_field_name("type")
             owner_type = owner.text(target).split("<")[0].strip() if target is not None else None
-            found = ctx.struct(owner_type) if owner_type else None
-            if found is not None and not found.public:
+            if owner_type and ctx.struct_is_public(owner_type) is False:
                 return False
         elif kind == "mod_item":
             name = parent.child_by_field_name("name")
@@ -239,6 +239,8 @@ RULES = [
             "the crate are checked."
         ),
         check=_missing_safety_doc,
+        sites=("unsafe_fn", "unsafe_trait"),
+        trigger=UNSAFE,
         clippy_lint="missing_safety_doc",
     ),
     Rule(
@@ -250,6 +252,8 @@ RULES = [
             "`## Library Guarantees` (what the external library promises, with its version)."
         ),
         check=_incomplete_safety_doc,
+        sites=("unsafe_fn", "unsafe_trait"),
+        trigger=UNSAFE,
         profiles=frozenset({"structured"}),
     ),
 ]

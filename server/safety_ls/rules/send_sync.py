@@ -14,9 +14,13 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from tree_sitter import Node
+
 from ..context import FileContext
 from ..diagnostics import Finding
-from ..placement import SAFETY
+from ..parsing import SyntaxUnit
+from ..placement import SAFETY, Annotation
+from ..triggers import UNSAFE_IMPL
 from . import Rule
 from .safety_doc import doc_lines
 from .unsafe_code import impl_trait_name
@@ -24,6 +28,9 @@ from .unsafe_code import impl_trait_name
 _UNSYNCHRONIZED = re.compile(
     r"\b(HashMap|HashSet|BTreeMap|BTreeSet|Vec|VecDeque|RefCell|Cell|UnsafeCell|Rc|NonNull)\b|\*\s*(?:mut|const)\b"
 )
+# Fields that make a struct !Send by themselves; collections and cells are Send when
+# their contents are, so a Send impl only needs a reason for these.
+_NOT_SEND = re.compile(r"\b(Rc|NonNull)\b|\*\s*(?:mut|const)\b")
 _SYNCHRONIZED = re.compile(
     r"\b(Mutex|RwLock|Atomic\w*|OnceLock|LazyLock|OnceCell|Condvar|Barrier|ArcSwap\w*|DashMap|ThreadLocal)\b"
 )
@@ -61,7 +68,7 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
         trait_name, type_text = impl_trait_name(unit, impl)
         if trait_name not in ("Send", "Sync"):
             continue
-        annotation = ctx.annotation(unit, impl, SAFETY)
+        annotation = ctx.annotation(unit, impl, SAFETY) or _paired_annotation(ctx, unit, impl, type_text)
         if annotation is None:
             continue  # undocumented-unsafe-impl reports it
         type_name = re.split(r"[<\s]", type_text.split("::")[-1])[0]
@@ -72,6 +79,9 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
         owner = _struct_docs(ctx, type_name)
         justification = f"{reason} {owner}"
         exposed = _unsynchronized_fields(struct.fields)
+        if trait_name == "Send":
+            # Sending moves the value: only fields that are !Send need a reason.
+            exposed = [(name, declared) for name, declared in exposed if _NOT_SEND.search(declared)]
         has_primitive = any(_SYNCHRONIZED.search(declared) for _, declared in struct.fields)
         concrete = bool(_DISCIPLINE.search(justification) or _EXTERNAL.search(justification))
         library = bool(_LIBRARY_GUARANTEE.search(justification) and _LIBRARY_SOURCE.search(justification))
@@ -86,15 +96,31 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
                 {"trait": trait_name, "type": type_name, "fields": [name for name, _ in exposed]},
             )
             continue
-        needs_reason = trait_name == "Sync" or any(re.search(r"\bRc\b", declared) for _, declared in exposed)
-        if needs_reason and exposed and not (concrete or library):
+        if exposed and not (concrete or library):
             yield Finding(
                 "unjustified-send-sync",
                 *span,
-                f"SAFETY comment does not say why sharing {_describe(exposed)} across threads is sound "
+                f"SAFETY comment does not say why {'sending' if trait_name == 'Send' else 'sharing'} "
+                f"{_describe(exposed)} across threads is sound "
                 "(synchronization, an access discipline, or the library's documented guarantee)",
                 {"trait": trait_name, "type": type_name, "fields": [name for name, _ in exposed]},
             )
+
+
+def _paired_annotation(ctx: FileContext, unit: SyntaxUnit, impl: Node, type_text: str) -> Annotation | None:
+    """The SAFETY comment over the `unsafe impl Send` that directly precedes this `Sync` impl.
+
+    `// SAFETY: ..` / `unsafe impl Send for T {}` / `unsafe impl Sync for T {}` is the
+    usual pair (ROCmForge finding 7). clippy reports the second impl as undocumented,
+    but the comment is plainly meant for both, so its reason is judged for `Sync` too.
+    """
+    previous = impl.prev_named_sibling
+    if previous is None or previous.type != "impl_item" or not unit.text(previous).startswith("unsafe"):
+        return None
+    trait_name, previous_type = impl_trait_name(unit, previous)
+    if trait_name not in ("Send", "Sync") or previous_type != type_text:
+        return None
+    return ctx.annotation(unit, previous, SAFETY) or _paired_annotation(ctx, unit, previous, type_text)
 
 
 def _struct_docs(ctx: FileContext, type_name: str) -> str:
@@ -118,6 +144,8 @@ RULES = [
             "synchronization the struct does not have is worse than none."
         ),
         check=_unjustified,
+        sites=("unsafe_impl", "struct"),
+        trigger=UNSAFE_IMPL,
         tag=SAFETY,
     ),
 ]

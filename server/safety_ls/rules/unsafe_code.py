@@ -7,6 +7,7 @@ from typing import Iterator
 from ..context import FileContext
 from ..diagnostics import Finding
 from ..placement import SAFETY
+from ..triggers import UNSAFE
 from . import Rule
 
 _UNSAFE_KEYWORD = len("unsafe")
@@ -59,6 +60,8 @@ RULES = [
             "Mirrors clippy::undocumented_unsafe_blocks."
         ),
         check=_undocumented_blocks,
+        sites=("unsafe_block",),
+        trigger=UNSAFE,
         tag=SAFETY,
         clippy_lint="undocumented_unsafe_blocks",
     ),
@@ -72,6 +75,8 @@ RULES = [
             "undocumented_unsafe_blocks, which covers unsafe impls too."
         ),
         check=_undocumented_impls,
+        sites=("unsafe_impl",),
+        trigger=UNSAFE,
         tag=SAFETY,
         clippy_lint="undocumented_unsafe_blocks",
     ),
