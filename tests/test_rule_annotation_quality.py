@@ -126,7 +126,7 @@ def test_configured_vague_phrases_extend_the_list() -> None:
 
 
 def test_vague_and_placeholder_tags_are_case_sensitive_except_safety() -> None:
-    source = "fn f() {\n    // safety: safe\n    // promote: safe\n    g();\n}\n"
+    source = "fn f() {\n    // safety: safe\n    g();\n    // promote: safe\n    g();\n}\n"
     assert found(source) == [(2, "vague-annotation")]
 
 

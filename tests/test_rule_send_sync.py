@@ -19,7 +19,7 @@ RULE = "unjustified-send-sync"
 RULES = {RULE, "undocumented-unsafe-impl"}
 
 
-def check(source: str, rules: set[str] = frozenset({RULE})) -> list[Diagnostic]:  # type: ignore[assignment]
+def check(source: str, rules: set[str] | frozenset[str] = frozenset({RULE})) -> list[Diagnostic]:
     result = analyze(SourceText.from_text(source), "x.rs", Settings(select=frozenset(rules)))
     assert result.error is None
     return result.diagnostics

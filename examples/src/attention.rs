@@ -80,3 +80,9 @@ pub fn attention_entropy(probs: &Tensor) -> Result<Tensor> {
     let log_probs = probs.affine(1.0, 1e-9)?.log()?;
     probs.broadcast_mul(&log_probs)?.sum_keepdim(crate::candle::D::Minus1)?.affine(-1.0, 0.0)
 }
+
+/// Position ids `offset..offset + seq_len` for the rotary-embedding kernel, which takes `u32`.
+pub fn position_ids(offset: usize, seq_len: usize) -> Vec<u32> {
+    // CAST: usize → u32, TODO //~ placeholder-annotation
+    (offset..offset + seq_len).map(|p| p as u32).collect()
+}

@@ -3,7 +3,7 @@
 use std::ffi::c_int;
 use std::ptr;
 
-use crate::cudarc::CudaSlice;
+use crate::cudarc::{CudaSlice, CudaStream};
 use crate::ffi;
 
 /// A cuBLAS status other than `CUBLAS_STATUS_SUCCESS`.
@@ -43,10 +43,10 @@ impl CublasHandle {
         Self { handle }
     }
 
-    /// Queues later calls on `stream` (a `cudaStream_t` owned by the caller's device).
-    pub fn set_stream(&mut self, stream: ffi::cudaStream_t) -> Result<(), CublasError> {
+    /// Queues later calls on `stream`.
+    pub fn set_stream(&mut self, stream: &CudaStream) -> Result<(), CublasError> {
         // SAFETY: <why the stream outlives every call made with this handle> //~ placeholder-annotation
-        check(unsafe { ffi::cublasSetStream_v2(self.handle, stream) })
+        check(unsafe { ffi::cublasSetStream_v2(self.handle, stream.cu_stream()) })
     }
 
     /// `c = a · b` for row-major `a: (m, k)`, `b: (k, n)`, `c: (m, n)` on the device.

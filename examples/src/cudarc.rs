@@ -207,9 +207,32 @@ impl CudaDevice {
             .then(|| CudaFunction { module: module.to_owned(), name: kernel.to_owned() })
     }
 
+    /// A new stream that waits for the work already queued on the default stream.
+    pub fn fork_default_stream(self: &Arc<Self>) -> Result<CudaStream, DriverError> {
+        Ok(CudaStream { stream: std::ptr::null_mut(), device: Arc::clone(self) })
+    }
+
     /// Waits for all work queued on the device.
     pub fn synchronize(&self) -> Result<(), DriverError> {
         Ok(())
+    }
+}
+
+/// A CUDA stream of one device (`CUstream`).
+#[derive(Debug)]
+pub struct CudaStream {
+    stream: *mut std::ffi::c_void,
+    device: Arc<CudaDevice>,
+}
+
+impl CudaStream {
+    /// The raw `CUstream`, for libraries such as cuBLAS that take one.
+    pub fn cu_stream(&self) -> *mut std::ffi::c_void {
+        self.stream
+    }
+
+    pub fn device(&self) -> &Arc<CudaDevice> {
+        &self.device
     }
 }
 

@@ -20,8 +20,8 @@ pub struct KernelCache {
 
 // SAFETY: KernelCache is Send+Sync because CudaDevice is Send+Sync
 // and we ensure thread-safe access to the HashMaps through proper synchronization
-unsafe impl Send for KernelCache {} //~ unjustified-send-sync
-unsafe impl Sync for KernelCache {} //~ undocumented-unsafe-impl
+unsafe impl Send for KernelCache {}
+unsafe impl Sync for KernelCache {} //~ undocumented-unsafe-impl, unjustified-send-sync
 
 impl KernelCache {
     pub fn new(device: Arc<CudaDevice>) -> Self {

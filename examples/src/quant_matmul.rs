@@ -41,7 +41,7 @@ impl QMatMul {
     /// Uploads packed weights and scales and loads the kernels.
     pub fn new(device: &Arc<CudaDevice>, qweight: &[u8], scales: &[f32], n: usize, k: usize) -> Result<Self> {
         let fits_u32 = u32::try_from(n.max(k)).is_ok();
-        if !fits_u32 || k % GROUP_SIZE != 0 || qweight.len() != n * k / 2 || scales.len() != n * k / GROUP_SIZE {
+        if !fits_u32 || !k.is_multiple_of(GROUP_SIZE) || qweight.len() != n * k / 2 || scales.len() != n * k / GROUP_SIZE {
             return Err(candle::Error::Msg(format!("QMatMul::new: bad shapes for n={n}, k={k}")));
         }
         let ptx = nvrtc::compile_ptx(KERNELS).map_err(|e| candle::Error::Msg(e.to_string()))?;

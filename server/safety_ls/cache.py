@@ -25,6 +25,13 @@ def content_key(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
+def _code_version() -> str:
+    """The package version plus a stamp of its own source files, so a changed checker never reuses old results."""
+    package = Path(__file__).parent
+    stamps = sorted(f"{p.relative_to(package)}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in package.rglob("*.py"))
+    return content_key(__version__, *stamps)
+
+
 def _stamp(path: str) -> list[int] | None:
     try:
         status = os.stat(path)
@@ -36,16 +43,27 @@ def _stamp(path: str) -> list[int] | None:
 class ResultCache:
     def __init__(self, directory: Path, settings_fingerprint: str) -> None:
         self.directory = directory
-        self.salt = content_key(__version__, settings_fingerprint)
+        self.salt = content_key(_code_version(), settings_fingerprint)
         self.entries: dict[str, Any] = {}
+        self.crates: dict[str, Any] = {}
         self.used: set[str] = set()
         self.dirty = False
         try:
             document = json.loads((directory / _FILE_NAME).read_text(encoding="utf-8"))
             if document.get("salt") == self.salt:
                 self.entries = document.get("entries", {})
+                self.crates = document.get("crates", {})
         except (OSError, ValueError, AttributeError):
             self.entries = {}
+
+    def crate_states(self, crate_dir: str, stamp: str) -> dict[str, str]:
+        """Per-file crate facts stored for this crate, if its files have not changed since."""
+        stored = self.crates.get(crate_dir)
+        return stored["states"] if stored and stored["stamp"] == stamp else {}
+
+    def store_crate_states(self, crate_dir: str, stamp: str, states: dict[str, str]) -> None:
+        self.crates[crate_dir] = {"stamp": stamp, "states": states}
+        self.dirty = True
 
     def key(self, display: str, content: bytes, crate_state: str) -> str:
         return content_key(self.salt, display, content, crate_state)
@@ -86,7 +104,11 @@ class ResultCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             (self.directory / ".gitignore").write_text("# Created by safety-ls\n*\n", encoding="utf-8")
-            document = {"salt": self.salt, "entries": {key: self.entries[key] for key in self.used}}
+            document = {
+                "salt": self.salt,
+                "entries": {key: self.entries[key] for key in self.used},
+                "crates": self.crates,
+            }
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".results-")
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 json.dump(document, stream, separators=(",", ":"))

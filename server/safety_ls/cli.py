@@ -63,11 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _display(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _display(path: Path, cwd: str) -> str:
+    """The path as people see it: relative to the working directory when under it."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, cwd)
+    return Path(absolute).as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
 def _settings(args: argparse.Namespace, anchor: Path) -> Settings:
@@ -120,7 +120,8 @@ def run_check(args: argparse.Namespace) -> int:
     if reads_stdin:
         results = _check_stdin(args, settings)
     else:
-        files = [(path, _display(path)) for path in rust_files(paths, settings.exclude, root)]
+        cwd = os.getcwd()
+        files = [(path, _display(path, cwd)) for path in rust_files(paths, settings.exclude, root)]
         cache = None if args.no_cache else ResultCache(root / CACHE_DIRECTORY, settings.fingerprint())
         results = check_files(files, settings, cache, args.jobs)
     sys.stdout.write(_render(args, results, root))

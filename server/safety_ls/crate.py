@@ -13,6 +13,7 @@ are parsed on demand.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -131,6 +132,7 @@ class CrateIndex:
     reexports: list[Reexport] = field(default_factory=list)
     # clippy lints allowed for a whole file by its module's (or an ancestor's) attributes.
     allowed_lints: dict[Path, frozenset[str]] = field(default_factory=dict)
+    _reexports_digest: str | None = None
 
     # Paths given to these methods are resolved (absolute, no symlinks).
     def file_is_public(self, path: Path) -> bool:
@@ -145,6 +147,13 @@ class CrateIndex:
 
     def lints_allowed_in(self, path: Path) -> frozenset[str]:
         return self.allowed_lints.get(path, frozenset())
+
+    def state_of(self, path: Path) -> str:
+        """A digest of every crate-level fact a file's results depend on."""
+        if self._reexports_digest is None:
+            self._reexports_digest = hashlib.blake2b(repr(sorted(map(repr, self.reexports))).encode()).hexdigest()
+        facts = (self.file_is_public(path), self.module_of(path), sorted(self.lints_allowed_in(path)))
+        return hashlib.blake2b(f"{facts!r}{self._reexports_digest}".encode(), digest_size=16).hexdigest()
 
     def struct_is_public(self, name: str) -> bool | None:
         """Whether the crate declares `struct name` exactly `pub` (None: not declared)."""
@@ -263,8 +272,28 @@ def _export_globbed_modules(index: CrateIndex, reexports: list[Reexport]) -> Non
 
 
 def crate_dir_of(path: Path) -> Path | None:
-    """The nearest directory above `path` with a Cargo.toml."""
-    return _crate_dir_above(path.resolve().parent)
+    """The nearest directory above `path` with a Cargo.toml (absolute paths are taken as resolved)."""
+    return _crate_dir_above((path if path.is_absolute() else path.resolve()).parent)
+
+
+def crate_stamp(crate_dir: Path) -> str:
+    """Changes whenever a Rust file or the manifest of the crate is added, removed or touched."""
+    digest = hashlib.blake2b(digest_size=16)
+    pending = [str(crate_dir)]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "target" and not entry.name.startswith("."):
+                    pending.append(entry.path)
+            elif entry.name.endswith(".rs") or entry.name == "Cargo.toml":
+                status = entry.stat()
+                digest.update(f"{entry.path}\0{status.st_mtime_ns}\0{status.st_size}\n".encode())
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1024)

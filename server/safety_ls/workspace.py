@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -10,26 +9,35 @@ from pathlib import Path
 
 from .cache import ResultCache
 from .config import Settings
-from .crate import crate_dir_of, crate_index
+from .crate import crate_dir_of, crate_index, crate_stamp
 from .engine import FileResult, check_path
 
 # Below this many files to analyse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 24
 
 
-def _crate_state(path: Path) -> str:
-    """What a file's results depend on besides its own text: its place in the crate."""
-    crate_dir = crate_dir_of(path)
-    if crate_dir is None:
-        return "no-crate"
-    index = crate_index(crate_dir)
-    facts = (
-        index.file_is_public(path),
-        index.module_of(path),
-        sorted(index.lints_allowed_in(path)),
-        sorted(map(repr, index.reexports)),
-    )
-    return hashlib.blake2b(repr(facts).encode(), digest_size=16).hexdigest()
+def _crate_states(paths: list[Path], cache: ResultCache) -> dict[Path, str]:
+    """What each file's results depend on besides its own text: its place in its crate.
+
+    Stored in the cache per crate and reused while no file of the crate changes,
+    so a cached run does not rebuild crate indexes.
+    """
+    by_crate: dict[Path | None, list[Path]] = {}
+    for path in paths:
+        by_crate.setdefault(crate_dir_of(path), []).append(path)
+    states: dict[Path, str] = {}
+    for crate_dir, members in by_crate.items():
+        if crate_dir is None:
+            states.update((path, "no-crate") for path in members)
+            continue
+        stamp = crate_stamp(crate_dir)
+        stored = cache.crate_states(str(crate_dir), stamp)
+        if not all(str(path) in stored for path in members):
+            index = crate_index(crate_dir)
+            stored = {**stored, **{str(path): index.state_of(path.resolve()) for path in members}}
+            cache.store_crate_states(str(crate_dir), stamp, stored)
+        states.update((path, stored[str(path)]) for path in members)
+    return states
 
 
 def _check_one(item: tuple[Path, str, Settings]) -> FileResult:
@@ -43,6 +51,7 @@ def check_files(
     """Results for (path, display name) pairs, in the order given."""
     results: dict[int, FileResult] = {}
     pending: list[tuple[int, Path, str, str | None]] = []
+    crate_states = _crate_states([path for path, _ in files], cache) if cache is not None else {}
     for position, (path, display) in enumerate(files):
         key = None
         if cache is not None:
@@ -51,7 +60,7 @@ def check_files(
             except OSError:
                 content = None
             if content is not None:
-                key = cache.key(display, content, _crate_state(path))
+                key = cache.key(display, content, crate_states[path])
                 hit = cache.get(key)
                 if hit is not None:
                     results[position] = hit

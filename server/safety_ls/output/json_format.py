@@ -11,5 +11,9 @@ JSON_VERSION = 1
 
 
 def render(results: list[FileResult]) -> str:
-    document = {"version": JSON_VERSION, "diagnostics": [d.to_json() for d in all_diagnostics(results)]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """One diagnostic per line: readable, diffable, and encoded by json's C encoder."""
+    items = [json.dumps(d.to_json(), ensure_ascii=False) for d in all_diagnostics(results)]
+    body = ",\n    ".join(items)
+    diagnostics = f"[\n    {body}\n  ]" if items else "[]"
+    return f'{{\n  "version": {JSON_VERSION},\n  "diagnostics": {diagnostics}\n}}\n'
+
