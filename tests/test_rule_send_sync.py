@@ -175,3 +175,21 @@ def test_struct_in_another_file_is_unknown_without_the_crate() -> None:
     path = CRATE / "src" / "lib.rs"
     result = analyze(SourceText(path.read_bytes()), "lib.rs", Settings(select=frozenset({RULE})))
     assert result.diagnostics == []
+
+
+def test_trailing_comment_on_send_line_keeps_the_pair_for_sync() -> None:
+    from safety_ls.config import Settings
+    from safety_ls.engine import analyze
+    from safety_ls.source import SourceText
+
+    source = (
+        "use std::collections::HashMap;\n"
+        "pub struct Cache {\n"
+        "    map: HashMap<String, u32>,\n"
+        "}\n"
+        "// SAFETY: access to the map goes through proper synchronization\n"
+        "unsafe impl Send for Cache {} // ROCm-42\n"
+        "unsafe impl Sync for Cache {}\n"
+    )
+    result = analyze(SourceText.from_text(source), "pair.rs", Settings(select=frozenset({"unjustified-send-sync"})))
+    assert [(d.line, d.rule) for d in result.diagnostics] == [(7, "unjustified-send-sync")]

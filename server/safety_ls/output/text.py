@@ -50,9 +50,8 @@ def render(results: list[FileResult], colour: bool) -> str:
         noun = "finding" if total == 1 else "findings"
         files = "file" if files_with_findings == 1 else "files"
         out.append(_paint(f"Found {total} {noun} in {files_with_findings} {files}.", "1", colour))
-        width = max(len(rule) for rule in counts)
         for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            out.append(f"  {count:>5}  {rule:<{width}}")
+            out.append(f"  {count:>5}  {rule}")
     else:
         checked = len(results)
         out.append(f"All checks passed ({checked} file{'s' if checked != 1 else ''} checked).")

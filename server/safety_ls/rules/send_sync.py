@@ -115,6 +115,8 @@ def _paired_annotation(ctx: FileContext, unit: SyntaxUnit, impl: Node, type_text
     but the comment is plainly meant for both, so its reason is judged for `Sync` too.
     """
     previous = impl.prev_named_sibling
+    while previous is not None and previous.type in ("line_comment", "block_comment"):
+        previous = previous.prev_named_sibling  # e.g. a trailing comment on the Send line
     if previous is None or previous.type != "impl_item" or not unit.text(previous).startswith("unsafe"):
         return None
     trait_name, previous_type = impl_trait_name(unit, previous)
