@@ -111,18 +111,21 @@ def _boolean(value: Any, where: Callable[[str], ConfigError]) -> bool:
     return value
 
 
-def _severities(value: Any, where: Callable[[str], ConfigError]) -> dict[str, Severity]:
+def _severities(
+    value: Any, where: Callable[[str], ConfigError], where_rule: Callable[[str], Callable[[str], ConfigError]]
+) -> dict[str, Severity]:
+    """`where_rule(rule_id)` reports at the rule's own line inside `[severity]`, not the table header."""
     if not isinstance(value, dict):
         raise where("expected a table of rule id = severity")
     result = {}
     for rule_id, level in value.items():
         if rule_id not in ALL_RULES:
-            raise where(f"unknown rule id {rule_id!r}")
+            raise where_rule(rule_id)(f"unknown rule id {rule_id!r}")
         try:
             result[rule_id] = Severity(level)
         except ValueError:
-            raise where(
-                f"{rule_id}: severity must be one of {', '.join(s.value for s in Severity)}"
+            raise where_rule(rule_id)(
+                f"severity must be one of {', '.join(s.value for s in Severity)}, not {level!r}"
             ) from None
     return result
 
@@ -162,7 +165,7 @@ class _Reader:
             elif key == "ignore":
                 values["ignore"] = _rule_ids(value, where)
             elif key == "severity":
-                values["severity"] = _severities(value, where)
+                values["severity"] = _severities(value, where, lambda rule_id: self.where(rule_id, ("severity",)))
             elif key == "placement":
                 values["placement"] = self._placement(value)
             elif key == "matmul-methods":
@@ -279,7 +282,10 @@ def _parse_toml(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        # `lineno` only exists from Python 3.14; before that the line is only in the message.
         line = getattr(error, "lineno", None)
+        if line is None and (match := re.search(r"\(at line (\d+)", str(error))):
+            line = int(match.group(1))
         raise ConfigError(str(path), line, None, f"invalid TOML: {error}") from None
 
 

@@ -40,9 +40,32 @@ def _crate_states(paths: list[Path], cache: ResultCache) -> dict[Path, str]:
     return states
 
 
-def _check_one(item: tuple[Path, str, Settings]) -> FileResult:
-    path, display, settings = item
-    return check_path(path, display, settings)
+# Files of one crate go to a worker together, so that each crate's index is
+# built by as few workers as possible; large crates are split to keep cores busy.
+BATCH_FILES = 48
+
+
+def _batches_by_crate(work: list[tuple[Path, str]]) -> list[list[tuple[int, Path, str]]]:
+    by_crate: dict[Path | None, list[tuple[int, Path, str]]] = {}
+    for position, (path, display) in enumerate(work):
+        by_crate.setdefault(crate_dir_of(path), []).append((position, path, display))
+    batches = []
+    for members in by_crate.values():
+        batches.extend(members[start : start + BATCH_FILES] for start in range(0, len(members), BATCH_FILES))
+    # Largest first, so no worker is left with a big batch at the end.
+    return sorted(batches, key=lambda batch: -sum(_size(path) for _, path, _ in batch))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _check_batch(item: tuple[list[tuple[int, Path, str]], Settings]) -> list[tuple[int, FileResult]]:
+    batch, settings = item
+    return [(position, check_path(path, display, settings)) for position, path, display in batch]
 
 
 def check_files(
@@ -67,16 +90,16 @@ def check_files(
                     continue
         pending.append((position, path, display, key))
     jobs = jobs or os.cpu_count() or 1
-    work = [(path, display, settings) for _, path, display, _ in pending]
+    work = [(path, display) for _, path, display, _ in pending]
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        # Build each crate's index once here; forked workers inherit it.
-        for crate_dir in {crate_dir_of(path) for path, _, _ in work} - {None}:
-            crate_index(crate_dir)  # type: ignore[arg-type]
+        batches = _batches_by_crate(work)
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            analysed = list(pool.map(_check_one, work, chunksize=4))
+            done = pool.map(_check_batch, [(batch, settings) for batch in batches])
+            by_position = {position: result for batch in done for position, result in batch}
+        analysed = [by_position[position] for position in range(len(work))]
     else:
-        analysed = [_check_one(item) for item in work]
+        analysed = [check_path(path, display, settings) for path, display in work]
     for (position, _, _, key), result in zip(pending, analysed):
         results[position] = result
         if cache is not None and key is not None:
