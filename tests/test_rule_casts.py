@@ -42,7 +42,7 @@ def test_missing_cast_is_in_the_default_profile() -> None:
 def test_missing_cast_message_names_inferred_source_and_target() -> None:
     (diagnostic,) = check("fn f(n: usize) -> u32 {\n    n as u32\n}\n")
     assert diagnostic.message == "`as u32` cast missing a `// CAST: usize → u32, <reason>` comment"
-    assert diagnostic.data == {"from": "usize", "to": "u32"}
+    assert (diagnostic.data["from"], diagnostic.data["to"]) == ("usize", "u32")
 
 
 def test_missing_cast_message_uses_placeholder_when_source_unknown() -> None:

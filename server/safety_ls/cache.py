@@ -51,15 +51,22 @@ class ResultCache:
         try:
             document = json.loads((directory / _FILE_NAME).read_text(encoding="utf-8"))
             if document.get("salt") == self.salt:
-                self.entries = document.get("entries", {})
-                self.crates = document.get("crates", {})
+                entries, crates = document.get("entries", {}), document.get("crates", {})
+                # A cache file edited or damaged by hand is ignored, never a crash.
+                if isinstance(entries, dict) and isinstance(crates, dict):
+                    self.entries, self.crates = entries, crates
         except (OSError, ValueError, AttributeError):
-            self.entries = {}
+            self.entries, self.crates = {}, {}
 
     def crate_states(self, crate_dir: str, stamp: str) -> dict[str, str]:
         """Per-file crate facts stored for this crate, if its files have not changed since."""
         stored = self.crates.get(crate_dir)
-        return stored["states"] if stored and stored["stamp"] == stamp else {}
+        if not isinstance(stored, dict) or stored.get("stamp") != stamp:
+            return {}
+        states = stored.get("states")
+        if not isinstance(states, dict) or not all(isinstance(v, str) for v in states.values()):
+            return {}  # a damaged entry: recompute
+        return states
 
     def store_crate_states(self, crate_dir: str, stamp: str, states: dict[str, str]) -> None:
         self.crates[crate_dir] = {"stamp": stamp, "states": states}
@@ -72,9 +79,22 @@ class ResultCache:
         entry = self.entries.get(key)
         if entry is None:
             return None
+        try:
+            result = self._load(entry)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # A damaged entry is a miss; `put` replaces it after the file is analysed.
+            del self.entries[key]
+            self.dirty = True
+            return None
+        if result is not None:
+            self.used.add(key)
+        return result
+
+    def _load(self, entry: Any) -> FileResult | None:
         if any(_stamp(path) != stamp for path, stamp in entry["dependencies"].items()):
             return None
-        self.used.add(key)
+        if not isinstance(entry["path"], str):
+            raise TypeError("path")
         result = FileResult(entry["path"], warnings=list(entry["warnings"]))
         result.excerpts = {int(line): text for line, text in entry["excerpts"].items()}
         result.dependencies = list(entry["dependencies"])

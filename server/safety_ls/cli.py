@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
 import os
+import stat
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -14,10 +18,13 @@ from .cache import CACHE_DIRECTORY, ResultCache
 from .config import ConfigError, Settings, load_settings
 from .crate import crate_dir_of, crate_index
 from .discovery import rust_files
+from .diagnostics import Diagnostic
 from .engine import FileResult, analyze
+from .fixes import fix_source
 from .output import FORMATS, github, json_format, sarif, text
 from .rules import ALL_RULES, PROFILES
 from .source import SourceError, SourceText
+from .templates import TemplateError, Templates
 from .workspace import check_files
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -57,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--no-cache", action="store_true", help="analyse every file, ignoring the cache")
     check.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+
+    fix = commands.add_parser("fix", help="insert annotation templates where they are missing")
+    fix.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: .)")
+    fix.add_argument("--select", type=_rule_list, help="only fix these rules (comma-separated ids)")
+    fix.add_argument("--ignore", type=_rule_list, help="do not fix these rules")
+    fix.add_argument("--profile", choices=PROFILES, help="rule set: default, structured or grit")
+    fix.add_argument("--config", type=Path, help="use this config file instead of searching for one")
+    mode = fix.add_mutually_exclusive_group()
+    mode.add_argument("--diff", action="store_true", help="print the changes as a unified diff; write nothing")
+    mode.add_argument("--check", action="store_true", help="list the files that would change; write nothing")
 
     rules = commands.add_parser("rules", help="list the rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id to explain")
@@ -139,6 +156,88 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if found and not args.exit_zero else EXIT_CLEAN
 
 
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one step: a reader sees the old file or the new one, never half."""
+    mode = path.stat().st_mode
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".safety-ls")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, stat.S_IMODE(mode))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def run_fix(args: argparse.Namespace) -> int:
+    paths: list[Path] = args.paths or [Path(".")]
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+    settings = _settings(args, paths[0])
+    root = Path(settings.root) if settings.root else Path.cwd()
+    template_dir = (root / settings.template_dir) if settings.template_dir else None
+    templates = Templates(template_dir)
+    cwd = os.getcwd()
+    changed = fixed_count = errors = 0
+    remaining: list[Diagnostic] = []
+    for path in rust_files(paths, settings.exclude, root):
+        display = _display(path, cwd)
+        try:
+            raw = path.read_bytes()
+            if len(raw) > settings.max_file_size:
+                raise SourceError(f"file is larger than max-file-size ({settings.max_file_size} bytes); not fixed")
+            crate_dir = crate_dir_of(path)
+            crate = crate_index(crate_dir) if crate_dir is not None else None
+            outcome = fix_source(raw, display, settings, templates, crate=crate, file=path.resolve())
+        except (SourceError, OSError) as error:
+            errors += 1
+            print(f"safety-ls: error: {display}: {error}", file=sys.stderr)
+            continue
+        except TemplateError as error:
+            errors += 1
+            print(f"safety-ls: error: {display}: {error}", file=sys.stderr)
+            continue
+        for warning in outcome.warnings:
+            print(f"safety-ls: warning: {display}: {warning}", file=sys.stderr)
+        remaining.extend(outcome.remaining)
+        if outcome.fixed == outcome.original:
+            continue
+        changed += 1
+        fixed_count += sum(len(fix.diagnostics) for fix in outcome.applied)
+        if args.diff:
+            sys.stdout.write(_unified_diff(display, outcome.original, outcome.fixed))
+        elif args.check:
+            print(f"would fix {sum(len(f.diagnostics) for f in outcome.applied)} finding(s) in {display}")
+        else:
+            _write_atomically(path, outcome.fixed)
+    for problem in templates.problems:
+        print(f"safety-ls: warning: {problem}; the built-in template was used", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    if args.diff or args.check:
+        if not changed:
+            print("No fixes available.", file=sys.stderr if args.diff else sys.stdout)
+        return EXIT_FINDINGS if changed else EXIT_CLEAN
+    placeholders = sum(1 for d in remaining if d.rule == "placeholder-annotation")
+    print(
+        f"Fixed {fixed_count} finding(s) in {changed} file(s); {len(remaining)} remaining"
+        + (f", {placeholders} of them template placeholders to fill in" if placeholders else "")
+        + "."
+    )
+    return EXIT_FINDINGS if remaining else EXIT_CLEAN
+
+
+def _unified_diff(display: str, before: bytes, after: bytes) -> str:
+    old = before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(old, new, fromfile=f"a/{display}", tofile=f"b/{display}"))
+
+
 def run_rules(args: argparse.Namespace) -> int:
     if args.rule:
         rule = ALL_RULES.get(args.rule)
@@ -163,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "fix":
+            return run_fix(args)
         return run_rules(args)
     except (ConfigError, UsageError) as error:
         print(f"safety-ls: error: {error}", file=sys.stderr)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from tree_sitter import Node, Query
 
 from . import triggers
 from .crate import CrateIndex, Reexport, StructInfo, reexports_in, structs_in
 from .parsing import SyntaxUnit, captures, query
-from .placement import Annotation, find_annotation
+from .placement import Annotation, find_annotation, insertion_point
 from .source import SourceText
 
 if TYPE_CHECKING:
@@ -142,6 +142,16 @@ class FileContext:
     def annotation(self, unit: SyntaxUnit, site: Node, tag: str, offset: int | None = None) -> Annotation | None:
         start = unit.start(site) if offset is None else offset
         return find_annotation(self.source, unit, site, start, tag, self.settings.placement)
+
+    def comment_fix(
+        self, unit: SyntaxUnit, site: Node, tag: str, template: str, context: dict[str, Any], offset: int | None = None
+    ) -> dict[str, Any] | None:
+        """A request to insert `template` as a comment where `tag` would be accepted for `site`, if anywhere."""
+        start = unit.start(site) if offset is None else offset
+        point = insertion_point(self.source, unit, site, start, tag, self.settings.placement)
+        if point is None:
+            return None
+        return {"kind": "insert", "offset": point[0], "indent": point[1], "template": template, "context": context}
 
     def struct_is_public(self, name: str) -> bool | None:
         """Whether `struct name` (in this file, else the crate) is `pub`; None when not found."""

@@ -93,7 +93,9 @@ def analyze(
                 continue
             seen.add(key)
             result.diagnostics.append(
-                Diagnostic.place(path, source, finding, settings.severity_of(rule), rule.fixable)
+                Diagnostic.place(
+                    path, source, finding, settings.severity_of(rule), rule.fixable and bool(finding.data.get("fix"))
+                )
             )
     result.dependencies = sorted(ctx.dependencies)
     unknown = suppressions.unknown_rules(silenced)

@@ -362,3 +362,76 @@ def find_annotation(
             if first_line < site_line:
                 return scan_above(source, first_line, floor, tag, options)
     return None
+
+
+# --- where a fix inserts an annotation ----------------------------------------------------
+
+_NO_INSERT_INSIDE = frozenset({"string_literal", "raw_string_literal", "block_comment", "line_comment", "char_literal"})
+
+
+def _inside_literal_or_comment(unit: SyntaxUnit, offset: int) -> bool:
+    """Whether file offset `offset` falls inside a string, char literal or comment."""
+    local = offset - unit.shift
+    if local < 0 or local > len(unit.data):
+        return False
+    node: Node | None = unit.root.descendant_for_byte_range(local, local)
+    while node is not None:
+        if node.type in _NO_INSERT_INSIDE and node.start_byte < local < node.end_byte:
+            return True
+        node = node.parent
+    return False
+
+
+def _line_indent(source: SourceText, line: int) -> str:
+    text = source.line_bytes(line)
+    return text[: len(text) - len(text.lstrip())].decode("utf-8", "replace")
+
+
+def _attributes_start(source: SourceText, unit: SyntaxUnit, node: Node) -> int | None:
+    """The first line of the one-line attributes directly above `node`, if all of them are one-line."""
+    first_line = None
+    sibling = node.prev_named_sibling
+    while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
+        if sibling.type != "attribute_item":
+            break
+        start, end = source.line_of(unit.start(sibling)), source.line_of(unit.end(sibling) - 1)
+        if start != end or not _is_attribute_line(_stripped(source, start)):
+            return None  # a multi-line attribute is not skipped: insert below it
+        first_line = start
+        sibling = sibling.prev_named_sibling
+    return first_line
+
+
+def insertion_point(
+    source: SourceText, unit: SyntaxUnit, site: Node, site_offset: int, tag: str, options: PlacementOptions
+) -> tuple[int, str] | None:
+    """Where a new `// TAG:` comment line goes so that `find_annotation` accepts it.
+
+    Above the statement that holds the site when the site reaches it (above
+    its one-line attributes when those are transparent), else directly above
+    the site's line; never inside the search window's first line, a string or
+    a comment. Returns (file offset of the line start, that line's indentation).
+    """
+    site_line = source.line_of(site_offset)
+    floor = window_floor(source, unit, site)
+    candidates: list[int] = []
+    if site.type in ("impl_item", "const_item", "static_item") or (
+        site.type in ("function_item", "function_signature_item", "trait_item")
+    ):
+        own = source.line_of(unit.start(site))
+        attributes = _attributes_start(source, unit, site) if options.accept_comment_above_attributes else None
+        candidates = [attributes if attributes is not None else own]
+    else:
+        if options.accept_comment_above_statement and (construct := enclosing_construct(unit, site)) is not None:
+            construct_unit, node = construct
+            line = source.line_of(construct_unit.start(node))
+            attributes = (
+                _attributes_start(source, construct_unit, node) if options.accept_comment_above_attributes else None
+            )
+            candidates.append(attributes if attributes is not None else line)
+        candidates.append(site_line)
+    for line in candidates:
+        offset = source.line_starts[line]
+        if line > floor and not _inside_literal_or_comment(unit, offset + len(_line_indent(source, line).encode())):
+            return offset, _line_indent(source, line)
+    return None

@@ -17,7 +17,9 @@ _TAG_IN_COMMENT = re.compile(
 _SAFETY_HEADING = re.compile(rb"^[ \t]*///[ \t]*#+[ \t]*Safety[ \t]*\r?$", re.M | re.I)
 _NEXT_TAG = re.compile(r"^(?:SAFETY|PROMOTE|CONTIGUOUS|CAST|TRAIT_OBJECT|EXHAUSTIVE|EXPLICIT|BORROW|INDEX):")
 
-_ANGLE_PLACEHOLDER = re.compile(r"(?<![\w:&])<(?!(?:[iuf](?:8|16|32|64|128|size)|bool|char)>)[a-z][a-z _/-]*>")
+# `<reason>`, `<from>`, or a template's `<reason, e.g. softmax over F16 overflows>`; not a generic
+# such as `Vec<u8>` (preceded by a word character) or a primitive type in angle brackets.
+_ANGLE_PLACEHOLDER = re.compile(r"(?<![\w:&])<(?!(?:[iuf](?:8|16|32|64|128|size)|bool|char)>)[a-z][^<>\n]*>")
 _WORD_PLACEHOLDER = re.compile(r"\b(?:TODO|FIXME|XXX|TBD)\b")
 _BRACKET_PLACEHOLDER = re.compile(
     r"\[(?:\.\.\.|…|[A-Za-z][\w'-]*(?: [\w'-]+)+|(?i:description|reason|invariants?|justification|explanation))\](?!\()"

@@ -172,7 +172,13 @@ def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
                 unit.start(cast),
                 unit.end(cast),
                 f"`as {target}` cast missing a `// CAST: {source or '<from>'} → {target}, <reason>` comment",
-                {"from": source, "to": target},
+                {
+                    "from": source,
+                    "to": target,
+                    "fix": ctx.comment_fix(
+                        unit, cast, CAST, "cast.j2", {"conversions": [{"from": source, "to": target}]}
+                    ),
+                },
             )
 
 
@@ -221,6 +227,7 @@ RULES = [
             "`// CAST: <from> → <to>, <reason>` above the line or the statement."
         ),
         check=_missing_cast,
+        fixable=True,
         sites=("cast",),
         trigger=NUMERIC_CAST,
         tag=CAST,

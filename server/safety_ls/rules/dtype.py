@@ -61,7 +61,17 @@ def _missing_promote(ctx: FileContext) -> Iterator[Finding]:
                 start,
                 end,
                 f"promotion to {target} missing a `// PROMOTE: <reason>` comment",
-                {"target": target, "context": _promotion_context(unit, call)},
+                {
+                    "target": target,
+                    "fix": ctx.comment_fix(
+                        unit,
+                        call,
+                        PROMOTE,
+                        "promote.j2",
+                        {"target": target, "hint": _promotion_context(unit, call)},
+                        unit.start(name),
+                    ),
+                },
             )
 
 
@@ -180,7 +190,11 @@ def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
                 start,
                 end,
                 "`.contiguous()` before a matmul missing a `// CONTIGUOUS: <reason>` comment",
-                {"cause": _stride_cause(unit, call)},
+                {
+                    "fix": ctx.comment_fix(
+                        unit, call, CONTIGUOUS, "contiguous.j2", {"cause": _stride_cause(unit, call)}, unit.start(name)
+                    ),
+                },
             )
 
 
@@ -204,6 +218,7 @@ RULES = [
             "reference implementation) in `// PROMOTE: <reason>` above the call or its statement."
         ),
         check=_missing_promote,
+        fixable=True,
         sites=("method_name",),
         trigger=TO_DTYPE_CALL,
         tag=PROMOTE,
@@ -217,6 +232,7 @@ RULES = [
             "layout strided and why the copy is needed: `// CONTIGUOUS: <reason>`."
         ),
         check=_missing_contiguous,
+        fixable=True,
         sites=("method_name", "function_name"),
         trigger=CONTIGUOUS_CALL,
         tag=CONTIGUOUS,

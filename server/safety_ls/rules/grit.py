@@ -23,7 +23,8 @@ def _require(
 ) -> Iterator[Finding]:
     for unit, site in sites:
         if ctx.annotation(unit, site, tag) is None:
-            yield Finding(rule_id, unit.start(site), unit.end(site), message(unit, site), {"tag": tag})
+            fix = ctx.comment_fix(unit, site, tag, f"{tag.lower()}.j2", {})
+            yield Finding(rule_id, unit.start(site), unit.end(site), message(unit, site), {"tag": tag, "fix": fix})
 
 
 def _trait_objects(ctx: FileContext) -> Iterator[Finding]:
@@ -88,6 +89,7 @@ RULES = [
         summary="`dyn Trait` without a `// TRAIT_OBJECT:` comment (grit profile)",
         explanation="Grit asks why dynamic dispatch is needed wherever `Box<dyn Trait>` or `&dyn Trait` appears.",
         check=_trait_objects,
+        fixable=True,
         sites=("dyn_type",),
         trigger=DYN,
         tag="TRAIT_OBJECT",
@@ -98,6 +100,7 @@ RULES = [
         summary="`allow(clippy::exhaustive_enums)` without an `// EXHAUSTIVE:` comment (grit profile)",
         explanation="An enum exempted from `#[non_exhaustive]` must say why the crate owns all its variants.",
         check=_exhaustive,
+        fixable=True,
         sites=("attribute",),
         trigger=EXHAUSTIVE_ALLOW,
         tag="EXHAUSTIVE",
@@ -108,6 +111,7 @@ RULES = [
         summary="explicit `.as_str()`, `.as_bytes()`, `.to_owned()` without a `// BORROW:` comment (grit profile)",
         explanation="Grit rule 2: explicit conversions where Deref coercion would apply say what they convert.",
         check=_borrows,
+        fixable=True,
         sites=("method_name",),
         trigger=BORROW_METHODS,
         tag="BORROW",
@@ -118,6 +122,7 @@ RULES = [
         summary="direct slice index without an `// INDEX:` comment (grit profile)",
         explanation="Direct indexing panics when out of bounds; say why the bound holds, or use `.get()`.",
         check=_indexes,
+        fixable=True,
         sites=("index",),
         trigger=BRACKET,
         tag="INDEX",

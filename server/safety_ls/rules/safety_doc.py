@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Any, Iterator
 
 from tree_sitter import Node
 
@@ -24,26 +24,34 @@ STRUCTURED_SECTIONS = ("Invariants", "Caller Responsibilities", "Justification")
 FFI_SECTION = "Library Guarantees"
 
 
-def doc_lines(unit: SyntaxUnit, item: Node) -> list[str]:
-    """The item's outer doc comment lines (`///`, `/** */`, `#[doc = ".."]`), in order."""
-    collected: list[list[str]] = []
+def located_doc_lines(unit: SyntaxUnit, item: Node) -> list[tuple[str, int]]:
+    """The item's outer doc lines (`///`, `/** */`, `#[doc = ".."]`) in order, with the file
+    offset each one ends at (a block or attribute's lines all end where it ends)."""
+    collected: list[list[tuple[str, int]]] = []
     sibling = item.prev_named_sibling
     while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
         text = unit.text(sibling)
+        end = unit.end(sibling)
         if sibling.type == "line_comment" and text.startswith("///") and not text.startswith("////"):
-            collected.append([text[3:].rstrip("\r\n")])
+            collected.append([(text[3:].rstrip("\r\n"), end)])
         elif sibling.type == "block_comment" and text.startswith("/**") and not text.startswith("/***"):
             body = text[3:-2]
-            collected.append([line.strip().lstrip("*") for line in body.splitlines()])
+            collected.append([(line.strip().lstrip("*"), end) for line in body.splitlines()])
         elif sibling.type == "attribute_item":
             match = _DOC_ATTRIBUTE.match(text)
             if match:
-                collected.append(match.group(1).encode().decode("unicode_escape", "replace").splitlines())
+                decoded = match.group(1).encode().decode("unicode_escape", "replace")
+                collected.append([(line, end) for line in decoded.splitlines()])
         sibling = sibling.prev_named_sibling
-    lines: list[str] = []
+    lines: list[tuple[str, int]] = []
     for chunk in reversed(collected):
         lines.extend(chunk)
     return lines
+
+
+def doc_lines(unit: SyntaxUnit, item: Node) -> list[str]:
+    """The item's outer doc comment lines, in order."""
+    return [text for text, _ in located_doc_lines(unit, item)]
 
 
 def _unindent(lines: list[str]) -> list[str]:
@@ -88,14 +96,21 @@ def headings(lines: list[str]) -> list[tuple[int, int, str]]:
     return found
 
 
-def safety_section(lines: list[str]) -> list[str] | None:
-    """The lines under a `# Safety` (or `# SAFETY`) heading, up to the next heading of its level or higher."""
+def safety_section_bounds(lines: list[str]) -> tuple[int, int] | None:
+    """Line indexes of a `# Safety` (or `# SAFETY`) heading and of the end of its section
+    (the next heading of its level or higher, or the end of the docs)."""
     found = headings(lines)
     for position, (index, level, text) in enumerate(found):
         if text in ("Safety", "SAFETY"):
             end = next((later for later, later_level, _ in found[position + 1 :] if later_level <= level), len(lines))
-            return lines[index + 1 : end]
+            return index, end
     return None
+
+
+def safety_section(lines: list[str]) -> list[str] | None:
+    """The lines under a `# Safety` heading, up to the next heading of its level or higher."""
+    bounds = safety_section_bounds(lines)
+    return None if bounds is None else lines[bounds[0] + 1 : bounds[1]]
 
 
 def _visibility(unit: SyntaxUnit, item: Node) -> str:
@@ -180,6 +195,35 @@ def _item_range(unit: SyntaxUnit, item: Node) -> tuple[int, int]:
     return unit.start(item), unit.end(name) if name is not None else unit.start(item) + 6
 
 
+def _line_start_after(ctx: FileContext, offset: int) -> int:
+    line = ctx.source.line_of(max(offset - 1, 0))
+    return ctx.source.line_starts[line + 1] if line + 1 < ctx.source.line_count else len(ctx.source.data)
+
+
+def _indent_of(ctx: FileContext, unit: SyntaxUnit, item: Node) -> str:
+    text = ctx.source.line_bytes(ctx.source.line_of(unit.start(item)))
+    return text[: len(text) - len(text.lstrip())].decode("utf-8", "replace")
+
+
+def _doc_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, kind: str) -> dict[str, Any] | None:
+    """Append a `# Safety` section to the item's docs, or start its docs with one."""
+    if unit.parent is not None:
+        return None  # in a macro: the docs are not ours to place
+    located = located_doc_lines(unit, item)
+    context = {"kind": kind, "ffi": _calls_ffi(unit, item)}
+    if located:
+        offset = _line_start_after(ctx, located[-1][1])
+        prefix = ["///"]
+    else:
+        first = item
+        sibling = item.prev_named_sibling
+        while sibling is not None and sibling.type == "attribute_item":
+            first, sibling = sibling, sibling.prev_named_sibling
+        offset, prefix = ctx.source.line_starts[ctx.source.line_of(unit.start(first))], []
+    indent = _indent_of(ctx, unit, item)
+    return {"kind": "insert", "offset": offset, "indent": indent, "template": "safety_doc.j2", "context": context, "prefix": prefix}
+
+
 def _missing_safety_doc(ctx: FileContext) -> Iterator[Finding]:
     for unit, item, kind in _unsafe_items(ctx):
         # clippy checks every unsafe trait, but only exported unsafe functions.
@@ -193,13 +237,29 @@ def _missing_safety_doc(ctx: FileContext) -> Iterator[Finding]:
                 start,
                 end,
                 f"unsafe {kind} `{unit.text(name) if name else ''}` has no `# Safety` section in its docs",
-                {"kind": kind},
+                {"kind": kind, "fix": _doc_fix(ctx, unit, item, kind)},
             )
 
 
 def _calls_ffi(unit: SyntaxUnit, item: Node) -> bool:
     body = item.child_by_field_name("body")
     return body is not None and bool(_FFI_CALL.search(unit.text(body)))
+
+
+def _sections_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, missing: list[str]) -> dict[str, Any] | None:
+    """Append the missing `## Section`s at the end of the `# Safety` section."""
+    located = located_doc_lines(unit, item)
+    bounds = safety_section_bounds([text for text, _ in located])
+    if unit.parent is not None or bounds is None:
+        return None
+    last = located[bounds[1] - 1][1]
+    return {
+        "kind": "insert",
+        "offset": _line_start_after(ctx, last),
+        "indent": _indent_of(ctx, unit, item),
+        "template": "safety_doc_sections.j2",
+        "context": {"missing": missing},
+    }
 
 
 def _incomplete_safety_doc(ctx: FileContext) -> Iterator[Finding]:
@@ -224,7 +284,7 @@ def _incomplete_safety_doc(ctx: FileContext) -> Iterator[Finding]:
                 start,
                 end,
                 "`# Safety` section lacks " + ", ".join(f"`## {name}`" for name in missing),
-                {"kind": kind, "missing": missing},
+                {"kind": kind, "missing": missing, "fix": _sections_fix(ctx, unit, item, missing)},
             )
 
 
@@ -239,6 +299,7 @@ RULES = [
             "the crate are checked."
         ),
         check=_missing_safety_doc,
+        fixable=True,
         sites=("unsafe_fn", "unsafe_trait"),
         trigger=UNSAFE,
         clippy_lint="missing_safety_doc",
@@ -252,6 +313,7 @@ RULES = [
             "`## Library Guarantees` (what the external library promises, with its version)."
         ),
         check=_incomplete_safety_doc,
+        fixable=True,
         sites=("unsafe_fn", "unsafe_trait"),
         trigger=UNSAFE,
         profiles=frozenset({"structured"}),

@@ -20,20 +20,12 @@ from ..context import FileContext
 from ..diagnostics import Finding
 from ..parsing import SyntaxUnit
 from ..placement import SAFETY, Annotation
+from ..threads import NOT_SEND, SYNCHRONIZED, unsynchronized_fields
 from ..triggers import UNSAFE_IMPL
 from . import Rule
 from .safety_doc import doc_lines
 from .unsafe_code import impl_trait_name
 
-_UNSYNCHRONIZED = re.compile(
-    r"\b(HashMap|HashSet|BTreeMap|BTreeSet|Vec|VecDeque|RefCell|Cell|UnsafeCell|Rc|NonNull)\b|\*\s*(?:mut|const)\b"
-)
-# Fields that make a struct !Send by themselves; collections and cells are Send when
-# their contents are, so a Send impl only needs a reason for these.
-_NOT_SEND = re.compile(r"\b(Rc|NonNull)\b|\*\s*(?:mut|const)\b")
-_SYNCHRONIZED = re.compile(
-    r"\b(Mutex|RwLock|Atomic\w*|OnceLock|LazyLock|OnceCell|Condvar|Barrier|ArcSwap\w*|DashMap|ThreadLocal)\b"
-)
 _CLAIMS_SYNCHRONIZATION = re.compile(r"synchroni[sz]|\bmutex|\block(s|ed|ing)?\b|rwlock|thread[- ]safe access", re.I)
 _EXTERNAL = re.compile(
     r"extern(al|ally)|\bcallers?\b|wrapped in|outside (of )?this|must (be )?hold|held by|by the owner", re.I
@@ -47,16 +39,6 @@ _DISCIPLINE = re.compile(
 )
 _LIBRARY_GUARANTEE = re.compile(r"thread[- ]safe|can be (used|called) (concurrently|from (multiple|any) threads?)", re.I)
 _LIBRARY_SOURCE = re.compile(r"\bdoc(s|umentation|umented)?\b|\bv?\d+\.\d+|guarantee", re.I)
-
-
-def _unsynchronized_fields(fields: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
-    found = []
-    for name, declared in fields:
-        unsafe_part = _UNSYNCHRONIZED.search(declared)
-        guard = _SYNCHRONIZED.search(declared)
-        if unsafe_part and not (guard and guard.start() < unsafe_part.start()):
-            found.append((name, declared))
-    return found
 
 
 def _describe(fields: list[tuple[str, str]]) -> str:
@@ -78,11 +60,11 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
         reason = annotation.reason
         owner = _struct_docs(ctx, type_name)
         justification = f"{reason} {owner}"
-        exposed = _unsynchronized_fields(struct.fields)
+        exposed = unsynchronized_fields(struct.fields)
         if trait_name == "Send":
             # Sending moves the value: only fields that are !Send need a reason.
-            exposed = [(name, declared) for name, declared in exposed if _NOT_SEND.search(declared)]
-        has_primitive = any(_SYNCHRONIZED.search(declared) for _, declared in struct.fields)
+            exposed = [(name, declared) for name, declared in exposed if NOT_SEND.search(declared)]
+        has_primitive = any(SYNCHRONIZED.search(declared) for _, declared in struct.fields)
         concrete = bool(_DISCIPLINE.search(justification) or _EXTERNAL.search(justification))
         library = bool(_LIBRARY_GUARANTEE.search(justification) and _LIBRARY_SOURCE.search(justification))
         start = unit.start(impl)

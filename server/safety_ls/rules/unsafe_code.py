@@ -2,31 +2,91 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+import re
+from typing import Any, Iterator
 
+from tree_sitter import Node
+
+from ..categories import Category, categorize_block
 from ..context import FileContext
 from ..diagnostics import Finding
+from ..parsing import SyntaxUnit
 from ..placement import SAFETY
+from ..templates import SAFETY_BLOCK_TEMPLATES
+from ..threads import unsynchronized_fields
 from ..triggers import UNSAFE
 from . import Rule
 
 _UNSAFE_KEYWORD = len("unsafe")
 
 
+_ALLOCATION = re.compile(r"([\w.()&\[\]]+?)\s*\.\s*alloc(?:_zeros)?\s*::\s*<\s*([^>]+?)\s*>\s*\(([^)]*)\)")
+_LAUNCH_TUPLE = re.compile(r"\.launch\s*\(\s*[^,]+,\s*\((.*)\)\s*\)", re.S)
+_BUILDER_ARGUMENT = re.compile(r"\.arg\s*\(\s*([^()]*(?:\([^()]*\))?[^()]*)\s*\)")
+_KERNEL_NAME = re.compile(r"(?:get_func|load_function|get_function)\s*\([^)]*?\"(\w+)\"\s*\)")
+_FFI_FUNCTION = re.compile(r"\b((?:\w+::)*(?:ffi|sys|libc|bindings)::\w+|cu[A-Z]\w*|cublas\w*|nccl\w*|hip[A-Z]\w*)\s*\(")
+
+
+def _split_arguments(text: str) -> list[str]:
+    """Top-level comma-separated items of `text`."""
+    items, depth, current = [], 0, ""
+    for char in text:
+        if char in "([{<":
+            depth += 1
+        elif char in ")]}>":
+            depth -= 1
+        if char == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        items.append(current.strip())
+    return items
+
+
+def _enclosing_function_text(unit: SyntaxUnit, node: Node) -> str:
+    for owner, parent in unit.ancestors(node):
+        if parent.type == "function_item":
+            return owner.text(parent)
+    return ""
+
+
+def block_template(unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
+    """The SAFETY template for an unsafe block, and what it is filled with."""
+    text = unit.text(block)
+    category = categorize_block(text)
+    context: dict[str, Any] = {"kind": category.value}
+    if category is Category.DEVICE_ALLOCATION and (match := _ALLOCATION.search(text)):
+        context.update(receiver=match.group(1), element=match.group(2), count=match.group(3).strip())
+    elif category is Category.DEVICE_ALLOCATION:
+        category = Category.OTHER
+    if category is Category.KERNEL_LAUNCH:
+        tuple_match = _LAUNCH_TUPLE.search(text)
+        arguments = _split_arguments(tuple_match.group(1)) if tuple_match else _BUILDER_ARGUMENT.findall(text)
+        kernel = _KERNEL_NAME.search(_enclosing_function_text(unit, block))
+        context.update(kernel=kernel.group(1) if kernel else None, arguments=arguments)
+    if category is Category.FFI_CALL:
+        function = _FFI_FUNCTION.search(text)
+        context.update(function=function.group(1) if function else None)
+    return SAFETY_BLOCK_TEMPLATES[category.value], context
+
+
 def _undocumented_blocks(ctx: FileContext) -> Iterator[Finding]:
     for unit, block in ctx.sites("unsafe_block"):
         if ctx.annotation(unit, block, SAFETY) is None:
             start = unit.start(block)
+            template, context = block_template(unit, block)
             yield Finding(
                 "undocumented-unsafe-block",
                 start,
                 start + _UNSAFE_KEYWORD,
                 "unsafe block missing a `// SAFETY:` comment",
-                {"kind": "block"},
+                {"kind": context["kind"], "fix": ctx.comment_fix(unit, block, SAFETY, template, context)},
             )
 
 
-def impl_trait_name(unit, impl) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def impl_trait_name(unit: SyntaxUnit, impl: Node) -> tuple[str, str]:
     trait = impl.child_by_field_name("trait")
     target = impl.child_by_field_name("type")
     trait_name = unit.text(trait).split("::")[-1].split("<")[0].strip() if trait is not None else ""
@@ -34,17 +94,34 @@ def impl_trait_name(unit, impl) -> tuple[str, str]:  # type: ignore[no-untyped-d
     return trait_name, type_name
 
 
+def _impl_template(ctx: FileContext, trait_name: str, type_name: str) -> tuple[str, dict[str, Any]]:
+    context: dict[str, Any] = {"trait": trait_name, "type": type_name}
+    if trait_name not in ("Send", "Sync"):
+        return "safety_impl.j2", context
+    struct = ctx.struct(re.split(r"[<\s]", type_name.split("::")[-1])[0])
+    fields = list(struct.fields) if struct is not None else []
+    involved = unsynchronized_fields(tuple(fields)) or fields
+    context["fields"] = [{"name": name, "type": declared} for name, declared in involved]
+    return "safety_send_sync.j2", context
+
+
 def _undocumented_impls(ctx: FileContext) -> Iterator[Finding]:
     for unit, impl in ctx.sites("unsafe_impl"):
         if ctx.annotation(unit, impl, SAFETY) is None:
             trait_name, type_name = impl_trait_name(unit, impl)
             start = unit.start(impl)
+            template, context = _impl_template(ctx, trait_name, type_name)
             yield Finding(
                 "undocumented-unsafe-impl",
                 start,
                 start + _UNSAFE_KEYWORD,
                 f"`unsafe impl {trait_name} for {type_name}` missing a `// SAFETY:` comment",
-                {"kind": "impl", "trait": trait_name, "type": type_name},
+                {
+                    "kind": Category.SEND_SYNC.value if trait_name in ("Send", "Sync") else "impl",
+                    "trait": trait_name,
+                    "type": type_name,
+                    "fix": ctx.comment_fix(unit, impl, SAFETY, template, context),
+                },
             )
 
 
@@ -60,6 +137,7 @@ RULES = [
             "Mirrors clippy::undocumented_unsafe_blocks."
         ),
         check=_undocumented_blocks,
+        fixable=True,
         sites=("unsafe_block",),
         trigger=UNSAFE,
         tag=SAFETY,
@@ -75,6 +153,7 @@ RULES = [
             "undocumented_unsafe_blocks, which covers unsafe impls too."
         ),
         check=_undocumented_impls,
+        fixable=True,
         sites=("unsafe_impl",),
         trigger=UNSAFE,
         tag=SAFETY,

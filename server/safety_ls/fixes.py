@@ -1,0 +1,179 @@
+"""Turning fixable diagnostics into text edits, and applying them without losing text.
+
+Rules describe what a fix needs (`Finding.data["fix"]`: where to insert,
+which template, what to fill it with); this module renders the templates and
+produces edits. The CLI and the language server both call it. Edits only
+insert lines (or replace a site's own text), keep the file's line endings,
+and leave a byte-order mark where it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .diagnostics import Diagnostic
+from .engine import analyze
+from .parsing import parse
+from .source import SourceText
+from .templates import Templates
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .crate import CrateIndex
+
+
+@dataclass(frozen=True)
+class Edit:
+    start: int  # byte offsets into the file as read
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    rule: str
+    title: str
+    edits: tuple[Edit, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+_TITLES = {
+    "safety_doc.j2": "Add a `# Safety` section",
+    "safety_doc_sections.j2": "Add the missing `# Safety` sections",
+    "cast.j2": "Add a `// CAST:` comment",
+    "promote.j2": "Add a `// PROMOTE:` comment",
+    "contiguous.j2": "Add a `// CONTIGUOUS:` comment",
+}
+
+
+def _title(request: dict[str, Any]) -> str:
+    template = request["template"]
+    if template in _TITLES:
+        return _TITLES[template]
+    if template.startswith("safety_"):
+        return "Add a `// SAFETY:` comment"
+    return f"Add a `// {template.removesuffix('.j2').upper()}:` comment"
+
+
+def _merge(requests: list[dict[str, Any]]) -> dict[str, Any]:
+    """One comment for several sites that want the same one at the same place (casts on one line)."""
+    first = dict(requests[0])
+    if first["template"] == "cast.j2":
+        conversions: list[dict[str, Any]] = []
+        for request in requests:
+            for conversion in request["context"]["conversions"]:
+                if conversion not in conversions:
+                    conversions.append(conversion)
+        first["context"] = {**first["context"], "conversions": conversions}
+    return first
+
+
+def _render(request: dict[str, Any], templates: Templates, newline: str) -> str:
+    indent = request["indent"]
+    lines = list(request.get("prefix", [])) + templates.render(request["template"], request["context"])
+    return "".join(f"{indent}{line}".rstrip() + newline for line in lines)
+
+
+def _newline_at(source: SourceText, offset: int) -> str:
+    """The line ending of the line an insertion lands on, so mixed files stay as they were."""
+    line = source.line_of(min(offset, max(len(source.data) - 1, 0)))
+    start, end = source.line_bounds(line)
+    following = source.data[end : end + 2]
+    if following.startswith(b"\r\n"):
+        return "\r\n"
+    if following.startswith(b"\n"):
+        return "\n"
+    return "\r\n" if source.uses_crlf else "\n"
+
+
+def build_fixes(source: SourceText, diagnostics: Iterable[Diagnostic], templates: Templates) -> list[Fix]:
+    """One fix per insertion point (diagnostics sharing one are fixed by one comment)."""
+    grouped: dict[tuple[int, str], list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        request = diagnostic.data.get("fix")
+        if diagnostic.fixable and request:
+            grouped.setdefault((request["offset"], request["template"]), []).append(diagnostic)
+    fixes = []
+    for (offset, _), members in sorted(grouped.items(), key=lambda item: item[0]):
+        request = _merge([member.data["fix"] for member in members])
+        text = _render(request, templates, _newline_at(source, offset))
+        fixes.append(Fix(members[0].rule, _title(request), (Edit(offset, offset, text),), tuple(members)))
+    return fixes
+
+
+def apply_edits(raw: bytes, edits: Iterable[Edit]) -> bytes:
+    """`raw` with the edits applied; edits at one offset keep their order, overlapping ones are skipped."""
+    ordered = sorted(edits, key=lambda edit: (edit.start, edit.end))
+    pieces: list[bytes] = []
+    position = 0
+    for edit in ordered:
+        if edit.start < position:
+            continue  # overlaps an edit already applied
+        pieces.append(raw[position : edit.start])
+        pieces.append(edit.text.encode("utf-8"))
+        position = edit.end
+    pieces.append(raw[position:])
+    return b"".join(pieces)
+
+
+@dataclass
+class FixOutcome:
+    original: bytes
+    fixed: bytes
+    applied: list[Fix]
+    remaining: list[Diagnostic]  # what the fixed text still reports (placeholders included)
+    warnings: list[str]
+
+
+def fix_source(
+    raw: bytes,
+    path: str,
+    settings: "Settings",
+    templates: Templates,
+    *,
+    crate: "CrateIndex | None" = None,
+    file: Path | None = None,
+) -> FixOutcome:
+    """Every available fix applied to one file's text, then checked again.
+
+    Raises SourceError for text that cannot be analysed (not UTF-8).
+    """
+    source = SourceText(raw)
+    result = analyze(source, path, settings, crate=crate, file=file)
+    fixes = build_fixes(source, result.diagnostics, templates)
+    warnings = list(result.warnings)
+    if not fixes:
+        return FixOutcome(raw, raw, [], result.diagnostics, warnings)
+    fixed = apply_edits(raw, [edit for fix in fixes for edit in fix.edits])
+    after = analyze(SourceText(fixed), path, settings, crate=crate, file=file)
+    if _error_count(fixed) > _error_count(raw):
+        # Never leave a file less parseable than it was: keep the original.
+        warnings.append("fixes were not applied: the fixed text would not parse as cleanly as the original")
+        return FixOutcome(raw, raw, [], result.diagnostics, warnings)
+    if any(d.fixable for d in after.diagnostics):
+        warnings.append("some fixes did not take effect; run `safety-ls check` to see the sites left")
+    return FixOutcome(raw, fixed, fixes, after.diagnostics, warnings)
+
+
+def _error_count(data: bytes) -> int:
+    """How many syntax errors tree-sitter finds (ERROR and MISSING nodes)."""
+    tree = parse(SourceText(data).data)
+    if not tree.root_node.has_error:
+        return 0
+    count, cursor = 0, tree.walk()
+    visiting = True
+    while True:
+        node = cursor.node
+        if visiting and node is not None:
+            if node.is_error or node.is_missing:
+                count += 1
+            if node.has_error and cursor.goto_first_child():
+                continue
+        if cursor.goto_next_sibling():
+            visiting = True
+            continue
+        if not cursor.goto_parent():
+            return count
+        visiting = False
