@@ -19,7 +19,7 @@ impl DecodeBuffers {
         // SAFETY: the LM-head matmul writes all batch * vocab logits at the start of every
         // step, and sampling only reads them after that write on the same stream, so the
         // uninitialized contents are never observed.
-        let logits = unsafe { device.alloc::<f32>(batch * vocab) }?;
+        let logits = unsafe { device.alloc::<f32>(batch * vocab) }?; //~ unsafe-device-alloc
         // Token ids are read by the first step before any kernel writes them: zero them.
         let tokens = device.alloc_zeros::<u32>(batch)?;
         Ok(Self { logits, tokens })

@@ -10,18 +10,30 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
-/// A `CUresult` other than `CUDA_SUCCESS`.
+/// Stand-in for `cudarc::driver::sys`: the driver API's result codes.
+pub mod sys {
+    /// The `CUresult` codes this crate meets.
+    #[allow(non_camel_case_types)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum CUresult {
+        CUDA_ERROR_INVALID_VALUE = 1,
+        CUDA_ERROR_NOT_FOUND = 500,
+    }
+}
+
+/// A `CUresult` other than `CUDA_SUCCESS`, as cudarc wraps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DriverError(pub u32);
+pub struct DriverError(pub sys::CUresult);
 
 /// `CUDA_ERROR_INVALID_VALUE`.
-pub const CUDA_ERROR_INVALID_VALUE: DriverError = DriverError(1);
+pub const CUDA_ERROR_INVALID_VALUE: DriverError = DriverError(sys::CUresult::CUDA_ERROR_INVALID_VALUE);
 /// `CUDA_ERROR_NOT_FOUND`.
-pub const CUDA_ERROR_NOT_FOUND: DriverError = DriverError(500);
+pub const CUDA_ERROR_NOT_FOUND: DriverError = DriverError(sys::CUresult::CUDA_ERROR_NOT_FOUND);
 
 impl fmt::Display for DriverError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CUDA driver error {}", self.0)
+        // CAST: CUresult → u32, the enum's discriminant is the driver's numeric code
+        write!(f, "CUDA driver error {}", self.0 as u32)
     }
 }
 
@@ -172,6 +184,7 @@ impl CudaDevice {
     pub fn alloc_zeros<T: DeviceRepr>(self: &Arc<Self>, len: usize) -> Result<CudaSlice<T>, DriverError> {
         // SAFETY: every element is overwritten by the fill below before the slice is returned,
         // so no uninitialized element is ever read.
+        // safety-ls: allow(unsafe-device-alloc) -- this is the driver itself, below any wrapper
         let mut slice = unsafe { self.alloc::<T>(len) }?;
         slice.host.fill(T::default());
         Ok(slice)

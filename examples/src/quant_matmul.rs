@@ -68,7 +68,7 @@ impl QMatMul {
         }
         // SAFETY: `out` has m * n elements and the q4_matmul_f32 launch below writes every
         // one of them (one thread per output, the grid covers m x n) before anything reads it.
-        let mut out = unsafe { self.device.alloc::<f32>(m * n) }.map_err(driver)?;
+        let mut out = unsafe { self.device.alloc::<f32>(m * n) }.map_err(driver)?; //~ unsafe-device-alloc
         // CAST: usize → u32, m, n and k were checked to fit in u32 (here and in `new`)
         let (m32, n32, k32) = (m as u32, n as u32, k as u32);
         let cfg = LaunchConfig {

@@ -20,7 +20,8 @@ from .crate import crate_dir_of, crate_index
 from .discovery import rust_files
 from .diagnostics import Diagnostic
 from .engine import FileResult, analyze
-from .fixes import fix_source
+from .alloc_wrapper import WrapperPlan
+from .fixes import FileLocation, fix_source
 from .output import FORMATS, github, json_format, sarif, text
 from .rules import ALL_RULES, PROFILES
 from .source import SourceError, SourceText
@@ -182,6 +183,7 @@ def run_fix(args: argparse.Namespace) -> int:
     root = Path(settings.root) if settings.root else Path.cwd()
     template_dir = (root / settings.template_dir) if settings.template_dir else None
     templates = Templates(template_dir)
+    plan = WrapperPlan(settings.alloc_wrapper_module)
     cwd = os.getcwd()
     changed = fixed_count = errors = 0
     remaining: list[Diagnostic] = []
@@ -193,7 +195,8 @@ def run_fix(args: argparse.Namespace) -> int:
                 raise SourceError(f"file is larger than max-file-size ({settings.max_file_size} bytes); not fixed")
             crate_dir = crate_dir_of(path)
             crate = crate_index(crate_dir) if crate_dir is not None else None
-            outcome = fix_source(raw, display, settings, templates, crate=crate, file=path.resolve())
+            location = FileLocation(path, crate_dir, plan)
+            outcome = fix_source(raw, display, settings, templates, crate=crate, file=path.resolve(), location=location)
         except (SourceError, OSError) as error:
             errors += 1
             print(f"safety-ls: error: {display}: {error}", file=sys.stderr)
@@ -215,6 +218,18 @@ def run_fix(args: argparse.Namespace) -> int:
             print(f"would fix {sum(len(f.diagnostics) for f in outcome.applied)} finding(s) in {display}")
         else:
             _write_atomically(path, outcome.fixed)
+    for path, wrappers in plan.pending.items():  # the wrapper's home when it is not a fixed file
+        before = path.read_bytes()
+        newline = b"\r\n" if b"\r\n" in before else b"\n"
+        after = before + (b"" if before.endswith(b"\n") else newline) + "".join(wrappers).encode().replace(b"\n", newline)
+        changed += 1
+        display = _display(path, cwd)
+        if args.diff:
+            sys.stdout.write(_unified_diff(display, before, after))
+        elif args.check:
+            print(f"would add the allocation wrapper to {display}")
+        else:
+            _write_atomically(path, after)
     for problem in templates.problems:
         print(f"safety-ls: warning: {problem}; the built-in template was used", file=sys.stderr)
     if errors:

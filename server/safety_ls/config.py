@@ -64,6 +64,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     template_dir: str | None = None
+    alloc_wrapper_module: str | None = None  # module path for the checked allocation wrapper
     gpu: GpuSettings = GpuSettings()
     source: str | None = None  # the file these came from, for messages
     root: str | None = None  # the directory paths in the config are relative to
@@ -184,6 +185,10 @@ class _Reader:
                 if not isinstance(value, str) or not value:
                     raise where("expected a directory path")
                 values["template_dir"] = value
+            elif key == "alloc-wrapper-module":
+                if not isinstance(value, str) or not re.fullmatch(r"(crate::)?\w+(::\w+)*", value):
+                    raise where("expected a module path such as \"gpu::alloc\"")
+                values["alloc_wrapper_module"] = value
             elif key == "gpu":
                 values["gpu"] = self._gpu(value)
             else:

@@ -9,10 +9,12 @@ and leave a byte-order mark where it was.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .alloc_wrapper import WrapperPlan, use_insertion_offset, wrapper_context
 from .diagnostics import Diagnostic
 from .engine import analyze
 from .parsing import parse
@@ -88,18 +90,71 @@ def _newline_at(source: SourceText, offset: int) -> str:
     return "\r\n" if source.uses_crlf else "\n"
 
 
-def build_fixes(source: SourceText, diagnostics: Iterable[Diagnostic], templates: Templates) -> list[Fix]:
+@dataclass(frozen=True)
+class FileLocation:
+    """Where the file being fixed lives, for fixes that reach beyond it (the allocation wrapper)."""
+
+    path: Path
+    crate_dir: Path | None
+    plan: WrapperPlan
+
+
+def build_fixes(
+    source: SourceText,
+    diagnostics: Iterable[Diagnostic],
+    templates: Templates,
+    location: FileLocation | None = None,
+) -> list[Fix]:
     """One fix per insertion point (diagnostics sharing one are fixed by one comment)."""
     grouped: dict[tuple[int, str], list[Diagnostic]] = {}
+    allocations: list[Diagnostic] = []
     for diagnostic in diagnostics:
         request = diagnostic.data.get("fix")
-        if diagnostic.fixable and request:
+        if not (diagnostic.fixable and request):
+            continue
+        if request["kind"] == "alloc-wrapper":
+            allocations.append(diagnostic)
+        else:
             grouped.setdefault((request["offset"], request["template"]), []).append(diagnostic)
-    fixes = []
+    fixes = _allocation_fixes(source, allocations, templates, location) if location else []
     for (offset, _), members in sorted(grouped.items(), key=lambda item: item[0]):
         request = _merge([member.data["fix"] for member in members])
         text = _render(request, templates, _newline_at(source, offset))
         fixes.append(Fix(members[0].rule, _title(request), (Edit(offset, offset, text),), tuple(members)))
+    return fixes
+
+
+def _allocation_fixes(
+    source: SourceText, allocations: list[Diagnostic], templates: Templates, location: FileLocation
+) -> list[Fix]:
+    """Rewrite each unchecked allocation to the wrapper; add the wrapper (once) and the `use` it needs."""
+    fixes = []
+    newline = "\r\n" if source.uses_crlf else "\n"
+    here = location.path.resolve()
+    imported: set[str] = set()
+    for diagnostic in allocations:
+        request = diagnostic.data["fix"]
+        edits = [Edit(request["start"], request["end"], request["replacement"])]
+        home = location.plan.home(location.crate_dir, location.path, request["form"])
+        name = request["name"]
+        if not home.exists:
+            wrapper = "".join(
+                line + newline for line in templates.render("alloc_wrapper.rs.j2", wrapper_context(source.data, request["form"]))
+            )
+            if home.file == here:
+                separator = "" if source.data.endswith(b"\n") or not source.data else newline
+                edits.append(Edit(len(source.data), len(source.data), separator + wrapper))
+            else:
+                location.plan.pending.setdefault(home.file, []).append(wrapper)
+            home.exists = True
+        if home.file != here and name not in imported and not re.search(
+            rb"\buse\s[^;]*\b" + name.encode() + rb"\b", source.data
+        ):
+            path = "::".join(("crate",) + home.module + (name,))
+            offset = use_insertion_offset(source.data)
+            edits.append(Edit(offset, offset, f"use {path};{newline}"))
+            imported.add(name)
+        fixes.append(Fix(diagnostic.rule, f"Use the checked `{name}` wrapper", tuple(edits), (diagnostic,)))
     return fixes
 
 
@@ -135,6 +190,7 @@ def fix_source(
     *,
     crate: "CrateIndex | None" = None,
     file: Path | None = None,
+    location: FileLocation | None = None,
 ) -> FixOutcome:
     """Every available fix applied to one file's text, then checked again.
 
@@ -142,7 +198,7 @@ def fix_source(
     """
     source = SourceText(raw)
     result = analyze(source, path, settings, crate=crate, file=file)
-    fixes = build_fixes(source, result.diagnostics, templates)
+    fixes = build_fixes(source, result.diagnostics, templates, location)
     warnings = list(result.warnings)
     if not fixes:
         return FixOutcome(raw, raw, [], result.diagnostics, warnings)

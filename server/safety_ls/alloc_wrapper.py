@@ -1,0 +1,158 @@
+"""The checked device-allocation wrapper: recognising the call, and placing the wrapper once per crate.
+
+`unsafe { dev.alloc::<T>(n) }` becomes `alloc_device_buffer::<T>(&dev, n)`
+(`alloc_stream_buffer` for cudarc's stream form). The wrapper is added once
+per crate: where it already exists, else in the module `alloc-wrapper-module`
+names, else beside the first use; other files get the `use` they need.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tree_sitter import Node
+
+from .crate import crate_index
+from .parsing import SyntaxUnit
+
+WRAPPER_NAMES = {"device": "alloc_device_buffer", "stream": "alloc_stream_buffer"}
+_DRIVER_TYPES = {"device": "CudaDevice", "stream": "CudaStream"}
+_SIMPLE_RECEIVER = re.compile(r"^[\w.]+$")
+
+
+@dataclass(frozen=True)
+class AllocationCall:
+    receiver: str
+    element: str
+    count: str
+    form: str  # "device" or "stream"
+
+    @property
+    def name(self) -> str:
+        return WRAPPER_NAMES[self.form]
+
+    @property
+    def replacement(self) -> str:
+        receiver = self.receiver if self.receiver.startswith("&") else (
+            f"&{self.receiver}" if _SIMPLE_RECEIVER.match(self.receiver) else f"&({self.receiver})"
+        )
+        return f"{self.name}::<{self.element}>({receiver}, {self.count})"
+
+    def as_request(self, start: int, end: int) -> dict[str, Any]:
+        return {"start": start, "end": end, "replacement": self.replacement, "name": self.name, "form": self.form}
+
+
+def allocation_call(unit: SyntaxUnit, unsafe_block: Node) -> AllocationCall | None:
+    """`dev.alloc::<T>(n)` when it is the unsafe block's only content."""
+    block = unsafe_block.named_child(0)
+    if block is None or block.type != "block":
+        return None
+    content = [child for child in block.named_children if child.type not in ("line_comment", "block_comment")]
+    if len(content) != 1 or content[0].type != "call_expression":
+        return None
+    call = content[0]
+    function = call.child_by_field_name("function")
+    arguments = call.child_by_field_name("arguments")
+    if function is None or function.type != "generic_function" or arguments is None:
+        return None
+    method = function.child_by_field_name("function")
+    types = function.child_by_field_name("type_arguments")
+    if method is None or method.type != "field_expression" or types is None:
+        return None
+    name = method.child_by_field_name("field")
+    receiver = method.child_by_field_name("value")
+    values = [child for child in arguments.named_children if child.type not in ("line_comment", "block_comment")]
+    if name is None or receiver is None or unit.text(name) != "alloc" or len(values) != 1:
+        return None
+    receiver_text = unit.text(receiver)
+    form = "stream" if "stream" in receiver_text.lower() else "device"
+    return AllocationCall(receiver_text, unit.text(types)[1:-1].strip(), unit.text(values[0]), form)
+
+
+def driver_path(data: bytes, form: str) -> str:
+    """How the file names cudarc's driver module: the path its `use` of CudaDevice/CudaStream goes through."""
+    type_name = _DRIVER_TYPES[form].encode()
+    for pattern in (
+        rb"use\s+((?:::)?[\w:]+?)::\{[^}]*\b" + type_name + rb"\b",
+        rb"use\s+((?:::)?[\w:]+?)::" + type_name + rb"\b",
+    ):
+        match = re.search(pattern, data)
+        if match:
+            return match.group(1).decode()
+    return "cudarc::driver"
+
+
+def wrapper_context(data: bytes, form: str) -> dict[str, Any]:
+    return {"name": WRAPPER_NAMES[form], "form": form, "type": _DRIVER_TYPES[form], "driver": driver_path(data, form)}
+
+
+_TOP_LEVEL_USE = re.compile(rb"^use\s[^;]*;[^\n]*\n?", re.M)
+_FILE_PREAMBLE = re.compile(rb"\A(?:\xef\xbb\xbf)?(?:[ \t]*(?://![^\n]*|#!\[[^\n]*\]|)\r?\n)*")
+
+
+def use_insertion_offset(data: bytes) -> int:
+    """Where a new top-level `use` goes: after the last one, else after the file's inner docs and attributes."""
+    last = None
+    for last in _TOP_LEVEL_USE.finditer(data):
+        pass
+    if last is not None:
+        return last.end()
+    preamble = _FILE_PREAMBLE.match(data)
+    return preamble.end() if preamble else 0
+
+
+@dataclass
+class WrapperHome:
+    file: Path
+    module: tuple[str, ...]
+    exists: bool  # already written (before this run, or earlier in it)
+
+
+@dataclass
+class WrapperPlan:
+    """Where each crate's wrapper is, or is being added, during one fix run."""
+
+    configured_module: str | None = None  # e.g. "gpu::alloc" (alloc-wrapper-module)
+    homes: dict[tuple[str, str], WrapperHome] = field(default_factory=dict)
+    # Wrappers to append to files other than the one being fixed (the configured module).
+    pending: dict[Path, list[str]] = field(default_factory=dict)
+
+    def home(self, crate_dir: Path | None, current: Path, form: str) -> WrapperHome:
+        key = (str(crate_dir), form)
+        if key in self.homes:
+            return self.homes[key]
+        name = WRAPPER_NAMES[form]
+        home = _existing_wrapper(crate_dir, current, name)
+        if home is None and crate_dir is not None and self.configured_module:
+            wanted = tuple(part for part in self.configured_module.removeprefix("crate::").split("::") if part)
+            index = crate_index(crate_dir)
+            configured = next((path for path, module in index.module_paths.items() if module == wanted), None)
+            if configured is not None:
+                home = WrapperHome(configured, wanted, exists=False)
+        if home is None:
+            index = crate_index(crate_dir) if crate_dir is not None else None
+            module = index.module_of(current.resolve()) if index is not None else ()
+            home = WrapperHome(current.resolve(), module, exists=False)
+        self.homes[key] = home
+        return home
+
+
+def _existing_wrapper(crate_dir: Path | None, current: Path, name: str) -> WrapperHome | None:
+    pattern = re.compile(rb"\bfn\s+" + name.encode() + rb"\b")
+    candidates = sorted(crate_dir.rglob("*.rs")) if crate_dir is not None else [current]
+    index = crate_index(crate_dir) if crate_dir is not None else None
+    for path in candidates:
+        if crate_dir is not None and "target" in path.relative_to(crate_dir).parts:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if pattern.search(data):
+            resolved = path.resolve()
+            module = index.module_of(resolved) if index is not None else ()
+            return WrapperHome(resolved, module, exists=True)
+    return None
