@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--diff", action="store_true", help="print the changes as a unified diff; write nothing")
     mode.add_argument("--check", action="store_true", help="list the files that would change; write nothing")
 
+    serve = commands.add_parser("serve", help="run the language server")
+    serve.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default, and the only transport)")
+
     rules = commands.add_parser("rules", help="list the rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id to explain")
     return parser
@@ -279,6 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command == "fix":
             return run_fix(args)
+        if args.command == "serve":
+            from .server import serve  # the LSP stack loads only when serving
+
+            serve()
+            return EXIT_CLEAN
         return run_rules(args)
     except (ConfigError, UsageError) as error:
         print(f"safety-ls: error: {error}", file=sys.stderr)

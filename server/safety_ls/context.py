@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
-from tree_sitter import Node, Query
+from tree_sitter import Node, Query, QueryCursor
 
 from . import triggers
 from .crate import CrateIndex, Reexport, StructInfo, reexports_in, structs_in
@@ -67,10 +67,15 @@ def _quoted(names: tuple[str, ...]) -> str:
     return " ".join(f'"{name}"' for name in names)
 
 
-def _keyword_sites(unit: SyntaxUnit, keyword: str, wanted: frozenset[str], found: dict[str, list[Node]]) -> None:
+Region = tuple[int, int]  # byte offsets into a unit's data
+
+
+def _keyword_sites(
+    unit: SyntaxUnit, keyword: str, wanted: frozenset[str], found: dict[str, list[Node]], region: Region
+) -> None:
     text, token_type, parents = _KEYWORD_SITES[keyword]
     root = unit.root
-    for match in text.finditer(unit.data):
+    for match in text.finditer(unit.data, *region):
         token = root.descendant_for_byte_range(match.start(), match.start() + len(token_type))
         if token is None or token.type != token_type or token.parent is None:
             continue  # the word sits in a comment, a string or a macro's token tree
@@ -82,15 +87,22 @@ def _keyword_sites(unit: SyntaxUnit, keyword: str, wanted: frozenset[str], found
             found.setdefault(site, []).append(parent)
 
 
-def find_sites(unit: SyntaxUnit, names: frozenset[str], matmul_methods: tuple[str, ...]) -> dict[str, list[Node]]:
-    """Every site of the named kinds in one unit's tree, in document order."""
+def find_sites(
+    unit: SyntaxUnit, names: frozenset[str], matmul_methods: tuple[str, ...], region: Region | None = None
+) -> dict[str, list[Node]]:
+    """Every site of the named kinds in one unit's tree (starting inside `region`, if given)."""
     found: dict[str, list[Node]] = {}
+    local = (0, len(unit.data)) if region is None else region
     by_keyword = frozenset(name for name in names if name in _KEYWORD_OF_SITE)
     for keyword in {_KEYWORD_OF_SITE[name] for name in by_keyword}:
-        _keyword_sites(unit, keyword, by_keyword, found)
+        _keyword_sites(unit, keyword, by_keyword, found, local)
     queried = names - by_keyword
     if queried:
-        found.update(captures(sites_query(queried, matmul_methods), unit.root))
+        cursor = QueryCursor(sites_query(queried, matmul_methods))
+        if region is not None:
+            cursor.set_byte_range(*region)
+        for name, nodes in cursor.captures(unit.root).items():
+            found[name] = [node for node in nodes if local[0] <= node.start_byte < local[1]]
     return found
 
 
@@ -110,6 +122,8 @@ class FileContext:
     module_is_public: bool = True
     module_path: tuple[str, ...] = ()
     site_names: frozenset[str] = frozenset(SITE_PATTERNS)
+    # Only sites starting in these file offsets are analysed (the language server's edits).
+    region: tuple[int, int] | None = None
     _sites: dict[int, dict[str, list[Node]]] = field(default_factory=dict)
     _structs: dict[str, StructInfo] | None = None
     # Other files whose contents this file's results depend on (struct definitions).
@@ -124,6 +138,15 @@ class FileContext:
             self._reexports = found
         return any(reexport.exports(module, name) for reexport in self._reexports)
 
+    def _local_region(self, unit: SyntaxUnit) -> Region | None:
+        if self.region is None:
+            return None
+        start, end = self.region[0] - unit.shift, self.region[1] - unit.shift
+        return max(start, 0), max(min(end, len(unit.data)), 0)
+
+    def in_region(self, offset: int) -> bool:
+        return self.region is None or self.region[0] <= offset < self.region[1]
+
     @property
     def units(self) -> list[SyntaxUnit]:
         return self.unit.walk_units()
@@ -133,7 +156,7 @@ class FileContext:
         for unit in self.units:
             found = self._sites.get(id(unit))
             if found is None:
-                found = find_sites(unit, self.site_names, self.settings.matmul_methods)
+                found = find_sites(unit, self.site_names, self.settings.matmul_methods, self._local_region(unit))
                 self._sites[id(unit)] = found
             for node in found.get(capture, ()):
                 if not unit.is_synthetic(node):

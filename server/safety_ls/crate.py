@@ -366,3 +366,11 @@ def _struct_in_file(path: Path, name: str) -> StructInfo | None:
     except OSError:
         return None
     return structs_in(parse(data).root_node, data, str(path)).get(name)
+
+
+def forget_crates() -> None:
+    """Drop what is known about crates (after files were saved or config changed on disk)."""
+    crate_index.cache_clear()
+    _crate_dir_above.cache_clear()
+    _struct_declarations.cache_clear()
+    _struct_in_file.cache_clear()

@@ -40,11 +40,14 @@ def analyze(
     crate: CrateIndex | None = None,
     file: Path | None = None,
     tree: Tree | None = None,
+    region: tuple[int, int] | None = None,
 ) -> FileResult:
     """Every enabled rule over one file's text; never raises on user input.
 
     `crate` and `file` (the file's location in it) give the crate-level facts:
     the module's visibility and path, and lint levels inherited from above.
+    With `region` (file byte offsets), only findings that start inside it are
+    computed: the language server re-analyses the item an edit touched.
     """
     matched: dict[bytes, bool] = {}  # rules share triggers: search each pattern once
 
@@ -60,7 +63,7 @@ def analyze(
     if site_names:
         if tree is None:
             tree = parse(source.data)
-        unit = build_units(tree, source.data, _combined_trigger(tuple(r.trigger for r in rules if r.sites)))
+        unit = build_units(tree, source.data, _combined_trigger(tuple(r.trigger for r in rules if r.sites)), region)
     else:  # only text rules apply: no tree needed
         tree = parse(b"")
         unit = build_units(tree, b"", None)
@@ -74,6 +77,7 @@ def analyze(
         module_is_public=crate.file_is_public(file) if in_crate else True,  # type: ignore[union-attr,arg-type]
         module_path=crate.module_of(file) if in_crate else (),  # type: ignore[union-attr,arg-type]
         site_names=site_names,
+        region=region,
     )
     silenced = suppressions.collect(source, unit)
     if in_crate:
@@ -88,6 +92,8 @@ def analyze(
             result.warnings.append(f"internal error in rule {rule.id}: {error!r}; other rules ran")
             continue
         for finding in findings:
+            if not ctx.in_region(finding.start):
+                continue
             key = (finding.rule, finding.start)
             if key in seen or silenced.silences(finding, source):
                 continue

@@ -148,22 +148,24 @@ class SyntaxUnit:
         return units
 
 
-def build_units(tree: Tree, data: bytes, trigger: re.Pattern[bytes] | None) -> SyntaxUnit:
+def build_units(
+    tree: Tree, data: bytes, trigger: re.Pattern[bytes] | None, region: tuple[int, int] | None = None
+) -> SyntaxUnit:
     """The file's unit with its macro fragments attached, recursively.
 
     Only token trees whose text matches `trigger` (what the active rules look
-    for) are parsed again; None parses none.
+    for), inside `region` when given, are parsed again; None parses none.
     """
     root = SyntaxUnit(tree.root_node, data, user_end=len(data))
     if trigger is not None and b"!" in data:
-        _attach_fragments(root, trigger, depth=0)
+        _attach_fragments(root, trigger, depth=0, region=region or (0, len(data)))
     return root
 
 
 _MACRO_OWNERS = ("macro_invocation", "macro_rule")
 
 
-def _macro_token_trees(unit: SyntaxUnit, trigger: re.Pattern[bytes]) -> list[Node]:
+def _macro_token_trees(unit: SyntaxUnit, trigger: re.Pattern[bytes], region: tuple[int, int]) -> list[Node]:
     """The outermost macro token trees holding a match of `trigger`, in order.
 
     Each match is looked up in the tree and followed up to its macro, which
@@ -171,7 +173,7 @@ def _macro_token_trees(unit: SyntaxUnit, trigger: re.Pattern[bytes]) -> list[Nod
     """
     found: dict[int, Node] = {}
     root = unit.root
-    for match in trigger.finditer(unit.data):
+    for match in trigger.finditer(unit.data, *region):
         node = root.descendant_for_byte_range(match.start(), max(match.end(), match.start() + 1))
         outermost = None
         while node is not None:
@@ -186,14 +188,14 @@ def _macro_token_trees(unit: SyntaxUnit, trigger: re.Pattern[bytes]) -> list[Nod
     return [found[start] for start in sorted(found)]
 
 
-def _attach_fragments(unit: SyntaxUnit, trigger: re.Pattern[bytes], depth: int) -> None:
+def _attach_fragments(unit: SyntaxUnit, trigger: re.Pattern[bytes], depth: int, region: tuple[int, int]) -> None:
     if depth >= MAX_FRAGMENT_DEPTH:
         return
-    for token_tree in _macro_token_trees(unit, trigger):
+    for token_tree in _macro_token_trees(unit, trigger, region):
         fragment = _parse_fragment(unit, token_tree, trigger)
         if fragment is not None:
             unit.children.append(fragment)
-            _attach_fragments(fragment, trigger, depth + 1)
+            _attach_fragments(fragment, trigger, depth + 1, (0, len(fragment.data)))
 
 
 def _parse_fragment(unit: SyntaxUnit, token_tree: Node, trigger: re.Pattern[bytes]) -> SyntaxUnit | None:

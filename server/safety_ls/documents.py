@@ -1,0 +1,163 @@
+"""An open document in the language server: text, tree, line index, and its findings.
+
+Edits arrive as LSP ranges; each is applied to the bytes, to the tree
+(`Tree.edit`, then an incremental re-parse with the old tree) and to the
+stored findings (shifted, or marked for re-analysis). Analysis then re-runs
+only on the function items the edits touched, or on the whole file when an
+edit reaches outside function bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tree_sitter import Node, Point, Tree
+
+from .config import Settings
+from .crate import CrateIndex
+from .diagnostics import Diagnostic
+from .engine import FileResult, analyze
+from .parsing import parse
+from .source import Encoding, Position, SourceError, SourceText
+
+# Items whose body an edit may change without affecting anything outside them.
+_CONTAINERS = frozenset({"source_file", "declaration_list"})
+
+
+@dataclass
+class Document:
+    uri: str
+    path: Path | None
+    version: int
+    source: SourceText
+    tree: Tree
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Byte ranges (current offsets) edited since the last analysis; None: analyse everything.
+    dirty: list[tuple[int, int]] | None = None
+    analysed_version: int | None = None
+    error: str | None = None  # text that cannot be analysed (not UTF-8 after an edit, too large)
+
+    @classmethod
+    def open(cls, uri: str, path: Path | None, version: int, text: str) -> "Document":
+        source = SourceText.from_text(text)
+        return cls(uri, path, version, source, parse(source.data))
+
+    # --- edits ---------------------------------------------------------------------------
+
+    def apply_change(self, start: Position | None, end: Position | None, text: str, encoding: Encoding) -> None:
+        """One `TextDocumentContentChangeEvent`: a range replacement, or the whole text when no range."""
+        new_text = text.encode("utf-8")
+        if start is None or end is None:
+            self.source = SourceText(new_text)
+            self.tree = parse(self.source.data)
+            self.dirty = None
+            return
+        old = self.source
+        start_byte = old.offset(start, encoding)
+        old_end_byte = max(old.offset(end, encoding), start_byte)
+        data = old.data[:start_byte] + new_text + old.data[old_end_byte:]
+        try:
+            self.source = SourceText(data)
+            self.error = None
+        except SourceError as problem:  # cannot happen from UTF-8 JSON text, but never crash on it
+            self.error = str(problem)
+            return
+        new_end_byte = start_byte + len(new_text)
+        self.tree.edit(
+            start_byte=start_byte,
+            old_end_byte=old_end_byte,
+            new_end_byte=new_end_byte,
+            start_point=_point(old, start_byte),
+            old_end_point=_point(old, old_end_byte),
+            new_end_point=_point(self.source, new_end_byte),
+        )
+        edited = self.tree
+        self.tree = parse(self.source.data, edited)
+        self._shift(start_byte, old_end_byte, new_end_byte)
+        if self.dirty is not None:
+            # Syntax that changed beyond the typed text (an opened `/*` or string) is dirty too.
+            self.dirty.extend((changed.start_byte, changed.end_byte) for changed in edited.changed_ranges(self.tree))
+
+    def _shift(self, start: int, old_end: int, new_end: int) -> None:
+        """Keep stored findings and dirty ranges at the right offsets after an edit."""
+        delta = new_end - old_end
+        shifted = []
+        for diagnostic in self.diagnostics:
+            if diagnostic.end <= start and diagnostic.start < start:
+                shifted.append(diagnostic)
+            elif diagnostic.start >= old_end:
+                shifted.append(replace(diagnostic, start=diagnostic.start + delta, end=diagnostic.end + delta, data={}))
+            # findings overlapping the edit are dropped; re-analysis of the region brings them back
+        self.diagnostics = shifted
+        if self.dirty is not None:
+            moved = [
+                (a + delta, b + delta) if a >= old_end else (a, b if b <= start else max(b + delta, new_end))
+                for a, b in self.dirty
+            ]
+            self.dirty = moved + [(start, new_end)]
+
+    # --- analysis ------------------------------------------------------------------------
+
+    def analyse(self, settings: Settings, crate: CrateIndex | None, file: Path | None) -> None:
+        """Bring `diagnostics` up to date with the text, re-analysing as little as possible."""
+        display = str(self.path) if self.path is not None else self.uri
+        region = self._region()
+        if region == (0, 0):  # nothing changed since the last analysis
+            self.analysed_version = self.version
+            return
+        if region is None:
+            self.dirty = []
+            result = analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree)
+            self.diagnostics = result.diagnostics
+        else:
+            result = analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree, region=region)
+            kept = [d for d in self.diagnostics if not region[0] <= d.start < region[1]]
+            self.diagnostics = sorted(kept + result.diagnostics, key=lambda d: (d.start, d.rule))
+        self.dirty = []
+        self.analysed_version = self.version
+
+    def full_result(self, settings: Settings, crate: CrateIndex | None, file: Path | None) -> FileResult:
+        """A fresh whole-file analysis (for code actions: every fix needs its current data)."""
+        display = str(self.path) if self.path is not None else self.uri
+        return analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree)
+
+    def _region(self) -> tuple[int, int] | None:
+        """The one function item holding every edit since the last analysis, or None (analyse all)."""
+        if self.dirty is None or self.analysed_version is None:
+            return None
+        if not self.dirty:
+            return (0, 0)
+        start = min(a for a, _ in self.dirty)
+        end = max(b for _, b in self.dirty)
+        item = _function_item_around(self.tree.root_node, start, max(end, start))
+        return None if item is None else (item.start_byte, item.end_byte)
+
+    def line_position(self, offset: int, encoding: Encoding) -> Position:
+        return self.source.position(offset, encoding)
+
+
+def _point(source: SourceText, offset: int) -> Point:
+    line = source.line_of(offset)
+    return Point(line, offset - source.line_starts[line] if line > 0 or not source.has_bom else offset)
+
+
+def _function_item_around(root: Node, start: int, end: int) -> Node | None:
+    """The outermost function item containing [start, end] that is an item (not in another body)."""
+    node: Node | None = root.descendant_for_byte_range(start, end)
+    found = None
+    while node is not None:
+        if node.type == "function_item" and node.start_byte <= start and end <= node.end_byte:
+            found = node
+        node = node.parent
+    if found is None:
+        return None
+    # Only items directly in a module, impl or trait: their analysis stands alone.
+    parent = found.parent
+    if parent is None or parent.type not in _CONTAINERS:
+        return None
+    body = found.child_by_field_name("body")
+    # An edit reaching the signature may change the item's docs or visibility checks: analyse all.
+    if body is None or start < body.start_byte:
+        return None
+    return found
