@@ -156,8 +156,10 @@ def test_five_thousand_nested_unsafe_blocks_finish(tmp_path: Path) -> None:
 HALF_TYPED = {
     "unclosed_braces.rs": "fn f() {\n    if x {\n        let y = unsafe { g() };\n",
     "let_unsafe_at_eof.rs": "fn f() {\n    let x = unsafe {",
-    "cast_without_type.rs": "fn f(a: u64) -> u32 {\n    let b = a as ;\n    b\n}\n",
-    "cast_at_eof.rs": "fn f(a: u64) -> u32 {\n    a as",
+    # A file whose only `as` has no type triggers no rule, so it is not even parsed (and has no
+    # warning); these keep a complete cast next to the broken one.
+    "cast_without_type.rs": "fn f(a: u64) -> u32 {\n    let b = a as ;\n    let c = a as u32;\n    c\n}\n",
+    "cast_at_eof.rs": "fn f(a: u64) -> u16 {\n    let c = a as u16;\n    a as",
     "unsafe_impl_half.rs": "unsafe impl Send for\n",
     "unterminated_string.rs": 'fn f() {\n    let s = "abc;\n    unsafe { g() }\n}\n',
     "unterminated_comment.rs": "fn f() {\n    /* SAFETY: never closed\n    unsafe { g() }\n}\n",
@@ -176,6 +178,17 @@ def test_half_typed_code_gives_a_syntax_warning_not_a_traceback(tmp_path: Path, 
     assert returncode in (0, 1)
     assert SYNTAX_WARNING in stderr
     assert name in stderr
+
+
+def test_complete_sites_next_to_half_typed_code_are_still_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.rs").write_text(HALF_TYPED["cast_without_type.rs"], encoding="utf-8")
+    (tmp_path / "b.rs").write_text(HALF_TYPED["unclosed_braces.rs"], encoding="utf-8")
+    returncode, diagnostics, _ = check_json("a.rs", "b.rs", cwd=tmp_path)
+    assert returncode == 1
+    assert [(d["path"], d["rule"], d["line"]) for d in diagnostics] == [
+        ("a.rs", "missing-cast", 3),
+        ("b.rs", "undocumented-unsafe-block", 3),
+    ]
 
 
 REAL_FILE = '''\

@@ -95,11 +95,9 @@ _FILE_PREAMBLE = re.compile(rb"\A(?:\xef\xbb\xbf)?(?:[ \t]*(?://![^\n]*|#!\[[^\n
 
 def use_insertion_offset(data: bytes) -> int:
     """Where a new top-level `use` goes: after the last one, else after the file's inner docs and attributes."""
-    last = None
-    for last in _TOP_LEVEL_USE.finditer(data):
-        pass
-    if last is not None:
-        return last.end()
+    uses = list(_TOP_LEVEL_USE.finditer(data))
+    if uses:
+        return uses[-1].end()
     preamble = _FILE_PREAMBLE.match(data)
     return preamble.end() if preamble else 0
 

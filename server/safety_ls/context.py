@@ -10,7 +10,7 @@ from tree_sitter import Node, Query, QueryCursor
 
 from . import triggers
 from .crate import CrateIndex, Reexport, StructInfo, reexports_in, structs_in
-from .parsing import SyntaxUnit, captures, query
+from .parsing import SyntaxUnit, query
 from .placement import Annotation, find_annotation, insertion_point
 from .source import SourceText
 

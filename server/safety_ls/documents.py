@@ -47,7 +47,7 @@ class Document:
 
     def apply_change(self, start: Position | None, end: Position | None, text: str, encoding: Encoding) -> None:
         """One `TextDocumentContentChangeEvent`: a range replacement, or the whole text when no range."""
-        new_text = text.encode("utf-8")
+        new_text = text.encode("utf-8", errors="replace")  # see SourceText.from_text
         if start is None or end is None:
             self.source = SourceText(new_text)
             self.tree = parse(self.source.data)

@@ -60,7 +60,8 @@ class SourceText:
 
     @classmethod
     def from_text(cls, text: str) -> "SourceText":
-        return cls(text.encode("utf-8"))
+        # A lone surrogate (possible in JSON from a UTF-16 editor) has no UTF-8 form: replace it.
+        return cls(text.encode("utf-8", errors="replace"))
 
     @property
     def text(self) -> str:
