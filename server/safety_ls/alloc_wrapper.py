@@ -47,7 +47,7 @@ class AllocationCall:
 
 def allocation_call(unit: SyntaxUnit, unsafe_block: Node) -> AllocationCall | None:
     """`dev.alloc::<T>(n)` when it is the unsafe block's only content."""
-    block = unsafe_block.named_child(0)
+    block = unsafe_block.named_child(0) if unsafe_block.named_child_count else None
     if block is None or block.type != "block":
         return None
     content = [child for child in block.named_children if child.type not in ("line_comment", "block_comment")]

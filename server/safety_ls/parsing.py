@@ -104,6 +104,17 @@ class SyntaxUnit:
     user_start: int = 0
     user_end: int = 0
     children: list["SyntaxUnit"] = field(default_factory=list)
+    # tree-sitter finds a node's parent by descending from the root, so walks up deep trees
+    # are quadratic; each unit remembers the parents it has looked up.
+    _parents: dict[int, Node | None] = field(default_factory=dict, repr=False)
+    # Comment-search window (placement.window_floor) of the sites below each node, once known.
+    floors: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def parent_of(self, node: Node) -> Node | None:
+        key = node.id
+        if key not in self._parents:
+            self._parents[key] = node.parent
+        return self._parents[key]
 
     def start(self, node: Node) -> int:
         return node.start_byte + self.shift
@@ -122,11 +133,11 @@ class SyntaxUnit:
 
     def ancestors(self, node: Node) -> Iterator[tuple["SyntaxUnit", Node]]:
         """Parents of `node` as the code reads: out of a macro argument into the invocation's context."""
-        unit, current = self, node.parent
+        unit, current = self, self.parent_of(node)
         while True:
             while current is not None and not unit.is_synthetic(current):
                 yield unit, current
-                current = current.parent
+                current = unit.parent_of(current)
             if unit.parent is None or unit.anchor is None:
                 return
             current = unit.anchor
@@ -177,12 +188,13 @@ def _macro_token_trees(unit: SyntaxUnit, trigger: re.Pattern[bytes], region: tup
         node = root.descendant_for_byte_range(match.start(), max(match.end(), match.start() + 1))
         outermost = None
         while node is not None:
-            if node.type == "token_tree" and node.parent is not None and node.parent.type in _MACRO_OWNERS:
+            parent = unit.parent_of(node)
+            if node.type == "token_tree" and parent is not None and parent.type in _MACRO_OWNERS:
                 outermost = node
                 break
             if node.type in ("function_item", "impl_item", "source_file"):
                 break  # a macro never sits above these
-            node = node.parent
+            node = parent
         if outermost is not None and outermost.start_byte not in found:
             found[outermost.start_byte] = outermost
     return [found[start] for start in sorted(found)]

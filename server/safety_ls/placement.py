@@ -207,11 +207,23 @@ def _item_window(source: SourceText, unit: SyntaxUnit, item: Node) -> int:
 
 def window_floor(source: SourceText, unit: SyntaxUnit, site: Node) -> int:
     """The line after which comments for `site` are searched (-1: from the file's start)."""
-    if site.type in ("impl_item", "const_item", "static_item") and site.parent is not None and site.parent.type in _ITEM_CONTAINERS:
+    site_parent = unit.parent_of(site)
+    if site.type in ("impl_item", "const_item", "static_item") and site_parent is not None and site_parent.type in _ITEM_CONTAINERS:
         return _item_window(source, unit, site)
-    child, current = site, site.parent
+    visited: list[int] = []  # ancestors whose answer is the same for every site below them
+    floor = _walk_to_floor(source, unit, site, site_parent, visited)
+    for node_id in visited:
+        unit.floors[node_id] = floor
+    return floor
+
+
+def _walk_to_floor(source: SourceText, unit: SyntaxUnit, site: Node, start: Node | None, visited: list[int]) -> int:
+    child, current = site, start
+    first_unit = unit
     while True:
         while current is not None and not unit.is_synthetic(current):
+            if unit is first_unit and (known := unit.floors.get(current.id)) is not None:
+                return known
             if current.type == "function_item":
                 if child != current.child_by_field_name("body"):
                     # A site in the signature (`fn f(x: &dyn T)`, a TRAIT_OBJECT or CAST tag)
@@ -219,15 +231,18 @@ def window_floor(source: SourceText, unit: SyntaxUnit, site: Node) -> int:
                     # one written for it, as for any item.
                     return _item_window(source, unit, current)
                 return source.line_of(unit.start(current))
-            if current.type in ("const_item", "static_item") and current.parent is not None and current.parent.type in _ITEM_CONTAINERS:
+            parent = unit.parent_of(current)
+            if current.type in ("const_item", "static_item") and parent is not None and parent.type in _ITEM_CONTAINERS:
                 return _item_window(source, unit, current)
-            child, current = current, current.parent
+            if unit is first_unit:
+                visited.append(current.id)
+            child, current = current, parent
         if unit.parent is None or unit.anchor is None:
             return -1
         if unit.anchor.type == "macro_rule":
             # A macro_rules! arm is read against its own text, from its opening brace.
             return source.line_of(unit.shift + unit.user_start - 1)
-        current = unit.anchor.parent
+        current = unit.parent.parent_of(unit.anchor)
         unit = unit.parent
 
 
@@ -285,14 +300,14 @@ def _top_is_branching(unit: SyntaxUnit, expression: Node) -> bool:
 
 def enclosing_construct(unit: SyntaxUnit, site: Node) -> tuple[SyntaxUnit, Node] | None:
     """The statement, `let`, assignment or const/static whose comment covers `site`."""
-    child, current = site, site.parent
+    child, current = site, unit.parent_of(site)
     while True:
         while current is not None and not unit.is_synthetic(current):
             kind = current.type
             if kind == "let_declaration":
                 return (unit, current) if child == current.child_by_field_name("value") else None
             if kind in ("assignment_expression", "compound_assignment_expr"):
-                statement = current.parent
+                statement = unit.parent_of(current)
                 if statement is not None and statement.type == "expression_statement":
                     return unit, statement
                 return unit, current
@@ -311,10 +326,10 @@ def enclosing_construct(unit: SyntaxUnit, site: Node) -> tuple[SyntaxUnit, Node]
                     return None
             elif kind not in _EXPRESSION_PARENTS:
                 return None
-            child, current = current, current.parent
+            child, current = current, unit.parent_of(current)
         if unit.parent is None or unit.anchor is None or unit.anchor.type != "macro_invocation":
             return None
-        child, current = unit.anchor, unit.anchor.parent
+        child, current = unit.anchor, unit.parent.parent_of(unit.anchor)
         unit = unit.parent
 
 
@@ -322,8 +337,8 @@ def _comment_inside_braces(source: SourceText, unit: SyntaxUnit, site: Node) -> 
     """`unsafe { // SAFETY: ...`: a comment opening with SAFETY: as the first thing in the block."""
     if site.type != "unsafe_block":
         return None
-    block = site.named_child(0)
-    first = block.named_child(0) if block is not None and block.type == "block" else None
+    block = site.named_child(0) if site.named_child_count else None
+    first = block.named_child(0) if block is not None and block.type == "block" and block.named_child_count else None
     if first is None or first.type not in ("line_comment", "block_comment"):
         return None
     text = unit.text(first)
@@ -375,10 +390,12 @@ def _inside_literal_or_comment(unit: SyntaxUnit, offset: int) -> bool:
     if local < 0 or local > len(unit.data):
         return False
     node: Node | None = unit.root.descendant_for_byte_range(local, local)
-    while node is not None:
+    for _ in range(3):  # the token, its literal or comment, and one wrapper are enough to look at
+        if node is None:
+            return False
         if node.type in _NO_INSERT_INSIDE and node.start_byte < local < node.end_byte:
             return True
-        node = node.parent
+        node = unit.parent_of(node)
     return False
 
 

@@ -99,12 +99,13 @@ def _self_type_name(unit: SyntaxUnit, node: Node) -> str | None:
 
 def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node) -> str | None:
     """The type of a cast's operand where the syntax alone says it."""
+    # `(x)` and `-x` have x's type; unwrap them in a loop (deeply nested input must not recurse).
+    while value.named_child_count == 1 and (
+        value.type == "parenthesized_expression" or (value.type == "unary_expression" and unit.text(value).startswith("-"))
+    ):
+        value = value.named_child(0)  # type: ignore[assignment]
     kind = value.type
     text = unit.text(value)
-    if kind == "parenthesized_expression" and value.named_child_count == 1:
-        return source_type(ctx, unit, value.named_child(0))  # type: ignore[arg-type]
-    if kind == "unary_expression" and text.startswith("-") and value.named_child_count == 1:
-        return source_type(ctx, unit, value.named_child(0))  # type: ignore[arg-type]
     if kind == "integer_literal":
         match = _INTEGER_SUFFIX.search(text)
         return match.group(1) if match else None

@@ -70,6 +70,8 @@ def _borrows(ctx: FileContext) -> Iterator[Finding]:
 
 def _indexes(ctx: FileContext) -> Iterator[Finding]:
     def may_panic(unit: SyntaxUnit, node: Node) -> bool:
+        if not node.named_child_count:
+            return False
         index = node.named_child(node.named_child_count - 1)
         return index is not None and unit.text(index).strip() != ".."
 

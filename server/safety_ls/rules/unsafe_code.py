@@ -18,6 +18,7 @@ from ..triggers import UNSAFE
 from . import Rule
 
 _UNSAFE_KEYWORD = len("unsafe")
+CATEGORY_PREFIX_BYTES = 4096
 
 
 _ALLOCATION = re.compile(r"([\w.()&\[\]]+?)\s*\.\s*alloc(?:_zeros)?\s*::\s*<\s*([^>]+?)\s*>\s*\(([^)]*)\)")
@@ -54,7 +55,11 @@ def _enclosing_function_text(unit: SyntaxUnit, node: Node) -> str:
 
 def block_template(unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
     """The SAFETY template for an unsafe block, and what it is filled with."""
-    text = unit.text(block)
+    # What a block does shows in its first lines; reading all of a huge (or deeply nested) block
+    # for every site would make nesting quadratic.
+    text = unit.data[block.start_byte : min(block.end_byte, block.start_byte + CATEGORY_PREFIX_BYTES)].decode(
+        "utf-8", "replace"
+    )
     category = categorize_block(text)
     context: dict[str, Any] = {"kind": category.value}
     if category is Category.DEVICE_ALLOCATION and (match := _ALLOCATION.search(text)):
