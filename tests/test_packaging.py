@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from project_snapshot import PROJECT_ROOT, snapshot
+from project_snapshot import PROJECT_ROOT, project_files, snapshot
 
 PACKAGE_DIR = PROJECT_ROOT / "server" / "safety_ls"
 SNIPPETS_DIR = PROJECT_ROOT / "snippets"
@@ -58,11 +58,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _source_files(directory: Path) -> list[str]:
-    """Files under ``directory`` that belong in the wheel, relative to it (no bytecode)."""
+    """Project files under ``directory`` (the ones the snapshot holds), relative to it, without bytecode."""
+    prefix = directory.relative_to(PROJECT_ROOT).as_posix() + "/"
     return sorted(
-        p.relative_to(directory).as_posix()
-        for p in directory.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+        f[len(prefix):] for f in project_files()
+        if f.startswith(prefix) and "__pycache__/" not in f and not f.endswith((".pyc", ".pyo"))
     )
 
 

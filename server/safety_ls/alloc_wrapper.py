@@ -133,7 +133,12 @@ class WrapperPlan:
         if home is None:
             index = crate_index(crate_dir) if crate_dir is not None else None
             module = index.module_of(current.resolve()) if index is not None else ()
-            home = WrapperHome(current.resolve(), module, exists=False)
+            if index is not None and index.root_files and len(module) > 1 and module not in index.exported_modules:
+                # `crate::a::b` with `b` private to `a` cannot be imported from elsewhere in the
+                # crate; the crate root can be, from every module.
+                home = WrapperHome(index.root_files[0], (), exists=False)
+            else:
+                home = WrapperHome(current.resolve(), module, exists=False)
         self.homes[key] = home
         return home
 

@@ -144,6 +144,12 @@ class FileContext:
         start, end = self.region[0] - unit.shift, self.region[1] - unit.shift
         return max(start, 0), max(min(end, len(unit.data)), 0)
 
+    def text_bounds(self) -> tuple[int, int]:
+        """The file offsets whose text can hold findings: the region, or the whole file."""
+        if self.region is None:
+            return 0, len(self.source.data)
+        return max(self.region[0], 0), min(self.region[1], len(self.source.data))
+
     def in_region(self, offset: int) -> bool:
         return self.region is None or self.region[0] <= offset < self.region[1]
 

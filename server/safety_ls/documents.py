@@ -74,10 +74,17 @@ class Document:
         )
         edited = self.tree
         self.tree = parse(self.source.data, edited)
+        changed = edited.changed_ranges(self.tree)
+        if self.tree.root_node.has_error:
+            # tree-sitter's error recovery after an incremental re-parse (reused subtrees) can
+            # differ from a fresh parse of the same text, and `safety-ls check` parses afresh:
+            # while the text has a syntax error, use a fresh tree (and treat what differs as edited).
+            incremental, self.tree = self.tree, parse(self.source.data)
+            changed += incremental.changed_ranges(self.tree)
         self._shift(start_byte, old_end_byte, new_end_byte)
         if self.dirty is not None:
             # Syntax that changed beyond the typed text (an opened `/*` or string) is dirty too.
-            self.dirty.extend((changed.start_byte, changed.end_byte) for changed in edited.changed_ranges(self.tree))
+            self.dirty.extend((change.start_byte, change.end_byte) for change in changed)
 
     def _shift(self, start: int, old_end: int, new_end: int) -> None:
         """Keep stored findings and dirty ranges at the right offsets after an edit."""

@@ -50,12 +50,14 @@ def analyze(
     computed: the language server re-analyses the item an edit touched.
     """
     matched: dict[bytes, bool] = {}  # rules share triggers: search each pattern once
+    # Only the region can produce findings, so only its text needs the rule's trigger.
+    bounds = (0, len(source.data)) if region is None else (max(region[0], 0), min(region[1], len(source.data)))
 
     def triggered(pattern: re.Pattern[bytes] | None) -> bool:
         if pattern is None:
             return True
         if pattern.pattern not in matched:
-            matched[pattern.pattern] = pattern.search(source.data) is not None
+            matched[pattern.pattern] = pattern.search(source.data, *bounds) is not None
         return matched[pattern.pattern]
 
     rules = [rule for rule in settings.enabled_rules() if triggered(rule.trigger)]

@@ -117,6 +117,18 @@ def build_fixes(
         else:
             grouped.setdefault((request["offset"], request["template"]), []).append(diagnostic)
     fixes = _allocation_fixes(source, allocations, templates, location) if location else []
+    if fixes:
+        # A block rewritten to the wrapper is no longer unsafe: it gets no SAFETY comment.
+        rewritten = [(d.data["fix"]["start"], d.data["fix"]["end"]) for d in allocations]
+        for key, members in list(grouped.items()):
+            members[:] = [
+                member
+                for member in members
+                if member.rule != "undocumented-unsafe-block"
+                or not any(start <= member.start < end for start, end in rewritten)
+            ]
+            if not members:
+                del grouped[key]
     for (offset, _), members in sorted(grouped.items(), key=lambda item: item[0]):
         request = _merge([member.data["fix"] for member in members])
         text = _render(request, templates, _newline_at(source, offset))

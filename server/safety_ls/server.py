@@ -75,13 +75,17 @@ class SafetyLanguageServer(LanguageServer):
         self.documents: dict[str, Document] = {}
         self.client_settings: dict[str, Any] = {}
         self._settings: dict[Path, Settings] = {}
+        self._converted: dict[tuple[Any, ...], lsp.Diagnostic] = {}
         self.workspace_scan = False
 
     # --- settings ------------------------------------------------------------------------
 
     @property
     def encoding(self) -> Encoding:
-        chosen = str(self.workspace.position_encoding or "utf-16")
+        chosen = self.workspace.position_encoding or "utf-16"
+        # PositionEncodingKind is a (str, Enum): on Python 3.11 str() of it is "PositionEncodingKind.Utf8",
+        # which would silently fall back to UTF-16 after UTF-8 was negotiated; use its value.
+        chosen = getattr(chosen, "value", chosen)
         return _ENCODINGS.get(chosen, "utf-16")
 
     def set_client_settings(self, values: Any) -> None:
@@ -159,13 +163,24 @@ class SafetyLanguageServer(LanguageServer):
         return lsp.Range(lsp.Position(first.line, first.column), lsp.Position(last.line, last.column))
 
     def lsp_diagnostic(self, document: Document, diagnostic: Diagnostic) -> lsp.Diagnostic:
-        return lsp.Diagnostic(
-            range=self.lsp_range(document, diagnostic.start, diagnostic.end),
-            message=diagnostic.message,
-            severity=_SEVERITY[diagnostic.severity],
-            code=diagnostic.rule,
-            source="safety-ls",
-        )
+        first = document.source.position(diagnostic.start, self.encoding)
+        last = document.source.position(max(diagnostic.end, diagnostic.start), self.encoding)
+        # Building lsprotocol objects is the slow part: reuse the ones whose content is unchanged
+        # (most of a file's diagnostics, from one keystroke to the next).
+        key = (diagnostic.rule, diagnostic.severity, diagnostic.message, first, last)
+        converted = self._converted.get(key)
+        if converted is None:
+            converted = lsp.Diagnostic(
+                range=lsp.Range(lsp.Position(first.line, first.column), lsp.Position(last.line, last.column)),
+                message=diagnostic.message,
+                severity=_SEVERITY[diagnostic.severity],
+                code=diagnostic.rule,
+                source="safety-ls",
+            )
+            if len(self._converted) > 50_000:
+                self._converted.clear()
+            self._converted[key] = converted
+        return converted
 
     async def publish_soon(self, uri: str, version: int) -> None:
         """Analyse after pending messages are read; drop the work if a newer version arrived."""

@@ -29,6 +29,10 @@ SAFETY_BLOCK_TEMPLATES = {
 }
 
 
+class _NotAComment(Exception):
+    pass
+
+
 class TemplateError(Exception):
     def __init__(self, name: str, origin: str, problem: str) -> None:
         self.name, self.origin, self.problem = name, origin, problem
@@ -66,8 +70,13 @@ class Templates:
         """The template's lines, without trailing blank lines."""
         if self.project_directory is not None and (self.project_directory / name).is_file():
             try:
-                return _lines(_environment(self.project_directory).get_template(name).render(**context))
-            except jinja2.TemplateError as error:
+                lines = _lines(_environment(self.project_directory).get_template(name).render(**context))
+                if not name.endswith(".rs.j2"):  # an annotation: comments only, never code in the user's file
+                    code = next((line for line in lines if line.strip() and not line.lstrip().startswith("//")), None)
+                    if code is not None:
+                        raise _NotAComment(f"renders a line that is not a `//` comment: {code.strip()[:60]!r}")
+                return lines
+            except Exception as error:  # noqa: BLE001 - any failure of a project template (1 // 0, bad bytes)
                 problem = TemplateError(name, str(self.project_directory / name), _describe(error))
                 if all(str(p) != str(problem) for p in self.problems):
                     self.problems.append(problem)
@@ -77,7 +86,11 @@ class Templates:
             raise TemplateError(name, "built-in", _describe(error)) from None
 
 
-def _describe(error: jinja2.TemplateError) -> str:
+def _describe(error: Exception) -> str:
+    if isinstance(error, _NotAComment):
+        return str(error)
+    if not isinstance(error, jinja2.TemplateError):
+        return f"{type(error).__name__}: {error}"
     line = getattr(error, "lineno", None)
     return f"line {line}: {error.message}" if line else str(error.message or error)
 

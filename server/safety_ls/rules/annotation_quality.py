@@ -91,7 +91,7 @@ def _in_code(line: bytes, position: int) -> bool:
 def written_annotations(ctx: FileContext) -> Iterator[WrittenAnnotation]:
     source = ctx.source
     data = source.data
-    for match in _TAG_IN_COMMENT.finditer(data):
+    for match in _TAG_IN_COMMENT.finditer(data, *ctx.text_bounds()):
         line = source.line_of(match.start())
         line_start, line_end = source.line_bounds(line)
         if _in_code(data[line_start:line_end], match.start() - line_start):
@@ -125,7 +125,7 @@ def _continuation(ctx: FileContext, line: int, is_block: bool) -> Iterator[str]:
 
 def _safety_doc_sections(ctx: FileContext) -> Iterator[WrittenAnnotation]:
     source = ctx.source
-    for match in _SAFETY_HEADING.finditer(source.data):
+    for match in _SAFETY_HEADING.finditer(source.data, *ctx.text_bounds()):
         line = source.line_of(match.start())
         body = []
         for following in range(line + 1, source.line_count):

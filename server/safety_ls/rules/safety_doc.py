@@ -252,7 +252,11 @@ def _sections_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, missing: list[
     bounds = safety_section_bounds([text for text, _ in located])
     if unit.parent is not None or bounds is None:
         return None
-    last = located[bounds[1] - 1][1]
+    # After the section's last written line, so a blank `///` before the next heading stays there.
+    last_index = next(
+        (index for index in range(bounds[1] - 1, bounds[0] - 1, -1) if located[index][0].strip()), bounds[0]
+    )
+    last = located[last_index][1]
     return {
         "kind": "insert",
         "offset": _line_start_after(ctx, last),
