@@ -19,7 +19,7 @@ from .crate import CrateIndex
 from .diagnostics import Diagnostic
 from .engine import FileResult, analyze
 from .parsing import parse
-from .source import Encoding, Position, SourceError, SourceText
+from .source import Encoding, Position, SourceText
 
 # Items whose body an edit may change without affecting anything outside them.
 _CONTAINERS = frozenset({"source_file", "declaration_list"})
@@ -36,6 +36,7 @@ class Document:
     # Byte ranges (current offsets) edited since the last analysis; None: analyse everything.
     dirty: list[tuple[int, int]] | None = None
     analysed_version: int | None = None
+    tree_is_exact: bool = True  # see `exact_tree`
     error: str | None = None  # text that cannot be analysed (not UTF-8 after an edit, too large)
 
     @classmethod
@@ -51,18 +52,13 @@ class Document:
         if start is None or end is None:
             self.source = SourceText(new_text)
             self.tree = parse(self.source.data)
+            self.tree_is_exact = True
             self.dirty = None
             return
         old = self.source
         start_byte = old.offset(start, encoding)
         old_end_byte = max(old.offset(end, encoding), start_byte)
-        data = old.data[:start_byte] + new_text + old.data[old_end_byte:]
-        try:
-            self.source = SourceText(data)
-            self.error = None
-        except SourceError as problem:  # cannot happen from UTF-8 JSON text, but never crash on it
-            self.error = str(problem)
-            return
+        self.source = old.replaced(start_byte, old_end_byte, new_text)
         new_end_byte = start_byte + len(new_text)
         self.tree.edit(
             start_byte=start_byte,
@@ -74,17 +70,24 @@ class Document:
         )
         edited = self.tree
         self.tree = parse(self.source.data, edited)
-        changed = edited.changed_ranges(self.tree)
-        if self.tree.root_node.has_error:
-            # tree-sitter's error recovery after an incremental re-parse (reused subtrees) can
-            # differ from a fresh parse of the same text, and `safety-ls check` parses afresh:
-            # while the text has a syntax error, use a fresh tree (and treat what differs as edited).
-            incremental, self.tree = self.tree, parse(self.source.data)
-            changed += incremental.changed_ranges(self.tree)
+        # tree-sitter's error recovery after an incremental re-parse (reused subtrees) can differ
+        # from a fresh parse of the same text, which is what `safety-ls check` sees. While the text
+        # has a syntax error the tree is exact only after `exact_tree()` parses it afresh.
+        self.tree_is_exact = not self.tree.root_node.has_error
         self._shift(start_byte, old_end_byte, new_end_byte)
+        self._mark_changed(edited, self.tree)
+
+    def _mark_changed(self, before: Tree, after: Tree) -> None:
+        """Syntax that changed beyond the typed text (an opened `/*` or string) is dirty too."""
         if self.dirty is not None:
-            # Syntax that changed beyond the typed text (an opened `/*` or string) is dirty too.
-            self.dirty.extend((change.start_byte, change.end_byte) for change in changed)
+            self.dirty.extend((change.start_byte, change.end_byte) for change in before.changed_ranges(after))
+
+    def exact_tree(self) -> None:
+        """Replace an incrementally re-parsed tree that has errors with a fresh parse."""
+        if not self.tree_is_exact:
+            incremental, self.tree = self.tree, parse(self.source.data)
+            self._mark_changed(incremental, self.tree)
+            self.tree_is_exact = True
 
     def _shift(self, start: int, old_end: int, new_end: int) -> None:
         """Keep stored findings and dirty ranges at the right offsets after an edit."""
@@ -106,8 +109,15 @@ class Document:
 
     # --- analysis ------------------------------------------------------------------------
 
-    def analyse(self, settings: Settings, crate: CrateIndex | None, file: Path | None) -> None:
-        """Bring `diagnostics` up to date with the text, re-analysing as little as possible."""
+    def analyse(self, settings: Settings, crate: CrateIndex | None, file: Path | None, exact: bool = True) -> None:
+        """Bring `diagnostics` up to date with the text, re-analysing as little as possible.
+
+        With `exact=False` (a keystroke) a tree re-parsed incrementally is used even while
+        the text has a syntax error; the server then reconciles with `exact=True` when
+        typing pauses.
+        """
+        if exact:
+            self.exact_tree()
         display = str(self.path) if self.path is not None else self.uri
         region = self._region()
         if region == (0, 0):  # nothing changed since the last analysis
@@ -126,6 +136,7 @@ class Document:
 
     def full_result(self, settings: Settings, crate: CrateIndex | None, file: Path | None) -> FileResult:
         """A fresh whole-file analysis (for code actions: every fix needs its current data)."""
+        self.exact_tree()
         display = str(self.path) if self.path is not None else self.uri
         return analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree)
 

@@ -43,6 +43,8 @@ VALIDATE_COMMAND = "safety-ls.validateKernel"
 FIX_ALL_COMMAND = "safety-ls.fixAll"
 # Settings that belong to the editor integration, not to the checker's configuration.
 CLIENT_ONLY_KEYS = frozenset({"workspace-scan", "trace", "server-path", "interpreter", "extra-args", "gpu-runner"})
+# Quiet time (seconds) after a keystroke on broken syntax before the exact (fresh) re-parse.
+RECONCILE_DELAY = float(os.environ.get("SAFETY_LS_RECONCILE_DELAY", "0.25"))
 _UNSAFE_BLOCK_START = re.compile(rb"\bunsafe\s*\{")
 CONFIG_GLOBS = ("**/safety-ls.toml", "**/.safety-ls.toml", "**/Cargo.toml", "**/clippy.toml", "**/.clippy.toml")
 
@@ -139,15 +141,36 @@ class SafetyLanguageServer(LanguageServer):
         crate_dir = crate_dir_of(document.path)
         return (crate_index(crate_dir) if crate_dir is not None else None), document.path.resolve()
 
-    def refresh(self, document: Document) -> None:
+    def refresh(self, document: Document, exact: bool = True) -> None:
         """Analyse what changed and publish, for the document's current version."""
         crate, file = self.crate_of(document)
         try:
-            document.analyse(self.settings_for(document.path), crate, file)
+            document.analyse(self.settings_for(document.path), crate, file, exact=exact)
         except Exception as error:  # a checker bug must not take the server down
             log.exception("analysis failed for %s", document.uri)
             self.report_error(f"safety-ls: analysis failed for {document.uri}: {error!r}")
             return
+        self.publish(document)
+        if not document.tree_is_exact:
+            asyncio.ensure_future(self.reconcile_later(document.uri, document.version))
+
+    async def reconcile_later(self, uri: str, version: int) -> None:
+        """When typing pauses on broken syntax, re-parse afresh and publish again if that changes anything."""
+        await asyncio.sleep(RECONCILE_DELAY)
+        document = self.documents.get(uri)
+        if document is None or document.version != version or document.tree_is_exact:
+            return
+        before = [(d.rule, d.start, d.end, d.message) for d in document.diagnostics]
+        crate, file = self.crate_of(document)
+        try:
+            document.analyse(self.settings_for(document.path), crate, file, exact=True)
+        except Exception:  # noqa: BLE001 - the published result stands
+            log.exception("reconciling %s failed", uri)
+            return
+        if before != [(d.rule, d.start, d.end, d.message) for d in document.diagnostics]:
+            self.publish(document)
+
+    def publish(self, document: Document) -> None:
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(
                 uri=document.uri, version=document.version, diagnostics=self.lsp_diagnostics(document)
@@ -188,7 +211,7 @@ class SafetyLanguageServer(LanguageServer):
         document = self.documents.get(uri)
         if document is None or document.version != version:
             return
-        self.refresh(document)
+        self.refresh(document, exact=False)
 
     # --- fixes ---------------------------------------------------------------------------
 
