@@ -66,6 +66,17 @@ class Diagnostic:
             data=finding.data,
         )
 
+    def moved(self, delta: int) -> "Diagnostic":
+        """The same finding `delta` bytes later (line and column fields are not recomputed).
+
+        Written out rather than `dataclasses.replace`: the language server moves every
+        finding below an edit on each keystroke.
+        """
+        return Diagnostic(
+            self.path, self.rule, self.severity, self.message, self.line, self.column,
+            self.end_line, self.end_column, self.fixable, self.start + delta, self.end + delta, {},
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON contract, exactly (DESIGN.md)."""
         return {

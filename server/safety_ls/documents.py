@@ -9,7 +9,7 @@ edit reaches outside function bodies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tree_sitter import Node, Point, Tree
@@ -97,7 +97,7 @@ class Document:
             if diagnostic.end <= start and diagnostic.start < start:
                 shifted.append(diagnostic)
             elif diagnostic.start >= old_end:
-                shifted.append(replace(diagnostic, start=diagnostic.start + delta, end=diagnostic.end + delta, data={}))
+                shifted.append(diagnostic.moved(delta))
             # findings overlapping the edit are dropped; re-analysis of the region brings them back
         self.diagnostics = shifted
         if self.dirty is not None:

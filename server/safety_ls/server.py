@@ -78,6 +78,7 @@ class SafetyLanguageServer(LanguageServer):
         self.client_settings: dict[str, Any] = {}
         self._settings: dict[Path, Settings] = {}
         self._converted: dict[tuple[Any, ...], lsp.Diagnostic] = {}
+        self._json: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.workspace_scan = False
 
     # --- settings ------------------------------------------------------------------------
@@ -171,11 +172,49 @@ class SafetyLanguageServer(LanguageServer):
             self.publish(document)
 
     def publish(self, document: Document) -> None:
-        self.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(
-                uri=document.uri, version=document.version, diagnostics=self.lsp_diagnostics(document)
+        """Push the document's diagnostics, tagged with its version.
+
+        This runs on every keystroke: the message is built from plain JSON dicts (cached per
+        diagnostic) and written directly, because serializing a few hundred lsprotocol objects
+        through cattrs costs more than analysing the edit.
+        """
+        send = getattr(self.protocol, "_send_data", None)
+        if send is None:  # a pygls without the raw writer: the slower public API
+            self.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(
+                    uri=document.uri, version=document.version, diagnostics=self.lsp_diagnostics(document)
+                )
             )
+            return
+        diagnostics = [self.json_diagnostic(document, d) for d in document.diagnostics]
+        send(
+            {
+                "jsonrpc": "2.0",
+                "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                "params": {"uri": document.uri, "version": document.version, "diagnostics": diagnostics},
+            }
         )
+
+    def json_diagnostic(self, document: Document, diagnostic: Diagnostic) -> dict[str, Any]:
+        first = document.source.position(diagnostic.start, self.encoding)
+        last = document.source.position(max(diagnostic.end, diagnostic.start), self.encoding)
+        key = (diagnostic.rule, diagnostic.severity, diagnostic.message, first, last)
+        converted = self._json.get(key)
+        if converted is None:
+            converted = {
+                "range": {
+                    "start": {"line": first.line, "character": first.column},
+                    "end": {"line": last.line, "character": last.column},
+                },
+                "severity": _SEVERITY[diagnostic.severity].value,
+                "code": diagnostic.rule,
+                "source": "safety-ls",
+                "message": diagnostic.message,
+            }
+            if len(self._json) > 50_000:
+                self._json.clear()
+            self._json[key] = converted
+        return converted
 
     def lsp_diagnostics(self, document: Document) -> list[lsp.Diagnostic]:
         return [self.lsp_diagnostic(document, d) for d in document.diagnostics]

@@ -8,8 +8,7 @@ editors (UTF-8/16/32 code units) are derived here and nowhere else.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -20,10 +19,11 @@ class SourceError(Exception):
     """A file that cannot be analysed (not UTF-8, too large, unreadable)."""
 
 
-@dataclass(frozen=True)
-class Position:
-    line: int  # 0-based
-    column: int  # 0-based, in the units asked for
+class Position(NamedTuple):
+    """A 0-based line and column (in the units asked for); a tuple, because editors ask for many."""
+
+    line: int
+    column: int
 
 
 class SourceText:
