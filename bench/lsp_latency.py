@@ -78,14 +78,14 @@ def apply_change(self, *a, **k):
         prof.disable()
 Document.apply_change = apply_change
 orig_refresh = S.SafetyLanguageServer.refresh
-def refresh(self, document):
+def refresh(self, document, *args, **kwargs):
     if document.version > 1:
         prof.enable()
         try:
-            return orig_refresh(self, document)
+            return orig_refresh(self, document, *args, **kwargs)
         finally:
             prof.disable()
-    return orig_refresh(self, document)
+    return orig_refresh(self, document, *args, **kwargs)
 S.SafetyLanguageServer.refresh = refresh
 S.serve()
 """

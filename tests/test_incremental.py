@@ -103,6 +103,18 @@ def fresh_key(data: bytes) -> list[tuple]:
     return key(analyze(SourceText(data), "x.rs", SETTINGS).diagnostics)
 
 
+def published_ranges(document: Document, encoding) -> list[tuple]:
+    return [(d.rule, d.start, document.lsp_range(d, encoding)) for d in document.diagnostics]
+
+
+def fresh_ranges(document: Document, encoding) -> list[tuple]:
+    source = SourceText(document.source.data)
+    return [
+        (d.rule, d.start, (*source.position(d.start, encoding), *source.position(max(d.end, d.start), encoding)))
+        for d in document.diagnostics
+    ]
+
+
 def key(diagnostics) -> list[tuple]:
     return sorted((d.rule, d.start, d.end, d.message, d.severity) for d in diagnostics)
 
@@ -124,8 +136,10 @@ def test_document_incremental_equals_fresh(edits, encoding):
         text = text[:start] + new + text[end:]
         if edit[4]:
             document.analyse(SETTINGS, None, None, exact=False)  # a keystroke's analysis ...
+            published_ranges(document, encoding)  # ... published, which caches the ranges carried by later edits
             document.analyse(SETTINGS, None, None)  # ... reconciled when typing pauses
             assert key(document.diagnostics) == fresh_key(document.source.data), f"after edit {number - 1}"
+            assert published_ranges(document, encoding) == fresh_ranges(document, encoding), f"after edit {number - 1}"
     assert document.source.text == text
     document.analyse(SETTINGS, None, None)
     assert key(document.diagnostics) == fresh_key(document.source.data)

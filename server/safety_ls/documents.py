@@ -21,6 +21,8 @@ from .engine import FileResult, analyze
 from .parsing import parse
 from .source import Encoding, Position, SourceText
 
+LspRange = tuple[int, int, int, int]  # start line, start column, end line, end column
+
 # Items whose body an edit may change without affecting anything outside them.
 _CONTAINERS = frozenset({"source_file", "declaration_list"})
 
@@ -38,6 +40,9 @@ class Document:
     analysed_version: int | None = None
     tree_is_exact: bool = True  # see `exact_tree`
     error: str | None = None  # text that cannot be analysed (not UTF-8 after an edit, too large)
+    # LSP ranges of the findings, by identity: carried across edits so that a keystroke converts
+    # only the findings it touched (converting all of them would cost more than the analysis).
+    _ranges: dict[int, tuple[Diagnostic, Encoding, LspRange]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, uri: str, path: Path | None, version: int, text: str) -> "Document":
@@ -51,6 +56,7 @@ class Document:
         new_text = text.encode("utf-8", errors="replace")  # see SourceText.from_text
         if start is None or end is None:
             self.source = SourceText(new_text)
+            self._ranges = {}
             self.tree = parse(self.source.data)
             self.tree_is_exact = True
             self.dirty = None
@@ -60,6 +66,8 @@ class Document:
         old_end_byte = max(old.offset(end, encoding), start_byte)
         self.source = old.replaced(start_byte, old_end_byte, new_text)
         new_end_byte = start_byte + len(new_text)
+        old_end_line = old.line_of(old_end_byte)
+        line_delta = self.source.line_of(new_end_byte) - old_end_line
         self.tree.edit(
             start_byte=start_byte,
             old_end_byte=old_end_byte,
@@ -74,7 +82,7 @@ class Document:
         # from a fresh parse of the same text, which is what `safety-ls check` sees. While the text
         # has a syntax error the tree is exact only after `exact_tree()` parses it afresh.
         self.tree_is_exact = not self.tree.root_node.has_error
-        self._shift(start_byte, old_end_byte, new_end_byte)
+        self._shift(start_byte, old_end_byte, new_end_byte, old_end_line, line_delta)
         self._mark_changed(edited, self.tree)
 
     def _mark_changed(self, before: Tree, after: Tree) -> None:
@@ -89,17 +97,29 @@ class Document:
             self._mark_changed(incremental, self.tree)
             self.tree_is_exact = True
 
-    def _shift(self, start: int, old_end: int, new_end: int) -> None:
-        """Keep stored findings and dirty ranges at the right offsets after an edit."""
+    def _shift(self, start: int, old_end: int, new_end: int, old_end_line: int, line_delta: int) -> None:
+        """Keep stored findings, their LSP ranges and dirty ranges at the right place after an edit."""
         delta = new_end - old_end
         shifted = []
+        ranges: dict[int, tuple[Diagnostic, Encoding, LspRange]] = {}
         for diagnostic in self.diagnostics:
+            cached = self._ranges.get(id(diagnostic))
+            if cached is not None and cached[0] is not diagnostic:
+                cached = None
             if diagnostic.end <= start and diagnostic.start < start:
                 shifted.append(diagnostic)
+                if cached is not None:
+                    ranges[id(diagnostic)] = cached
             elif diagnostic.start >= old_end:
-                shifted.append(diagnostic.moved(delta))
+                moved = diagnostic.moved(delta)
+                shifted.append(moved)
+                # Below the edited line only the line numbers move; on it, columns change too.
+                if cached is not None and cached[2][0] > old_end_line:
+                    line, column, end_line, end_column = cached[2]
+                    ranges[id(moved)] = (moved, cached[1], (line + line_delta, column, end_line + line_delta, end_column))
             # findings overlapping the edit are dropped; re-analysis of the region brings them back
         self.diagnostics = shifted
+        self._ranges = ranges
         if self.dirty is not None:
             moved = [
                 (a + delta, b + delta) if a >= old_end else (a, b if b <= start else max(b + delta, new_end))
@@ -127,6 +147,7 @@ class Document:
             self.dirty = []
             result = analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree)
             self.diagnostics = result.diagnostics
+            self._ranges = {}
         else:
             result = analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree, region=region)
             kept = [d for d in self.diagnostics if not region[0] <= d.start < region[1]]
@@ -153,6 +174,17 @@ class Document:
 
     def line_position(self, offset: int, encoding: Encoding) -> Position:
         return self.source.position(offset, encoding)
+
+    def lsp_range(self, diagnostic: Diagnostic, encoding: Encoding) -> LspRange:
+        """The finding's range in the client's position encoding (cached by identity)."""
+        cached = self._ranges.get(id(diagnostic))
+        if cached is not None and cached[0] is diagnostic and cached[1] == encoding:
+            return cached[2]
+        first = self.source.position(diagnostic.start, encoding)
+        last = self.source.position(max(diagnostic.end, diagnostic.start), encoding)
+        converted = (first.line, first.column, last.line, last.column)
+        self._ranges[id(diagnostic)] = (diagnostic, encoding, converted)
+        return converted
 
 
 def _point(source: SourceText, offset: int) -> Point:

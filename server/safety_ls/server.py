@@ -9,6 +9,8 @@ for an older version is dropped.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import logging
 import os
 import re
@@ -78,7 +80,7 @@ class SafetyLanguageServer(LanguageServer):
         self.client_settings: dict[str, Any] = {}
         self._settings: dict[Path, Settings] = {}
         self._converted: dict[tuple[Any, ...], lsp.Diagnostic] = {}
-        self._json: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._json: dict[tuple[Any, ...], str] = {}
         self.workspace_scan = False
 
     # --- settings ------------------------------------------------------------------------
@@ -174,43 +176,47 @@ class SafetyLanguageServer(LanguageServer):
     def publish(self, document: Document) -> None:
         """Push the document's diagnostics, tagged with its version.
 
-        This runs on every keystroke: the message is built from plain JSON dicts (cached per
-        diagnostic) and written directly, because serializing a few hundred lsprotocol objects
-        through cattrs costs more than analysing the edit.
+        This runs on every keystroke: the message is assembled from JSON text cached per
+        diagnostic and written directly, because serializing a few hundred lsprotocol objects
+        through cattrs (or even a few hundred dicts through json) costs more than analysing the edit.
         """
-        send = getattr(self.protocol, "_send_data", None)
-        if send is None:  # a pygls without the raw writer: the slower public API
+        writer = getattr(self.protocol, "writer", None)
+        if writer is None:  # no transport of ours (a pygls without one): the slower public API
             self.text_document_publish_diagnostics(
                 lsp.PublishDiagnosticsParams(
                     uri=document.uri, version=document.version, diagnostics=self.lsp_diagnostics(document)
                 )
             )
             return
-        diagnostics = [self.json_diagnostic(document, d) for d in document.diagnostics]
-        send(
-            {
-                "jsonrpc": "2.0",
-                "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
-                "params": {"uri": document.uri, "version": document.version, "diagnostics": diagnostics},
-            }
-        )
+        encoding = self.encoding
+        diagnostics = ",".join(self.json_diagnostic(document, d, encoding) for d in document.diagnostics)
+        body = (
+            f'{{"jsonrpc":"2.0","method":"{lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS}","params":'
+            f'{{"uri":{json.dumps(document.uri)},"version":{document.version},"diagnostics":[{diagnostics}]}}}}'
+        ).encode("utf-8")
+        written = writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        if inspect.isawaitable(written):
+            asyncio.ensure_future(written)
 
-    def json_diagnostic(self, document: Document, diagnostic: Diagnostic) -> dict[str, Any]:
-        first = document.source.position(diagnostic.start, self.encoding)
-        last = document.source.position(max(diagnostic.end, diagnostic.start), self.encoding)
-        key = (diagnostic.rule, diagnostic.severity, diagnostic.message, first, last)
+    def json_diagnostic(self, document: Document, diagnostic: Diagnostic, encoding: Encoding) -> str:
+        """One diagnostic as LSP JSON text, shared by every diagnostic with the same content."""
+        key = (diagnostic.rule, diagnostic.severity, diagnostic.message, document.lsp_range(diagnostic, encoding))
         converted = self._json.get(key)
         if converted is None:
-            converted = {
-                "range": {
-                    "start": {"line": first.line, "character": first.column},
-                    "end": {"line": last.line, "character": last.column},
+            line, column, end_line, end_column = key[3]
+            converted = json.dumps(
+                {
+                    "range": {
+                        "start": {"line": line, "character": column},
+                        "end": {"line": end_line, "character": end_column},
+                    },
+                    "severity": _SEVERITY[diagnostic.severity].value,
+                    "code": diagnostic.rule,
+                    "source": "safety-ls",
+                    "message": diagnostic.message,
                 },
-                "severity": _SEVERITY[diagnostic.severity].value,
-                "code": diagnostic.rule,
-                "source": "safety-ls",
-                "message": diagnostic.message,
-            }
+                separators=(",", ":"),
+            )
             if len(self._json) > 50_000:
                 self._json.clear()
             self._json[key] = converted
@@ -225,15 +231,14 @@ class SafetyLanguageServer(LanguageServer):
         return lsp.Range(lsp.Position(first.line, first.column), lsp.Position(last.line, last.column))
 
     def lsp_diagnostic(self, document: Document, diagnostic: Diagnostic) -> lsp.Diagnostic:
-        first = document.source.position(diagnostic.start, self.encoding)
-        last = document.source.position(max(diagnostic.end, diagnostic.start), self.encoding)
         # Building lsprotocol objects is the slow part: reuse the ones whose content is unchanged
         # (most of a file's diagnostics, from one keystroke to the next).
-        key = (diagnostic.rule, diagnostic.severity, diagnostic.message, first, last)
+        key = (diagnostic.rule, diagnostic.severity, diagnostic.message, document.lsp_range(diagnostic, self.encoding))
         converted = self._converted.get(key)
         if converted is None:
+            line, column, end_line, end_column = key[3]
             converted = lsp.Diagnostic(
-                range=lsp.Range(lsp.Position(first.line, first.column), lsp.Position(last.line, last.column)),
+                range=lsp.Range(lsp.Position(line, column), lsp.Position(end_line, end_column)),
                 message=diagnostic.message,
                 severity=_SEVERITY[diagnostic.severity],
                 code=diagnostic.rule,
