@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from glob import glob
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from . import __version__
 from .audit import ANNOTATION_TAGS, KINDS, FileAudit, UnsafeSite, audit_path
@@ -100,40 +100,41 @@ def _relative(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path, base)).as_posix()
 
 
-def run_audit(
-    targets: list[AuditTarget],
-    *,
-    jobs: int | None = None,
-    sources: Callable[[Path, str, Settings], FileAudit] | None = None,
-    date: str | None = None,
-) -> dict[str, Any]:
-    """Audit every Rust file under the targets and build the report.
+@dataclass(frozen=True)
+class AuditPlan:
+    """What to audit: each target's files, with the name they are reported under and their crate."""
 
-    `sources` audits one file in place of reading it from disk (the language
-    server passes the text of open documents); it runs in this process.
-    """
+    base: Path  # report paths are relative to it
+    work: list[tuple[AuditTarget, list[tuple[Path, str, CrateInfo]]]]
+
+
+def plan_audit(targets: list[AuditTarget]) -> AuditPlan:
     roots = [target.path.resolve() for target in targets]
     base = Path(os.path.commonpath(roots)) if roots else Path.cwd()
     if base.is_file():
         base = base.parent
-    assigned: list[tuple[CrateInfo, FileAudit]] = []
+    work = []
     for target, root in zip(targets, roots):
         directory = root if root.is_dir() else root.parent
         declared = declared_crates(directory)
         settings = target.settings
         exclude_root = Path(settings.root) if settings.root else directory
         files = [path.resolve() for path in rust_files([root], settings.exclude, exclude_root)]
-        work = [(path, _relative(path, base)) for path in files]
-        audits = (
-            [sources(path, display, settings) for path, display in work]
-            if sources is not None
-            else map_files(work, audit_path, settings, jobs)
-        )
-        assigned.extend((crate_of(path, declared, directory), audit) for path, audit in zip(files, audits))
-    return build_report(base, assigned, date or _today())
+        work.append((target, [(path, _relative(path, base), crate_of(path, declared, directory)) for path in files]))
+    return AuditPlan(base, work)
 
 
-def _today() -> str:
+def run_audit(targets: list[AuditTarget], *, jobs: int | None = None, date: str | None = None) -> dict[str, Any]:
+    """Audit every Rust file under the targets, spread over `jobs` processes, and build the report."""
+    plan = plan_audit(targets)
+    assigned: list[tuple[CrateInfo, FileAudit]] = []
+    for target, files in plan.work:
+        audits = map_files([(path, display) for path, display, _ in files], audit_path, target.settings, jobs)
+        assigned.extend((crate, audit) for (_, _, crate), audit in zip(files, audits))
+    return build_report(plan.base, assigned, date or today())
+
+
+def today() -> str:
     # SOURCE_DATE_EPOCH: the reproducible-builds convention for fixing "now" in generated files.
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
@@ -304,7 +305,7 @@ def evaluate_gates(report: dict[str, Any], max_undocumented: int | None, max_uns
                 "limit": max_unsafe_percent,
                 "value": value,
                 "passed": not over,
-                "detail": (f"over {max_unsafe_percent}% of lines inside unsafe: {listed}" if over else f"every crate at most {max_unsafe_percent}%"),
+                "detail": f"over {max_unsafe_percent:g}% of lines inside unsafe: {listed}" if over else f"every crate at most {max_unsafe_percent:g}%",
                 "crates_over": [crate["name"] for crate in over],
             }
         )
