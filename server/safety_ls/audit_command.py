@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .atomic_write import write_text
 from .audit_html import render_html
 from .audit_output import render_json, render_markdown
 from .audit_report import AuditError, AuditTarget, check_previous, compare, evaluate_gates, run_audit
@@ -59,17 +58,10 @@ def load_previous(path: Path) -> dict[str, Any]:
 
 def write_report(path: Path, text: str) -> None:
     """Write atomically, so a CI job never publishes half a report."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise AuditError(f"{path}: directory {directory} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        write_text(path, text)
+    except OSError as error:
+        raise AuditError(f"{path}: cannot write the report: {error.strerror or error}") from None
 
 
 def render(report: dict[str, Any], output_format: str, templates: Templates) -> str:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .atomic_write import write_text
 from .engine import FileResult
 from .fingerprints import Fingerprint, fingerprint_sites, match, normalized
 
@@ -58,16 +58,10 @@ def write(path: Path, results: list[FileResult]) -> int:
     entries = sorted((entry for _, _, entry in _entries(results, directory)), key=lambda e: (e["path"], e["line"], e["rule"]))
     lines = ",\n    ".join(json.dumps(entry, ensure_ascii=False) for entry in entries)
     text = f'{{\n  "version": {BASELINE_VERSION},\n  "findings": [' + (f"\n    {lines}\n  " if entries else "") + "]\n}\n"
-    if not directory.is_dir():
-        raise BaselineError(f"{path}: directory {directory} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        write_text(path, text)
+    except OSError as error:
+        raise BaselineError(f"{path}: cannot write the baseline: {error.strerror or error}") from None
     return len(entries)
 
 

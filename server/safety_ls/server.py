@@ -25,6 +25,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__
 from .alloc_wrapper import WrapperPlan
+from .atomic_write import write_text
 from .audit import FileAudit, audit_path, audit_source
 from .audit_html import render_html
 from .audit_output import render_markdown
@@ -639,7 +640,7 @@ def _write_audit_page(report: dict[str, Any], directory: Path) -> Path:
     try:
         cache.mkdir(parents=True, exist_ok=True)
         (cache / ".gitignore").write_text("# Created by safety-ls\n*\n", encoding="utf-8")
-        (cache / AUDIT_PAGE).write_text(page, encoding="utf-8")
+        write_text(cache / AUDIT_PAGE, page)
         return cache / AUDIT_PAGE
     except OSError:
         handle, name = tempfile.mkstemp(prefix="safety-ls-audit-", suffix=".html")
