@@ -161,6 +161,12 @@ def test_plain_directory_of_rust_files_is_one_crate(tmp_path: Path) -> None:
     assert report["summary"]["sites"] == {"total": 2, "documented": 1, "placeholder": 0, "undocumented": 1}
 
 
+def test_single_file_belongs_to_the_crate_of_its_manifest() -> None:
+    report = audit_json("crates/tui/src/lib.rs", cwd=WORKSPACE)
+    assert [(c["name"], c["files"], c["lines"]) for c in report["crates"]] == [("demo-tui", 1, 43)]
+    assert {s["path"] for s in report["sites"]} == {"lib.rs"}
+
+
 def test_report_paths_do_not_depend_on_the_working_directory(workspace: Path) -> None:
     from_inside = audit_json(".", cwd=workspace)
     from_outside = audit_json(workspace, cwd=workspace.parent)

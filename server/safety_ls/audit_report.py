@@ -116,7 +116,10 @@ def plan_audit(targets: list[AuditTarget]) -> AuditPlan:
     work = []
     for target, root in zip(targets, roots):
         directory = root if root.is_dir() else root.parent
-        declared = declared_crates(directory)
+        if root.is_dir():
+            declared = declared_crates(directory)
+        else:  # one file: the crate of its nearest manifest, wherever that is
+            declared = [_crate_at(manifest) for manifest in [crate_dir_of(root)] if manifest is not None]
         settings = target.settings
         exclude_root = Path(settings.root) if settings.root else directory
         files = [path.resolve() for path in rust_files([root], settings.exclude, exclude_root)]
