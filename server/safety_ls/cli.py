@@ -13,7 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from . import __version__, audit_command, baseline
+from .baseline import BaselineError
 from .cache import CACHE_DIRECTORY, ResultCache
 from .config import ConfigError, Settings, load_settings
 from .crate import crate_dir_of, crate_index
@@ -65,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--no-cache", action="store_true", help="analyse every file, ignoring the cache")
     check.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    recorded = check.add_mutually_exclusive_group()
+    recorded.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE")
+    recorded.add_argument("--write-baseline", type=Path, metavar="FILE", help="record every finding in FILE; exit 0")
 
     fix = commands.add_parser("fix", help="insert annotation templates where they are missing")
     fix.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: .)")
@@ -78,6 +82,16 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the language server")
     serve.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default, and the only transport)")
+
+    audit = commands.add_parser("audit", help="inventory of unsafe code per crate, with CI gates")
+    audit.add_argument("path", type=Path, metavar="PATH", help="a Cargo workspace, a crate, or a directory of .rs files")
+    audit.add_argument("--format", choices=audit_command.FORMATS, default="markdown")
+    audit.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    audit.add_argument("--compare", type=Path, metavar="OLD.json", help="show what changed since this JSON report")
+    audit.add_argument("--max-undocumented", type=audit_command.non_negative_int, metavar="N", help="fail (exit 1) above N undocumented unsafe sites")
+    audit.add_argument("--max-unsafe-percent", type=audit_command.percentage, metavar="P", help="fail (exit 1) when a crate has over P%% of its lines inside unsafe")
+    audit.add_argument("--config", type=Path, help="use this config file instead of searching for one")
+    audit.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
 
     rules = commands.add_parser("rules", help="list the rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id to explain")
@@ -145,6 +159,9 @@ def run_check(args: argparse.Namespace) -> int:
         files = [(path, _display(path, cwd)) for path in rust_files(paths, settings.exclude, root)]
         cache = None if args.no_cache else ResultCache(root / CACHE_DIRECTORY, settings.fingerprint())
         results = check_files(files, settings, cache, args.jobs)
+    if args.baseline or args.write_baseline:
+        results, note = baseline.apply(results, read_from=args.baseline, write_to=args.write_baseline)
+        print(f"safety-ls: {note}", file=sys.stderr)
     sys.stdout.write(_render(args, results, root))
     errors = 0
     for result in results:
@@ -282,13 +299,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command == "fix":
             return run_fix(args)
+        if args.command == "audit":
+            return audit_command.run(args)
         if args.command == "serve":
             from .server import serve  # the LSP stack loads only when serving
 
             serve()
             return EXIT_CLEAN
         return run_rules(args)
-    except (ConfigError, UsageError) as error:
+    except (ConfigError, UsageError, BaselineError) as error:
         print(f"safety-ls: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:

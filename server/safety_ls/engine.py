@@ -16,9 +16,13 @@ from .context import FileContext
 from .crate import CrateIndex, crate_dir_of, crate_index
 from .diagnostics import Diagnostic, Finding
 from .parsing import build_units, parse
+from .rules import Rule
 from .source import SourceError, SourceText
 
 log = logging.getLogger(__name__)
+
+# How many lines above and below a finding are kept with it (blank ones are skipped over).
+CONTEXT_REACH = 2
 
 
 @dataclass
@@ -27,9 +31,62 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: str | None = None  # the file could not be analysed at all
     warnings: list[str] = field(default_factory=list)  # analysed, with a caveat
-    # The source lines diagnostics point at (0-based), for reports that quote them.
+    # The source lines diagnostics point at (0-based) and their neighbours (`context_lines`),
+    # for reports that quote them and for fingerprints that outlive line numbers.
     excerpts: dict[int, str] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)  # see FileContext.dependencies
+
+
+def prepare(
+    source: SourceText,
+    path: str,
+    settings: Settings,
+    rules: list[Rule],
+    *,
+    crate: CrateIndex | None = None,
+    file: Path | None = None,
+    tree: Tree | None = None,
+    region: tuple[int, int] | None = None,
+) -> tuple[FileContext, list[Rule], Tree]:
+    """Parse once for `rules` and build the context they (and the audit) read.
+
+    Returns the context, the rules whose text trigger matched (only these can
+    find anything) and the tree. Macro fragments are parsed only where a
+    triggered rule's text appears; with no site-reading rule, nothing is parsed.
+    """
+    matched: dict[bytes, bool] = {}  # rules share triggers: search each pattern once
+    # Only the region can produce findings, so only its text needs the rule's trigger.
+    bounds = (0, len(source.data)) if region is None else (max(region[0], 0), min(region[1], len(source.data)))
+
+    def triggered(pattern: re.Pattern[bytes] | None) -> bool:
+        if pattern is None:
+            return True
+        if pattern.pattern not in matched:
+            matched[pattern.pattern] = pattern.search(source.data, *bounds) is not None
+        return matched[pattern.pattern]
+
+    active = [rule for rule in rules if triggered(rule.trigger)]
+    site_names = frozenset(name for rule in active for name in rule.sites)
+    if site_names:
+        if tree is None:
+            tree = parse(source.data)
+        unit = build_units(tree, source.data, _combined_trigger(tuple(r.trigger for r in active if r.sites)), region)
+    else:  # only text rules apply: no tree needed
+        tree = parse(b"")
+        unit = build_units(tree, b"", None)
+    in_crate = crate is not None and file is not None
+    ctx = FileContext(
+        path,
+        source,
+        unit,
+        settings,
+        crate,
+        module_is_public=crate.file_is_public(file) if in_crate else True,  # type: ignore[union-attr,arg-type]
+        module_path=crate.module_of(file) if in_crate else (),  # type: ignore[union-attr,arg-type]
+        site_names=site_names,
+        region=region,
+    )
+    return ctx, active, tree
 
 
 def analyze(
@@ -49,38 +106,11 @@ def analyze(
     With `region` (file byte offsets), only findings that start inside it are
     computed: the language server re-analyses the item an edit touched.
     """
-    matched: dict[bytes, bool] = {}  # rules share triggers: search each pattern once
-    # Only the region can produce findings, so only its text needs the rule's trigger.
-    bounds = (0, len(source.data)) if region is None else (max(region[0], 0), min(region[1], len(source.data)))
-
-    def triggered(pattern: re.Pattern[bytes] | None) -> bool:
-        if pattern is None:
-            return True
-        if pattern.pattern not in matched:
-            matched[pattern.pattern] = pattern.search(source.data, *bounds) is not None
-        return matched[pattern.pattern]
-
-    rules = [rule for rule in settings.enabled_rules() if triggered(rule.trigger)]
-    site_names = frozenset(name for rule in rules for name in rule.sites)
-    if site_names:
-        if tree is None:
-            tree = parse(source.data)
-        unit = build_units(tree, source.data, _combined_trigger(tuple(r.trigger for r in rules if r.sites)), region)
-    else:  # only text rules apply: no tree needed
-        tree = parse(b"")
-        unit = build_units(tree, b"", None)
-    in_crate = crate is not None and file is not None
-    ctx = FileContext(
-        path,
-        source,
-        unit,
-        settings,
-        crate,
-        module_is_public=crate.file_is_public(file) if in_crate else True,  # type: ignore[union-attr,arg-type]
-        module_path=crate.module_of(file) if in_crate else (),  # type: ignore[union-attr,arg-type]
-        site_names=site_names,
-        region=region,
+    ctx, rules, tree = prepare(
+        source, path, settings, settings.enabled_rules(), crate=crate, file=file, tree=tree, region=region
     )
+    unit = ctx.unit
+    in_crate = crate is not None and file is not None
     silenced = suppressions.collect(source, unit)
     if in_crate:
         silenced.allow_lints_in_file(crate.lints_allowed_in(file))  # type: ignore[union-attr,arg-type]
@@ -116,8 +146,9 @@ def analyze(
         )
     result.diagnostics.sort(key=Diagnostic.sort_key)
     for diagnostic in result.diagnostics:
-        line = diagnostic.line - 1
-        result.excerpts.setdefault(line, source.line_text(line))
+        for line in context_lines(source, diagnostic.line - 1):
+            if line not in result.excerpts:
+                result.excerpts[line] = source.line_text(line)
     return result
 
 
@@ -127,6 +158,11 @@ def _combined_trigger(triggers: tuple[re.Pattern[bytes] | None, ...]) -> re.Patt
     if any(trigger is None for trigger in triggers):
         return re.compile(rb"")
     return re.compile(b"|".join(b"(?:" + trigger.pattern + b")" for trigger in triggers if trigger))
+
+
+def context_lines(source: SourceText, line: int) -> range:
+    """The lines kept with a finding on `line`: it and its neighbours (fingerprints.py reads them)."""
+    return range(max(line - CONTEXT_REACH, 0), min(line + CONTEXT_REACH + 1, source.line_count))
 
 
 def _first_error_line(tree: Tree) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -68,22 +68,35 @@ class Templates:
 
     def render(self, name: str, context: dict[str, Any]) -> list[str]:
         """The template's lines, without trailing blank lines."""
+        # An annotation: comments only, never code in the user's file.
+        return _lines(self._render(name, context, None if name.endswith(".rs.j2") else _comments_only))
+
+    def render_document(self, name: str, context: dict[str, Any]) -> str:
+        """A whole document (the audit report), ending in a line break."""
+        text = self._render(name, context, None)
+        return text if text.endswith("\n") else text + "\n"
+
+    def _render(self, name: str, context: dict[str, Any], check: Callable[[str], None] | None) -> str:
         if self.project_directory is not None and (self.project_directory / name).is_file():
             try:
-                lines = _lines(_environment(self.project_directory).get_template(name).render(**context))
-                if not name.endswith(".rs.j2"):  # an annotation: comments only, never code in the user's file
-                    code = next((line for line in lines if line.strip() and not line.lstrip().startswith("//")), None)
-                    if code is not None:
-                        raise _NotAComment(f"renders a line that is not a `//` comment: {code.strip()[:60]!r}")
-                return lines
+                text = _environment(self.project_directory).get_template(name).render(**context)
+                if check is not None:
+                    check(text)
+                return text
             except Exception as error:  # noqa: BLE001 - any failure of a project template (1 // 0, bad bytes)
                 problem = TemplateError(name, str(self.project_directory / name), _describe(error))
                 if all(str(p) != str(problem) for p in self.problems):
                     self.problems.append(problem)
         try:
-            return _lines(_defaults().get_template(name).render(**context))
+            return _defaults().get_template(name).render(**context)
         except jinja2.TemplateError as error:  # a bug in a shipped template
             raise TemplateError(name, "built-in", _describe(error)) from None
+
+
+def _comments_only(text: str) -> None:
+    code = next((line for line in _lines(text) if line.strip() and not line.lstrip().startswith("//")), None)
+    if code is not None:
+        raise _NotAComment(f"renders a line that is not a `//` comment: {code.strip()[:60]!r}")
 
 
 def _describe(error: Exception) -> str:

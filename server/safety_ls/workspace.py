@@ -1,4 +1,4 @@
-"""Checking many files: cache look-ups here, analysis spread over the machine's cores."""
+"""Checking (or auditing) many files: cache look-ups here, work spread over the machine's cores."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from .cache import ResultCache
 from .config import Settings
@@ -63,9 +64,29 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _check_batch(item: tuple[list[tuple[int, Path, str]], Settings]) -> list[tuple[int, FileResult]]:
-    batch, settings = item
-    return [(position, check_path(path, display, settings)) for position, path, display in batch]
+T = TypeVar("T")
+FileTask = Callable[[Path, str, Settings], T]  # (path, display name, settings) -> a file's result
+
+
+def _run_batch(item: tuple[list[tuple[int, Path, str]], FileTask[T], Settings]) -> list[tuple[int, T]]:
+    batch, task, settings = item
+    return [(position, task(path, display, settings)) for position, path, display in batch]
+
+
+def map_files(work: list[tuple[Path, str]], task: FileTask[T], settings: Settings, jobs: int | None = None) -> list[T]:
+    """`task` over (path, display name) pairs, in the order given, spread over `jobs` processes.
+
+    `task` must be a module-level function (it is sent to the workers by name).
+    """
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(work) < PARALLEL_THRESHOLD:
+        return [task(path, display, settings) for path, display in work]
+    batches = _batches_by_crate(work)
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        done = pool.map(_run_batch, [(batch, task, settings) for batch in batches])
+        by_position = {position: result for batch in done for position, result in batch}
+    return [by_position[position] for position in range(len(work))]
 
 
 def check_files(
@@ -89,17 +110,7 @@ def check_files(
                     results[position] = hit
                     continue
         pending.append((position, path, display, key))
-    jobs = jobs or os.cpu_count() or 1
-    work = [(path, display) for _, path, display, _ in pending]
-    if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        batches = _batches_by_crate(work)
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            done = pool.map(_check_batch, [(batch, settings) for batch in batches])
-            by_position = {position: result for batch in done for position, result in batch}
-        analysed = [by_position[position] for position in range(len(work))]
-    else:
-        analysed = [check_path(path, display, settings) for path, display in work]
+    analysed = map_files([(path, display) for _, path, display, _ in pending], check_path, settings, jobs)
     for (position, _, _, key), result in zip(pending, analysed):
         results[position] = result
         if cache is not None and key is not None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Iterable
 
 from ..diagnostics import Diagnostic
 from ..engine import FileResult
+from ..fingerprints import fingerprint_sites
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -16,18 +16,6 @@ def all_diagnostics(results: Iterable[FileResult]) -> list[Diagnostic]:
 
 
 def fingerprints(result: FileResult) -> dict[int, str]:
-    """A stable id per diagnostic from its rule, path and source text, not its line number.
-
-    Identical sites in one file are told apart by their order, so inserting
-    lines above a site keeps its fingerprint.
-    """
-    seen: dict[tuple[str, str], int] = {}
-    found = {}
-    for diagnostic in result.diagnostics:
-        text = " ".join(result.excerpts.get(diagnostic.line - 1, "").split())
-        key = (diagnostic.rule, text)
-        occurrence = seen.get(key, 0)
-        seen[key] = occurrence + 1
-        digest = hashlib.sha256(f"{diagnostic.rule}|{result.path}|{text}|{occurrence}".encode()).hexdigest()
-        found[id(diagnostic)] = digest[:32]
-    return found
+    """A stable id per diagnostic (fingerprints.py): its rule, path and source text, not its line number."""
+    found = fingerprint_sites(result.path, [(d.rule, d.line - 1) for d in result.diagnostics], result.excerpts.get)
+    return {id(diagnostic): found[index].exact for index, diagnostic in enumerate(result.diagnostics)}

@@ -156,7 +156,8 @@ def conversions(reason: str) -> list[tuple[str, str]]:
     return [(source, target) for source, target in _CONVERSION.findall(reason)]
 
 
-def _numeric_casts(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, str]]:
+def numeric_casts(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, str]]:
+    """(unit, cast, target type) for every `as` cast to a numeric primitive: the sites CAST covers."""
     for unit, cast in ctx.sites("cast"):
         target = cast_target(unit, cast)
         if target is not None:
@@ -164,7 +165,7 @@ def _numeric_casts(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, str]]:
 
 
 def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
-    for unit, cast, target in _numeric_casts(ctx):
+    for unit, cast, target in numeric_casts(ctx):
         if ctx.annotation(unit, cast, CAST) is None:
             value = cast.child_by_field_name("value")
             source = source_type(ctx, unit, value) if value is not None else None
@@ -184,7 +185,7 @@ def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
 
 
 def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:
-    for unit, cast, target in _numeric_casts(ctx):
+    for unit, cast, target in numeric_casts(ctx):
         annotation = ctx.annotation(unit, cast, CAST)
         if annotation is None:
             continue

@@ -49,11 +49,16 @@ def _call_range(unit: SyntaxUnit, call: Node, name: Node) -> tuple[int, int]:
     return unit.start(name), unit.end(call)
 
 
-def _missing_promote(ctx: FileContext) -> Iterator[Finding]:
+def promotions(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, Node, str]]:
+    """(unit, call, method name, target) for `.to_dtype(DType::<promotion target>)`: the sites PROMOTE covers."""
     for unit, call, name in method_calls(ctx, ("to_dtype",)):
         target = _promotion_target(ctx, unit, call)
-        if target is None:
-            continue
+        if target is not None:
+            yield unit, call, name, target
+
+
+def _missing_promote(ctx: FileContext) -> Iterator[Finding]:
+    for unit, call, name, target in promotions(ctx):
         if ctx.annotation(unit, call, PROMOTE, unit.start(name)) is None:
             start, end = _call_range(unit, call, name)
             yield Finding(
@@ -174,7 +179,8 @@ def _matmul_calls(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node]]:
                 yield unit, call
 
 
-def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
+def layout_copies(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, Node]]:
+    """(unit, call, method name) for `.contiguous()` whose value reaches a matmul: the sites CONTIGUOUS covers."""
     for unit, call, name in method_calls(ctx, ("contiguous",)):
         if _arguments(call):
             continue
@@ -183,7 +189,13 @@ def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
         if not feeds_matmul:
             bound = _bound_name(reached, unit)
             feeds_matmul = bound is not None and _used_by_matmul_later(ctx, unit, bound[0], bound[1])
-        if feeds_matmul and ctx.annotation(unit, call, CONTIGUOUS, unit.start(name)) is None:
+        if feeds_matmul:
+            yield unit, call, name
+
+
+def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
+    for unit, call, name in layout_copies(ctx):
+        if ctx.annotation(unit, call, CONTIGUOUS, unit.start(name)) is None:
             start, end = _call_range(unit, call, name)
             yield Finding(
                 "missing-contiguous",

@@ -53,13 +53,22 @@ def _enclosing_function_text(unit: SyntaxUnit, node: Node) -> str:
     return ""
 
 
-def block_template(unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
-    """The SAFETY template for an unsafe block, and what it is filled with."""
+def _opening_text(unit: SyntaxUnit, node: Node) -> str:
     # What a block does shows in its first lines; reading all of a huge (or deeply nested) block
     # for every site would make nesting quadratic.
-    text = unit.data[block.start_byte : min(block.end_byte, block.start_byte + CATEGORY_PREFIX_BYTES)].decode(
+    return unit.data[node.start_byte : min(node.end_byte, node.start_byte + CATEGORY_PREFIX_BYTES)].decode(
         "utf-8", "replace"
     )
+
+
+def code_category(unit: SyntaxUnit, node: Node) -> Category:
+    """What an unsafe block (or an unsafe fn's body) does: the template's and the audit's category."""
+    return categorize_block(_opening_text(unit, node))
+
+
+def block_template(unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
+    """The SAFETY template for an unsafe block, and what it is filled with."""
+    text = _opening_text(unit, block)
     category = categorize_block(text)
     context: dict[str, Any] = {"kind": category.value}
     if category is Category.DEVICE_ALLOCATION and (match := _ALLOCATION.search(text)):
