@@ -1,0 +1,163 @@
+"""The VS Code extension in real VS Code: code-server 4.100.3 with the built .vsix, driven in headless
+Chromium by tests/vscode/drive.mjs (playwright-core).
+
+The workspace is a copy of examples/ whose `.venv` links to this checkout's, so the extension finds
+the server the way it finds a user's (the workspace's .venv). A person's steps: open a file, see the
+squiggle and the Problems panel, apply the quick fix, save, insert a snippet, save. The files on disk
+are checked here; screenshots land in test-artifacts/vscode/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from editors import ARTIFACTS, CODE_SERVER, ROOT, require_file, require_node_modules, require_program, vsix  # noqa: F401
+
+DRIVER_DIR = ROOT / "tests" / "vscode"
+FILE = "src/kernel_cache.rs"
+FIX_RULE = "undocumented-unsafe-impl"
+FIX_LINE = 24  # 1-based: `unsafe impl Sync for KernelCache {}`
+WARM_FILE, WARM_LINE = "src/buffers.rs", 22
+SNIPPET_PREFIX, SNIPPET_TEXT = "promote", "// PROMOTE: <reason>"
+USER_SETTINGS = {
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": False,
+    "workbench.welcomePage.walkthroughs.openOnInstall": False,
+    "extensions.autoCheckUpdates": False,
+    "extensions.autoUpdate": False,
+    "update.mode": "none",
+    "telemetry.telemetryLevel": "off",
+    "chat.commandCenter.enabled": False,
+    "editor.minimap.enabled": False,
+    "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
+    "editor.wordBasedSuggestions": "off",
+    "editor.snippetSuggestions": "top",
+    # A setting the extension passes to the server: the finding shows as an error squiggle.
+    "safety-ls.severity": {FIX_RULE: "error"},
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _code_server(data: Path, *args: str) -> list[str]:
+    return ["node", str(CODE_SERVER), "--user-data-dir", str(data / "user"), "--extensions-dir", str(data / "ext"), *args]
+
+
+@contextmanager
+def running_code_server(data: Path, workspace: Path) -> Iterator[str]:
+    port = _free_port()
+    log = (data / "code-server.log").open("w")
+    process = subprocess.Popen(
+        _code_server(
+            data, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-workspace-trust",
+            "--disable-telemetry", "--disable-update-check", "--ignore-last-opened", str(workspace),
+        ),
+        env=_environment(data),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the extension host and the server go with it
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, f"code-server exited: {(data / 'code-server.log').read_text()}"
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "code-server did not answer /healthz within 60 s"
+                time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        try:  # what is left of the group (the extension host, the language server)
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        log.close()
+
+
+def _environment(data: Path) -> dict[str, str]:
+    return {**os.environ, "XDG_CONFIG_HOME": str(data / "config"), "XDG_DATA_HOME": str(data / "share")}
+
+
+def _workspace(path: Path) -> Path:
+    shutil.copytree(ROOT / "examples", path, ignore=shutil.ignore_patterns("target"))
+    return path
+
+
+def test_quick_fix_and_snippet_in_code_server(vsix: Path, tmp_path: Path) -> None:  # noqa: F811 - fixture
+    require_file(CODE_SERVER, "code-server 4.100.3")
+    chromium = require_program("chromium", "Debian's chromium")
+    require_node_modules(DRIVER_DIR)
+    artifacts = ARTIFACTS / "vscode"
+    shutil.rmtree(artifacts, ignore_errors=True)
+    artifacts.mkdir(parents=True)
+
+    workspace = _workspace(tmp_path / "workspace")
+    (workspace / ".venv").symlink_to(ROOT / ".venv")
+    expected = _workspace(tmp_path / "expected")
+    fixed = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "safety-ls"), "fix", str(expected / FILE), "--select", FIX_RULE],
+        capture_output=True, text=True,
+    )
+    assert fixed.returncode in (0, 1), fixed.stderr
+    original = (workspace / FILE).read_text()
+    expected_after_fix = (expected / FILE).read_text()
+    assert expected_after_fix != original
+
+    data = tmp_path / "code-server"
+    (data / "user" / "User").mkdir(parents=True)
+    (data / "user" / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS))
+    installed = subprocess.run(
+        _code_server(data, "--install-extension", str(vsix)), env=_environment(data), capture_output=True, text=True, timeout=120
+    )
+    assert installed.returncode == 0 and "safety-ls" in installed.stdout, installed.stdout + installed.stderr
+
+    checked = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "safety-ls"), "check", "--format", "json", "--no-cache", str(workspace / FILE)],
+        capture_output=True, text=True,
+    )
+    findings = len(json.loads(checked.stdout)["diagnostics"])
+    config = {
+        "chromium": chromium, "artifacts": str(artifacts), "workspace": str(workspace), "file": FILE,
+        "expectedFindings": findings,
+        "fixLine": FIX_LINE, "fixRule": FIX_RULE, "snippetPrefix": SNIPPET_PREFIX,
+        "warmFile": WARM_FILE, "warmLine": WARM_LINE,
+    }
+    with running_code_server(data, workspace) as url:
+        config["url"] = url
+        (tmp_path / "drive.json").write_text(json.dumps(config))
+        drive = subprocess.run(
+            ["node", str(DRIVER_DIR / "drive.mjs"), str(tmp_path / "drive.json")],
+            cwd=DRIVER_DIR, capture_output=True, text=True, timeout=300,
+        )
+    shutil.copy(data / "code-server.log", artifacts / "code-server.log")
+    assert drive.returncode == 0, f"{drive.stdout}\n{drive.stderr}\n(screenshots in {artifacts})"
+    result = json.loads(drive.stdout.strip().splitlines()[-1])
+    print(f"\nVS Code (code-server 4.100.3): {result['timings']}")
+
+    after_fix = (artifacts / "after-quickfix.rs").read_text()
+    assert after_fix == expected_after_fix, "the quick fix saved something else than `safety-ls fix` writes"
+    after_snippet = (artifacts / "after-snippet.rs").read_text()
+    assert after_snippet == after_fix + SNIPPET_TEXT
