@@ -67,10 +67,8 @@ def _system_path_without_safety_ls() -> list[str]:
     return [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "safety-ls").exists()]
 
 
-@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
-def test_code_action_fixes_the_file_on_disk(find_neovim, version: str, tmp_path: Path) -> None:
-    nvim = find_neovim()
-    assert _version(nvim) == version
+def _fix_in_neovim(nvim: str, version: str, tmp_path: Path, **variables: str) -> dict:
+    """Opens FILE in a copy of examples/, applies the code action, writes; checks the file on disk."""
     workspace = tmp_path / "workspace"
     shutil.copytree(ROOT / "examples", workspace, ignore=shutil.ignore_patterns("target"))
     expected = tmp_path / "expected"
@@ -85,14 +83,32 @@ def test_code_action_fixes_the_file_on_disk(find_neovim, version: str, tmp_path:
     # The plugin's default command is `safety-ls serve` from PATH: put this checkout's first.
     done, result = _run(
         nvim, tmp_path, [str(SAFETY_LS.parent), *_system_path_without_safety_ls()],
-        FILE=str(workspace / FILE), FIX_RULE=FIX_RULE, EXPECTED_FINDINGS=str(findings), MODE="fix",
+        FILE=str(workspace / FILE), FIX_RULE=FIX_RULE, EXPECTED_FINDINGS=str(findings), MODE="fix", **variables,
     )
     assert done.returncode == 0, f"nvim {version} failed:\n{done.stderr}\n{done.stdout}"
     report = json.loads(result.read_text())
-    print(f"\nNeovim {version}: {report}")
     assert f"({FIX_RULE})" in report["action"]
-    assert Path(report["snippets_dir"]) == ROOT / "snippets"
     assert (workspace / FILE).read_text() == (expected / FILE).read_text()
+    return report
+
+
+@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
+def test_plugin_code_action_fixes_the_file_on_disk(find_neovim, version: str, tmp_path: Path) -> None:
+    nvim = find_neovim()
+    assert _version(nvim) == version
+    report = _fix_in_neovim(nvim, version, tmp_path)
+    print(f"\nNeovim {version}: {report}")
+    assert Path(report["snippets_dir"]) == ROOT / "snippets"
+
+
+def test_readme_native_config_for_neovim_011_works(tmp_path: Path) -> None:
+    nvim = _neovim_011()
+    readme = (ROOT / "README.md").read_text()
+    after_heading = readme.split("On Neovim 0.11 without the plugin", 1)[1]
+    block = after_heading.split("```lua\n", 1)[1].split("```", 1)[0]
+    setup = tmp_path / "native.lua"
+    setup.write_text(block)
+    _fix_in_neovim(nvim, "0.11.4", tmp_path, SETUP_FILE=str(setup))
 
 
 @pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)

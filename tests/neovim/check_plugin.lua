@@ -3,7 +3,7 @@
 -- Loads the plugin from the repository's lua/ with require("safety_ls").setup{}, opens FILE, waits for
 -- the server's diagnostics, applies the code action for FIX_RULE, writes the file, and writes what it
 -- saw to RESULT as JSON. Exits 0 (qall!) on success, 1 (cquit) with the reason on stderr otherwise.
--- Environment: SAFETY_LS_ROOT, FILE, FIX_RULE, EXPECTED_FINDINGS, RESULT, and MODE ("fix", or
+-- Environment: SAFETY_LS_ROOT, FILE, FIX_RULE, EXPECTED_FINDINGS, RESULT, SETUP_FILE (optional), and MODE ("fix", or
 -- "no-server" to check what setup() says when safety-ls is not on PATH).
 local env = vim.env
 local started = vim.loop.hrtime()
@@ -54,7 +54,13 @@ end
 local function check_fix()
   local expected = tonumber(env.EXPECTED_FINDINGS)
   local rule = env.FIX_RULE
-  assert(require("safety_ls").setup({ settings = { severity = { [rule] = "error" } } }), "setup() failed")
+  -- SETUP_FILE: configuration to source instead of the plugin's setup() (the README's native config).
+  local through_plugin = not env.SETUP_FILE
+  if through_plugin then
+    assert(require("safety_ls").setup({ settings = { severity = { [rule] = "error" } } }), "setup() failed")
+  else
+    vim.cmd("luafile " .. vim.fn.fnameescape(env.SETUP_FILE))
+  end
   local opened = vim.loop.hrtime()
   vim.cmd("edit " .. vim.fn.fnameescape(env.FILE))
   local bufnr = vim.api.nvim_get_current_buf()
@@ -66,7 +72,9 @@ local function check_fix()
   local client = assert(lsp_client(bufnr), "the safety_ls client is not attached")
 
   local target = findings(bufnr, rule)[1]
-  assert(target.severity == vim.diagnostic.severity.ERROR, "the severity setting did not reach the server")
+  if through_plugin then
+    assert(target.severity == vim.diagnostic.severity.ERROR, "the severity setting did not reach the server")
+  end
   -- As vim.lsp.buf.code_action sends it (0.7 keeps only the LSP code in user_data); the line is ASCII,
   -- so byte columns are UTF-16 columns too.
   local lsp_diagnostic = {
