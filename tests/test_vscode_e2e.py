@@ -24,11 +24,14 @@ from pathlib import Path
 from editors import ARTIFACTS, CODE_SERVER, ROOT, require_file, require_node_modules, require_program, vsix  # noqa: F401
 
 DRIVER_DIR = ROOT / "tests" / "vscode"
+SAFETY_LS = ROOT / ".venv" / "bin" / "safety-ls"
 FILE = "src/kernel_cache.rs"
 FIX_RULE = "undocumented-unsafe-impl"
 FIX_LINE = 24  # 1-based: `unsafe impl Sync for KernelCache {}`
 WARM_FILE, WARM_LINE = "src/buffers.rs", 22
 SNIPPET_PREFIX, SNIPPET_TEXT = "promote", "// PROMOTE: <reason>"
+FIX_ALL_FILE = "src/layer_norm.rs"
+LAUNCH_FILE, LAUNCH_LINE = "src/quant_matmul.rs", 84  # a kernel launch: the "Validate on GPU" lens
 USER_SETTINGS = {
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": False,
@@ -42,6 +45,7 @@ USER_SETTINGS = {
     "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
     "editor.wordBasedSuggestions": "off",
     "editor.snippetSuggestions": "top",
+    "files.refactoring.autoSave": True,  # the default: "Fix All in File" (workspace/applyEdit) is saved
     # A setting the extension passes to the server: the finding shows as an error squiggle.
     "safety-ls.severity": {FIX_RULE: "error"},
 }
@@ -117,14 +121,10 @@ def test_quick_fix_and_snippet_in_code_server(vsix: Path, tmp_path: Path) -> Non
     workspace = _workspace(tmp_path / "workspace")
     (workspace / ".venv").symlink_to(ROOT / ".venv")
     expected = _workspace(tmp_path / "expected")
-    fixed = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "safety-ls"), "fix", str(expected / FILE), "--select", FIX_RULE],
-        capture_output=True, text=True,
-    )
-    assert fixed.returncode in (0, 1), fixed.stderr
-    original = (workspace / FILE).read_text()
-    expected_after_fix = (expected / FILE).read_text()
-    assert expected_after_fix != original
+    for path, rules in ((FILE, ["--select", FIX_RULE]), (FIX_ALL_FILE, [])):
+        fixed = subprocess.run([str(SAFETY_LS), "fix", str(expected / path), *rules], capture_output=True, text=True)
+        assert fixed.returncode in (0, 1), fixed.stderr
+        assert (expected / path).read_text() != (workspace / path).read_text()
 
     data = tmp_path / "code-server"
     (data / "user" / "User").mkdir(parents=True)
@@ -135,7 +135,7 @@ def test_quick_fix_and_snippet_in_code_server(vsix: Path, tmp_path: Path) -> Non
     assert installed.returncode == 0 and "safety-ls" in installed.stdout, installed.stdout + installed.stderr
 
     checked = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "safety-ls"), "check", "--format", "json", "--no-cache", str(workspace / FILE)],
+        [str(SAFETY_LS), "check", "--format", "json", "--no-cache", str(workspace / FILE)],
         capture_output=True, text=True,
     )
     findings = len(json.loads(checked.stdout)["diagnostics"])
@@ -144,6 +144,7 @@ def test_quick_fix_and_snippet_in_code_server(vsix: Path, tmp_path: Path) -> Non
         "expectedFindings": findings,
         "fixLine": FIX_LINE, "fixRule": FIX_RULE, "snippetPrefix": SNIPPET_PREFIX,
         "warmFile": WARM_FILE, "warmLine": WARM_LINE,
+        "fixAllFile": FIX_ALL_FILE, "launchFile": LAUNCH_FILE, "launchLine": LAUNCH_LINE,
     }
     with running_code_server(data, workspace) as url:
         config["url"] = url
@@ -158,6 +159,8 @@ def test_quick_fix_and_snippet_in_code_server(vsix: Path, tmp_path: Path) -> Non
     print(f"\nVS Code (code-server 4.100.3): {result['timings']}")
 
     after_fix = (artifacts / "after-quickfix.rs").read_text()
-    assert after_fix == expected_after_fix, "the quick fix saved something else than `safety-ls fix` writes"
+    assert after_fix == (expected / FILE).read_text(), "the quick fix saved something else than `safety-ls fix` writes"
     after_snippet = (artifacts / "after-snippet.rs").read_text()
     assert after_snippet == after_fix + SNIPPET_TEXT
+    assert (artifacts / "after-fix-all.rs").read_text() == (expected / FIX_ALL_FILE).read_text()
+    assert result["timings"]["audit"] in ("report", "not-in-server")

@@ -4,11 +4,13 @@
 //   node drive.mjs CONFIG.json
 //
 // CONFIG: {url, chromium, artifacts, workspace, file, expectedFindings, fixLine, fixRule, snippetPrefix,
-// warmFile, warmLine}.
+// warmFile, warmLine, fixAllFile, launchFile, launchLine}.
 // It opens `file`, waits for the first squiggle, checks the Problems panel, applies the quick fix for
 // `fixRule` at `fixLine`, saves (copying the saved file to artifacts/after-quickfix.rs), inserts the
 // snippet `snippetPrefix` at the end of the file, saves again (artifacts/after-snippet.rs), then
-// opens `warmFile` for a second timing with the server already running.
+// opens `warmFile` for a second timing with the server already running, hovers a finding, runs
+// "Fix All in File" on `fixAllFile` (saved to artifacts/after-fix-all.rs), clicks the "Validate on GPU"
+// lens at `launchLine` of `launchFile`, and runs "Audit Workspace".
 // Prints one JSON line {"ok": true, "timings": {...}} and exits 0, or {"ok": false, "error", "step"}
 // and exits 1; screenshots go to artifacts/.
 import { readFileSync, writeFileSync, copyFileSync, statSync } from "node:fs";
@@ -68,6 +70,15 @@ async function goToLine(line, column = 1) {
   await page.locator(`.quick-input-widget input[aria-label^="Go to line ${line} "]`).waitFor();
   await page.keyboard.press("Enter");
   await input.waitFor({ state: "hidden" });
+}
+
+async function runCommand(title) {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(`>${title}`);
+  await page.locator(".quick-input-list .monaco-list-row.focused", { hasText: title }).waitFor();
+  await page.keyboard.press("Enter");
 }
 
 async function saveAndWait(path) {
@@ -177,6 +188,34 @@ async function run() {
       await page.mouse.move(box.x + Math.min(box.width / 2, 20), box.y + box.height / 2);
       await page.locator(".monaco-hover", { hasText: "safety-ls" }).first().waitFor();
       await screenshot("07-hover");
+    });
+
+    await step("fix all in file from the command palette", async () => {
+      await openFile(config.fixAllFile);
+      const disk = join(config.workspace, config.fixAllFile);
+      const before = statSync(disk).mtimeMs;
+      await runCommand("safety-ls: Fix All in File");
+      // The server applies it with workspace/applyEdit; VS Code saves such edits (files.refactoring.autoSave).
+      await waitForDiskChange(disk, before);
+      copyFileSync(disk, join(config.artifacts, "after-fix-all.rs"));
+    });
+
+    await step("validate a kernel launch from its code lens", async () => {
+      await openFile(config.launchFile);
+      await goToLine(config.launchLine);
+      await page.locator(".codelens-decoration a", { hasText: "Validate on GPU" }).first().click();
+      await page.locator(".notification-toast", { hasText: "GPU" }).first().waitFor();
+      await screenshot("08-validate-lens");
+    });
+
+    await step("audit the workspace", async () => {
+      await runCommand("safety-ls: Audit Workspace");
+      // Servers before safety-ls.auditWorkspace get a message; later ones open the Markdown report.
+      const noAudit = page.locator(".notification-toast", { hasText: "has no workspace audit" });
+      const report = page.locator(".tab.active", { hasText: "Untitled" });
+      await noAudit.or(report).first().waitFor();
+      timings.audit = (await report.count()) > 0 ? "report" : "not-in-server";
+      await screenshot("09-audit");
     });
   } catch (error) {
     await screenshot("failure").catch(() => undefined);
