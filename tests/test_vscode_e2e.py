@@ -62,13 +62,14 @@ def _code_server(data: Path, *args: str) -> list[str]:
 
 
 @contextmanager
-def running_code_server(data: Path, workspace: Path) -> Iterator[str]:
+def running_code_server(data: Path, workspace: Path, trusted: bool) -> Iterator[str]:
     port = _free_port()
     log = (data / "code-server.log").open("w")
     process = subprocess.Popen(
         _code_server(
-            data, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-workspace-trust",
-            "--disable-telemetry", "--disable-update-check", "--ignore-last-opened", str(workspace),
+            data, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-telemetry",
+            "--disable-update-check", "--ignore-last-opened", *(["--disable-workspace-trust"] if trusted else []),
+            str(workspace),
         ),
         env=_environment(data),
         stdout=log,
@@ -110,43 +111,33 @@ def _workspace(path: Path) -> Path:
     return path
 
 
-def test_quick_fix_and_snippet_in_code_server(vsix: Path, tmp_path: Path) -> None:  # noqa: F811 - fixture
+def _drive(scenario: str, vsix: Path, tmp_path: Path, workspace: Path, settings: dict, trusted: bool) -> tuple[dict, Path]:
+    """Installs the .vsix into a fresh code-server, serves `workspace`, runs drive.mjs's `scenario`."""
     require_file(CODE_SERVER, "code-server 4.100.3")
     chromium = require_program("chromium", "Debian's chromium")
     require_node_modules(DRIVER_DIR)
-    artifacts = ARTIFACTS / "vscode"
+    artifacts = ARTIFACTS / "vscode" / scenario
     shutil.rmtree(artifacts, ignore_errors=True)
     artifacts.mkdir(parents=True)
-
-    workspace = _workspace(tmp_path / "workspace")
-    (workspace / ".venv").symlink_to(ROOT / ".venv")
-    expected = _workspace(tmp_path / "expected")
-    for path, rules in ((FILE, ["--select", FIX_RULE]), (FIX_ALL_FILE, [])):
-        fixed = subprocess.run([str(SAFETY_LS), "fix", str(expected / path), *rules], capture_output=True, text=True)
-        assert fixed.returncode in (0, 1), fixed.stderr
-        assert (expected / path).read_text() != (workspace / path).read_text()
-
     data = tmp_path / "code-server"
     (data / "user" / "User").mkdir(parents=True)
-    (data / "user" / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS))
+    (data / "user" / "User" / "settings.json").write_text(json.dumps({**USER_SETTINGS, **settings}))
     installed = subprocess.run(
         _code_server(data, "--install-extension", str(vsix)), env=_environment(data), capture_output=True, text=True, timeout=120
     )
     assert installed.returncode == 0 and "safety-ls" in installed.stdout, installed.stdout + installed.stderr
-
     checked = subprocess.run(
-        [str(SAFETY_LS), "check", "--format", "json", "--no-cache", str(workspace / FILE)],
-        capture_output=True, text=True,
+        [str(SAFETY_LS), "check", "--format", "json", "--no-cache", str(workspace / FILE)], capture_output=True, text=True
     )
-    findings = len(json.loads(checked.stdout)["diagnostics"])
     config = {
-        "chromium": chromium, "artifacts": str(artifacts), "workspace": str(workspace), "file": FILE,
-        "expectedFindings": findings,
+        "scenario": scenario, "chromium": chromium, "artifacts": str(artifacts), "workspace": str(workspace),
+        "file": FILE, "expectedFindings": len(json.loads(checked.stdout)["diagnostics"]),
         "fixLine": FIX_LINE, "fixRule": FIX_RULE, "snippetPrefix": SNIPPET_PREFIX,
         "warmFile": WARM_FILE, "warmLine": WARM_LINE,
         "fixAllFile": FIX_ALL_FILE, "launchFile": LAUNCH_FILE, "launchLine": LAUNCH_LINE,
     }
-    with running_code_server(data, workspace) as url:
+    (tmp_path / "drive.json").write_text(json.dumps(config))
+    with running_code_server(data, workspace, trusted) as url:
         config["url"] = url
         (tmp_path / "drive.json").write_text(json.dumps(config))
         drive = subprocess.run(
@@ -155,7 +146,19 @@ def test_quick_fix_and_snippet_in_code_server(vsix: Path, tmp_path: Path) -> Non
         )
     shutil.copy(data / "code-server.log", artifacts / "code-server.log")
     assert drive.returncode == 0, f"{drive.stdout}\n{drive.stderr}\n(screenshots in {artifacts})"
-    result = json.loads(drive.stdout.strip().splitlines()[-1])
+    return json.loads(drive.stdout.strip().splitlines()[-1]), artifacts
+
+
+def test_quick_fix_snippet_and_commands_in_code_server(vsix: Path, tmp_path: Path) -> None:  # noqa: F811 - fixture
+    workspace = _workspace(tmp_path / "workspace")
+    (workspace / ".venv").symlink_to(ROOT / ".venv")  # found the way a user's is
+    expected = _workspace(tmp_path / "expected")
+    for path, rules in ((FILE, ["--select", FIX_RULE]), (FIX_ALL_FILE, [])):
+        fixed = subprocess.run([str(SAFETY_LS), "fix", str(expected / path), *rules], capture_output=True, text=True)
+        assert fixed.returncode in (0, 1), fixed.stderr
+        assert (expected / path).read_text() != (workspace / path).read_text()
+
+    result, artifacts = _drive("trusted", vsix, tmp_path, workspace, {}, trusted=True)
     print(f"\nVS Code (code-server 4.100.3): {result['timings']}")
 
     after_fix = (artifacts / "after-quickfix.rs").read_text()
@@ -164,3 +167,10 @@ def test_quick_fix_and_snippet_in_code_server(vsix: Path, tmp_path: Path) -> Non
     assert after_snippet == after_fix + SNIPPET_TEXT
     assert (artifacts / "after-fix-all.rs").read_text() == (expected / FIX_ALL_FILE).read_text()
     assert result["timings"]["audit"] in ("report", "not-in-server")
+
+
+def test_untrusted_workspace_checks_but_refuses_the_gpu_runner(vsix: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Restricted mode: the workspace's .venv is not run (the interpreter comes from user settings)."""
+    workspace = _workspace(tmp_path / "workspace")
+    settings = {"security.workspace.trust.enabled": True, "safety-ls.interpreter": str(ROOT / ".venv" / "bin" / "python")}
+    _drive("untrusted", vsix, tmp_path, workspace, settings, trusted=False)
