@@ -208,10 +208,15 @@ async function trustedScenario() {
     const report = page.locator(".tab.active", { hasText: "Untitled" });
     await noAudit.or(report).first().waitFor();
     timings.audit = (await report.count()) > 0 ? "report" : "not-in-server";
+    if (timings.audit === "report") {
+      await page.locator(".tab", { hasText: "Preview" }).first().waitFor();
+    }
     await screenshot("09-audit");
   });
 
   await step("restart the server", async () => {
+    // Back to the Rust file: keys typed while the Markdown preview (a webview) has focus stay there.
+    await page.locator(`.tab[data-resource-name="${config.launchFile.split("/").pop()}"]`).click();
     await runCommand("safety-ls: Restart Server");
     await runCommand("safety-ls: Show Output");
     // The extension logs each start; the second one is the restart.
