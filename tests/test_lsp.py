@@ -62,8 +62,13 @@ def make_client() -> LanguageClient:
     def register_capability(client: LanguageClient, params: lsp.RegistrationParams) -> None:
         client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
 
+    def refresh_diagnostics(client: LanguageClient, params: None) -> None:
+        client.refresh_requests += 1  # type: ignore[attr-defined]
+
     client.registrations = []  # type: ignore[attr-defined]
+    client.refresh_requests = 0  # type: ignore[attr-defined]
     features = dict(DEFAULT_CLIENT_FEATURES)
+    features[lsp.WORKSPACE_DIAGNOSTIC_REFRESH] = refresh_diagnostics
     features[lsp.CLIENT_REGISTER_CAPABILITY] = register_capability
     features[lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
     features[lsp.WORKSPACE_APPLY_EDIT] = apply_edit
@@ -93,14 +98,19 @@ async def initialize(
     encodings: list[str] | None = None,
     options: Any = None,
     watched_files: bool = False,
+    pulls_diagnostics: bool = False,
 ) -> lsp.InitializeResult:
     general = lsp.GeneralClientCapabilities(position_encodings=encodings) if encodings is not None else None
     workspace = lsp.WorkspaceClientCapabilities(
         apply_edit=True,
         did_change_watched_files=lsp.DidChangeWatchedFilesClientCapabilities(dynamic_registration=watched_files),
+        diagnostics=lsp.DiagnosticWorkspaceClientCapabilities(refresh_support=True) if pulls_diagnostics else None,
+    )
+    text_document = (
+        lsp.TextDocumentClientCapabilities(diagnostic=lsp.DiagnosticClientCapabilities()) if pulls_diagnostics else None
     )
     params = lsp.InitializeParams(
-        capabilities=lsp.ClientCapabilities(general=general, workspace=workspace),
+        capabilities=lsp.ClientCapabilities(general=general, workspace=workspace, text_document=text_document),
         root_uri=from_fs_path(str(root)),
         workspace_folders=[lsp.WorkspaceFolder(uri=from_fs_path(str(root)), name="ws")],
         initialization_options=options,
@@ -593,6 +603,27 @@ async def test_invalid_setting_is_reported_and_the_server_keeps_working(client: 
     assert "profile" in error.message and "nope" in error.message
     uri = await open_document(client, tmp_path / "invalid.rs", SMALL)
     assert published_key(publishes(client, uri)[-1][1]) == expected(SMALL)  # the defaults apply
+
+
+async def test_client_that_pulls_gets_no_pushed_duplicates_and_a_refresh_on_config_change(
+    client: LanguageClient, tmp_path: Path
+):
+    await initialize(client, tmp_path, pulls_diagnostics=True)
+    path = tmp_path / "pulled.rs"
+    path.write_text(SMALL, encoding="utf-8")
+    uri = from_fs_path(str(path))
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "rust", 1, SMALL)))
+    pull = lambda: client.text_document_diagnostic_async(  # noqa: E731
+        lsp.DocumentDiagnosticParams(lsp.TextDocumentIdentifier(uri))
+    )
+    assert published_key((await pull()).items) == expected(SMALL)
+    client.workspace_did_change_configuration(
+        lsp.DidChangeConfigurationParams(settings={"safety-ls": {"ignore": ["missing-cast", "placeholder-annotation"]}})
+    )
+    await wait_until(lambda: client.refresh_requests > 0, "workspace/diagnostic/refresh")  # type: ignore[attr-defined]
+    assert set(rules((await pull()).items)) == {"missing-safety-doc", "undocumented-unsafe-block"}
+    await asyncio.sleep(0.3)  # a push would have arrived by now
+    assert publishes(client, uri) == []
 
 
 async def test_did_change_configuration_takes_effect(client: LanguageClient, tmp_path: Path):

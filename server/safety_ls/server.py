@@ -91,6 +91,10 @@ class SafetyLanguageServer(LanguageServer):
         self._converted: dict[tuple[Any, ...], lsp.Diagnostic] = {}
         self._json: dict[tuple[Any, ...], str] = {}
         self.workspace_scan = False
+        # A client that pulls diagnostics would show pushed ones a second time: it gets pulls only,
+        # and a refresh request when findings change without an edit (config, reconcile).
+        self.push_diagnostics = True
+        self.refresh_pulls = False
 
     # --- settings ------------------------------------------------------------------------
 
@@ -181,6 +185,12 @@ class SafetyLanguageServer(LanguageServer):
             return
         if before != [(d.rule, d.start, d.end, d.message) for d in document.diagnostics]:
             self.publish(document)
+            self.ask_clients_to_pull()
+
+    def ask_clients_to_pull(self) -> None:
+        """In pull mode, findings that changed without an edit reach the client only if it asks again."""
+        if not self.push_diagnostics and self.refresh_pulls:
+            self.workspace_diagnostic_refresh(None)
 
     def publish(self, document: Document) -> None:
         """Push the document's diagnostics, tagged with its version.
@@ -189,6 +199,8 @@ class SafetyLanguageServer(LanguageServer):
         diagnostic and written directly, because serializing a few hundred lsprotocol objects
         through cattrs (or even a few hundred dicts through json) costs more than analysing the edit.
         """
+        if not self.push_diagnostics:
+            return
         writer = getattr(self.protocol, "writer", None)
         if writer is None:  # no transport of ours (a pygls without one): the slower public API
             self.text_document_publish_diagnostics(
@@ -334,6 +346,9 @@ def _position(position: lsp.Position) -> Position:
 @server.feature(lsp.INITIALIZE)
 def on_initialize(ls: SafetyLanguageServer, params: lsp.InitializeParams) -> None:
     ls.set_client_settings(params.initialization_options or {})
+    text_document, workspace = params.capabilities.text_document, params.capabilities.workspace
+    ls.push_diagnostics = text_document is None or text_document.diagnostic is None
+    ls.refresh_pulls = bool(workspace and workspace.diagnostics and workspace.diagnostics.refresh_support)
     if params.process_id:
         asyncio.ensure_future(_exit_with_client(params.process_id))
 
@@ -405,7 +420,7 @@ async def _scan_workspace(ls: SafetyLanguageServer) -> None:
         uri = from_fs_path(str(path)) or str(path)
         if uri not in ls.documents:
             result = check_path(path, str(path), settings)
-            if result.error is None:
+            if result.error is None and ls.push_diagnostics:
                 document = Document.open(uri, path, 0, path.read_bytes().decode("utf-8", "replace"))
                 document.diagnostics = result.diagnostics
                 ls.text_document_publish_diagnostics(
@@ -457,7 +472,8 @@ def on_save(ls: SafetyLanguageServer, params: lsp.DidSaveTextDocumentParams) -> 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def on_close(ls: SafetyLanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
     ls.documents.pop(params.text_document.uri, None)
-    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+    if ls.push_diagnostics:
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC, lsp.DiagnosticOptions(inter_file_dependencies=True, workspace_diagnostics=True))
@@ -715,6 +731,7 @@ def _reanalyse_all(ls: SafetyLanguageServer) -> None:
     for document in ls.documents.values():
         document.dirty = None
         ls.refresh(document)
+    ls.ask_clients_to_pull()
 
 
 def serve() -> None:
