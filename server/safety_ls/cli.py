@@ -22,6 +22,7 @@ from .diagnostics import Diagnostic
 from .engine import FileResult, analyze
 from .alloc_wrapper import WrapperPlan
 from .fixes import FileLocation, fix_source
+from .gpu import cli as gpu_cli
 from .output import FORMATS, github, json_format, sarif, text
 from .rules import ALL_RULES, PROFILES
 from .source import SourceError, SourceText
@@ -78,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the language server")
     serve.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default, and the only transport)")
+
+    gpu_cli.add_parser(commands, FORMATS)
 
     rules = commands.add_parser("rules", help="list the rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id to explain")
@@ -282,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command == "fix":
             return run_fix(args)
+        if args.command == "validate":
+            return gpu_cli.run_validate(args, _render, _display)
         if args.command == "serve":
             from .server import serve  # the LSP stack loads only when serving
 
