@@ -12,6 +12,7 @@ launches of the kernel they name, else at the kernel's definition.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -21,7 +22,6 @@ from typing import Callable
 from ..config import Settings
 from ..cuda_kernels import workspace_kernels
 from ..diagnostics import Diagnostic, Finding, Severity
-from ..discovery import rust_files
 from ..launches import LaunchSite, find_launches
 from ..parsing import build_units, parse
 from ..rules import ALL_RULES
@@ -29,6 +29,7 @@ from ..source import SourceError, SourceText
 from .reports import HostFrame, SanitizerError, SanitizerReport
 
 RULE = "gpu-sanitizer-error"
+MAX_SOURCES = 50_000
 _RUST_HASH = re.compile(r"::h[0-9a-f]{16}$")
 _FOREIGN = ("/rustc/", "/.cargo/registry/", "/.cargo/git/", "/.rustup/")
 
@@ -64,7 +65,7 @@ class Workspace:
         self.root = root.resolve()
         self.settings = settings
         self.build_root = PurePosixPath(settings.gpu.build_root) if settings.gpu.build_root else None
-        self.files = sorted({path.resolve() for path in rust_files([self.root], settings.exclude, self.root)})
+        self.files = _rust_sources(self.root)
         self._parsed: dict[Path, _ParsedFile | None] = {}
         self._crate_names: dict[Path, str | None] = {}
 
@@ -186,6 +187,21 @@ class Workspace:
         return []
 
 
+def _rust_sources(root: Path) -> list[Path]:
+    """Every `.rs` file under `root` but build output and hidden directories.
+
+    Unlike `check`, ignore files are not honoured: a frame names a file the
+    binary was built from, whether or not git tracks it.
+    """
+    found = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith(".") and d != "target")
+        found.extend(Path(directory, name).resolve() for name in sorted(files) if name.endswith(".rs"))
+        if len(found) > MAX_SOURCES:
+            break
+    return found
+
+
 def _common_suffix(parts: tuple[str, ...], wanted: tuple[str, ...]) -> int:
     count = 0
     while count < min(len(parts), len(wanted)) and parts[-1 - count] == wanted[-1 - count]:
@@ -229,7 +245,7 @@ def _message(group: _Group) -> str:
     else:
         amount = f"{group.count} record{'s' if group.count != 1 else ''}"
     report = group.report
-    if report is not None and report.omitted and report.reported:
+    if report is not None and report.reported and report.reported > len(report.errors):
         amount += f" printed; the run reported {report.reported} in all"
     text = f"{group.tool}: {group.message}{kernel} ({amount})"
     if group.example:

@@ -209,6 +209,16 @@ def _xml_record(tool: str, record: ElementTree.Element) -> SanitizerError:
     address = _text_of(what, "address")
     if address:
         details.append(f"address {address}")
+    for role, prefix in (("source", ""), ("destination", "and ")):  # racecheck: the racing accesses
+        for access in what.findall(role) if what is not None else []:
+            direction = _text_of(access, "direction") or "access"
+            where = access.find("where")
+            place = f"{_text_of(where, 'func') or '?'}+{_text_of(where, 'pc') or '?'}"
+            path, line = _text_of(where, "path"), _text_of(where, "line")
+            if path and line:
+                place += f" in {path.rsplit('/', 1)[-1]}:{line}"
+            count = _text_of(access, "count")
+            details.append(f"{prefix}{direction} access at {place}" + (f" [{count} hazards]" if count else ""))
     frames = []
     for frame in record.findall("hostStack/frame"):
         line = _text_of(frame, "line")

@@ -8,6 +8,7 @@ sentences in `Validation.problems`.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -19,7 +20,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable
 
 from ..cache import CACHE_DIRECTORY, content_key
 from ..config import GpuSettings, Settings
@@ -67,7 +68,9 @@ class ToolRun:
         if self.xml is None:
             return text
         report = parse_xml(io.BytesIO(self.xml.encode("utf-8")), self.tool)
+        # The XML holds the printed records only; the counts are in the text output beside it.
         report.reported, report.program_output = text.reported, text.program_output
+        report.omitted = max(report.omitted, text.omitted)
         report.notices.extend(text.notices)
         return report
 
@@ -299,18 +302,22 @@ def map_validation(validation: Validation, settings: Settings, display: Callable
     return map_reports(validation.reports, Workspace(validation.root, settings), display)
 
 
+def _open(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
 def import_reports(paths: list[Path], tool: str | None) -> list[SanitizerReport]:
-    """Saved reports (`--report`): XML from `--xml --save`, or text output; the tool is inferred where not given."""
+    """Saved reports (`--report`): XML from `--xml --save`, or text output, either gzipped or not;
+    the tool is inferred where not given. Raises OSError for a file that cannot be read."""
     reports = []
     for path in paths:
-        with path.open("rb") as stream:
+        with _open(path) as stream:
             head = stream.read(200)
-        if looks_like_xml(head):
-            with path.open("rb") as stream:
+        with _open(path) as stream:
+            if looks_like_xml(head):
                 reports.append(parse_xml(stream, tool or _tool_from_name(path) or "memcheck"))
-        else:
-            with path.open("r", encoding="utf-8", errors="replace") as stream:
-                reports.append(parse_text(stream, tool or _tool_from_name(path)))
+            else:
+                reports.append(parse_text(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"), tool or _tool_from_name(path)))
     return reports
 
 

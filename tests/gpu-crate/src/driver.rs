@@ -106,7 +106,7 @@ impl Driver {
         // SAFETY: a NUL-terminated file name; RTLD_NOW resolves everything up front.
         let handle = unsafe { dlopen(library.as_ptr(), RTLD_NOW) };
         if handle.is_null() {
-            return Err(CudaError { call: "dlopen", code: -1, detail: format!(": libcuda.so.1: {}", last_dl_error()) });
+            return Err(CudaError { call: "dlopen", code: -1, detail: format!(": {}", last_dl_error()) });
         }
         // SAFETY: each field's type is the C declaration of the symbol it is loaded from
         // (cuda.h of CUDA 12/13; the `_v2` names are the 64-bit entry points).
