@@ -205,6 +205,14 @@ def _problems_of(run: ToolRun, report: SanitizerReport, gpu: GpuSettings, notes:
     return problems, False
 
 
+def require_configured(gpu: GpuSettings) -> None:
+    if not gpu.command:
+        raise NotConfigured(
+            "GPU validation is not configured: add a [gpu] table with `command = [...]` (the program that runs "
+            "the kernels, as an argv list) to safety-ls.toml, or [package.metadata.safety-ls.gpu] to Cargo.toml"
+        )
+
+
 def validate(
     root: Path,
     settings: Settings,
@@ -216,11 +224,7 @@ def validate(
 ) -> Validation:
     """Run the configured command under each tool (the config's tools unless given)."""
     gpu = settings.gpu
-    if not gpu.command:
-        raise NotConfigured(
-            "GPU validation is not configured: add a [gpu] table with `command = [...]` (the program that runs "
-            "the kernels, as an argv list) to safety-ls.toml, or [package.metadata.safety-ls.gpu] to Cargo.toml"
-        )
+    require_configured(gpu)
     started = time.monotonic()
     validation = Validation(root)
     chosen = tools or gpu.tools
