@@ -600,7 +600,7 @@ async def validate_kernel(ls: SafetyLanguageServer, *args: Any) -> dict[str, Any
     """Run the GPU validation in the background (args: uri, 0-based line of the launch)."""
     uri = args[0] if args and isinstance(args[0], str) else None
     line = args[1] if len(args) > 1 and isinstance(args[1], int) else None
-    return await run_validation(ls, uri, line, _path_of(uri) if uri else None)
+    return await run_validation(ls, _path_of(uri) if uri else None, line)
 
 
 @server.command(FIX_ALL_COMMAND)

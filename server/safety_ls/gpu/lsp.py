@@ -56,7 +56,7 @@ class GpuResults:
         if self.failed:
             return "GPU: validation failed · validate again"
         if self.summary:
-            return f"GPU: {self.summary} · validate again"
+            return f"GPU: {self.summary} · {self.summary_time} · validate again"
         return "Validate on GPU"
 
 
@@ -68,16 +68,13 @@ def placed_in(document_source: SourceText, diagnostic: Diagnostic) -> Diagnostic
     return replace(diagnostic, start=start, end=max(end, start))
 
 
-def _summary(validation: Validation, findings: int) -> str:
-    tools = ", ".join(run.tool for run in validation.runs)
-    stamp = time.strftime("%H:%M")
-    if findings:
-        return f"{findings} finding(s) ({tools}) · {stamp}"
-    return f"no finding here ({tools}) · {stamp}"
+def _summary(validation: Validation) -> str:
+    """What a launch without findings says after a validation."""
+    return f"no finding here ({', '.join(run.tool for run in validation.runs)})"
 
 
-async def run_validation(ls: "SafetyLanguageServer", uri: str | None, line: int | None, path: Path | None) -> dict[str, Any]:
-    """The `safety-ls.validateKernel` command: validate, publish, and say what was found at (uri, line)."""
+async def run_validation(ls: "SafetyLanguageServer", path: Path | None, line: int | None) -> dict[str, Any]:
+    """The `safety-ls.validateKernel` command: validate, publish, and say what was found at (path, line)."""
     results: GpuResults = ls.gpu
     if results.running:
         return {"status": "busy", "message": "a GPU validation is already running"}
@@ -88,6 +85,37 @@ async def run_validation(ls: "SafetyLanguageServer", uri: str | None, line: int 
     except NotConfigured as error:
         ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=str(error)))
         return {"status": "not-configured", "message": str(error)}
+    results.running = True  # before the first await: a second click gets "busy"
+    try:
+        validation, mapped = await _run_with_progress(ls, root, settings)
+    finally:
+        results.running = False
+    status = "cancelled" if validation.cancelled else "failed" if validation.problems else "errors" if mapped.count else "clean"
+    message = _message(status, validation, mapped.count, len(mapped.unmapped))
+    if status != "cancelled":
+        previous = set(results.diagnostics)
+        results.diagnostics = {file.resolve(): items for file, items in mapped.diagnostics.items()}
+        results.failed = "; ".join(validation.problems) if status == "failed" else None
+        results.summary = _summary(validation)
+        results.summary_time = time.strftime("%H:%M")
+        _publish(ls, previous | set(results.diagnostics))
+    _refresh_lenses(ls)
+    kind = lsp.MessageType.Error if status == "failed" else lsp.MessageType.Info
+    ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"safety-ls: {message}"))
+    here = [d.message for d in results.for_path(path) if line is not None and d.line - 1 == line]
+    return {
+        "status": status,
+        "message": message,
+        "findings": mapped.count,
+        "here": here,
+        "problems": validation.problems,
+        "notes": validation.notes,
+        "unplaced": list(mapped.unmapped),
+    }
+
+
+async def _run_with_progress(ls: "SafetyLanguageServer", root: Path, settings: "Settings") -> tuple[Validation, Any]:
+    """`validate` and `map_validation` on a worker thread, reporting `$/progress`; cancellable two ways."""
     token = f"safety-ls-gpu-{next(_tokens)}"
     try:
         await ls.work_done_progress.create_async(token)
@@ -106,49 +134,25 @@ async def run_validation(ls: "SafetyLanguageServer", uri: str | None, line: int 
             token, lsp.WorkDoneProgressBegin(title="safety-ls: GPU validation", cancellable=True, percentage=0)
         )
         cancelled_by_client = ls.work_done_progress.tokens.get(token)
-        if cancelled_by_client is not None:
+        if cancelled_by_client is not None:  # `window/workDoneProgress/cancel`
             cancelled_by_client.add_done_callback(lambda future: cancel.set() if future.cancelled() else None)
-    results.running = True
     _refresh_lenses(ls)
 
     def work() -> tuple[Validation, Any]:
         validation = validate(root, settings, cancel=cancel, progress=report)
         return validation, map_validation(validation, settings, str)
 
+    outcome = "cancelled"
     try:
         validation, mapped = await loop.run_in_executor(None, work)
+        outcome = "cancelled" if validation.cancelled else "done"
+        return validation, mapped
     except asyncio.CancelledError:  # `$/cancelRequest` for the command: stop the sanitizer too
         cancel.set()
-        results.running = False
-        if token:
-            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message="cancelled"))
         raise
     finally:
-        results.running = False
-    status = "cancelled" if validation.cancelled else "failed" if validation.problems else "errors" if mapped.count else "clean"
-    message = _message(status, validation, mapped.count, len(mapped.unmapped))
-    if token:
-        ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
-    if status != "cancelled":
-        previous = set(results.diagnostics)
-        results.diagnostics = {path.resolve(): items for path, items in mapped.diagnostics.items()}
-        results.failed = "; ".join(validation.problems) if status == "failed" else None
-        results.summary = _summary(validation, mapped.count)
-        results.summary_time = time.strftime("%H:%M")
-        _publish(ls, previous | set(results.diagnostics))
-    _refresh_lenses(ls)
-    kind = lsp.MessageType.Error if status == "failed" else lsp.MessageType.Info
-    ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"safety-ls: {message}"))
-    here = [d.message for d in results.for_path(path) if line is not None and d.line - 1 == line]
-    return {
-        "status": status,
-        "message": message,
-        "findings": mapped.count,
-        "here": here,
-        "problems": validation.problems,
-        "notes": validation.notes,
-        "unplaced": list(mapped.unmapped),
-    }
+        if token:
+            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=outcome))
 
 
 def _message(status: str, validation: Validation, findings: int, unplaced: int) -> str:

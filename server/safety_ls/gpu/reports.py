@@ -60,7 +60,7 @@ class SanitizerReport:
 
 _KERNEL_AT = re.compile(r"\bat\s+(?:0x[0-9a-fA-F]+\s+in\s+)?(?P<function>[^\s+][^+]*?)\+0x[0-9a-fA-F]+")
 _FRAME = re.compile(r"^Host Frame:\s*(?P<rest>.*?)\s*(?:\[0x[0-9a-fA-F]+\])?(?:\s+in\s+(?P<module>[^\s]+))?\s*$")
-_FRAME_LOCATION = re.compile(r"^(?P<function>.*?)\s+in\s+(?P<path>[^\s]+?):(?P<line>\d+)$")
+_FRAME_LOCATION = re.compile(r"^(?P<function>.*?)\s+in\s+(?P<path>.+?):(?P<line>\d+)$")
 _ERROR_SUMMARY = re.compile(r"^ERROR SUMMARY:\s*(\d+) errors?\s*$")
 _NOT_PRINTED = re.compile(r"^ERROR SUMMARY:\s*(\d+) errors? were not printed")
 _RACE_SUMMARY = re.compile(r"^RACECHECK SUMMARY:\s*(\d+) hazards? displayed \((\d+) errors?, (\d+) warnings?\)")
