@@ -188,6 +188,9 @@ def _problems_of(run: ToolRun, report: SanitizerReport, gpu: GpuSettings, notes:
     no_gpu = next((line for line in lines if _NO_GPU.search(line)), None)
     if no_gpu is not None and not report.errors:
         return [f"{run.tool}: no usable GPU: {no_gpu.strip()}"], True
+    if gpu.backend == "ssh" and run.returncode == 255:  # ssh's own failure: connection, authentication
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "no message")
+        return [f"{run.tool}: ssh to {gpu.host} failed: {last}"], True
     if run.returncode == 127 or (run.returncode not in (0, ERROR_EXITCODE) and not report.errors and any(_NOT_FOUND.search(line) for line in lines[-5:])):
         where = f"on {gpu.host}" if gpu.backend == "ssh" else "on the cluster node" if gpu.backend == "srun" else ""
         last = next((line for line in reversed(lines) if line.strip()), "")
