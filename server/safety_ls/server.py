@@ -30,7 +30,7 @@ from .discovery import rust_files
 from .documents import Document
 from .engine import check_path
 from .fixes import FileLocation, Fix, build_fixes
-from .gpu.lsp import GpuResults, placed_in, run_validation
+from .gpu.lsp import GpuResults, placed_in, start_validation
 from .launches import find_launches
 from .parsing import build_units
 from .rules.kernel_launch import LAUNCH_TRIGGER
@@ -596,11 +596,15 @@ def on_code_lens(ls: SafetyLanguageServer, params: lsp.CodeLensParams) -> list[l
 
 
 @server.command(VALIDATE_COMMAND)
-async def validate_kernel(ls: SafetyLanguageServer, *args: Any) -> dict[str, Any]:
-    """Run the GPU validation in the background (args: uri, 0-based line of the launch)."""
+def validate_kernel(ls: SafetyLanguageServer, *args: Any) -> dict[str, Any]:
+    """Start the GPU validation in the background (args: uri, 0-based line of the launch)."""
     uri = args[0] if args and isinstance(args[0], str) else None
-    line = args[1] if len(args) > 1 and isinstance(args[1], int) else None
-    return await run_validation(ls, _path_of(uri) if uri else None, line)
+    return start_validation(ls, _path_of(uri) if uri else None)
+
+
+@server.feature(lsp.SHUTDOWN)
+def on_shutdown(ls: SafetyLanguageServer, params: None) -> None:
+    ls.gpu.stop()
 
 
 @server.command(FIX_ALL_COMMAND)

@@ -1,16 +1,17 @@
-"""The language server's side of GPU validation: the lens command runs the validation in the background.
+"""The language server's side of GPU validation: the lens command starts a run in the background.
 
 The run happens on a worker thread (the same `validate` and `map_validation`
 as the CLI) while the server keeps answering; it reports `$/progress`, stops
-when the client cancels the progress or the request, and its findings are
-published as `gpu-sanitizer-error` diagnostics beside the checker's own, and
-summed up in the launch lenses, until the next validation.
+when the client cancels that progress or the server shuts down, and its
+findings are published as `gpu-sanitizer-error` diagnostics beside the
+checker's own, and summed up in the launch lenses, until the next validation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from ..server import SafetyLanguageServer
 
 _tokens = itertools.count(1)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,6 +43,11 @@ class GpuResults:
     summary_time: str = ""
     failed: str | None = None
     running: bool = False
+    cancel: threading.Event = field(default_factory=threading.Event)  # of the run in progress
+
+    def stop(self) -> None:
+        """End a run in progress (the server is shutting down)."""
+        self.cancel.set()
 
     def for_path(self, path: Path | None) -> list[Diagnostic]:
         return self.diagnostics.get(path.resolve(), []) if path is not None else []
@@ -73,8 +80,13 @@ def _summary(validation: Validation) -> str:
     return f"no finding here ({', '.join(run.tool for run in validation.runs)})"
 
 
-async def run_validation(ls: "SafetyLanguageServer", path: Path | None, line: int | None) -> dict[str, Any]:
-    """The `safety-ls.validateKernel` command: validate, publish, and say what was found at (path, line)."""
+def start_validation(ls: "SafetyLanguageServer", path: Path | None) -> dict[str, Any]:
+    """The `safety-ls.validateKernel` command: start a validation in the background and return at once.
+
+    The outcome arrives as progress, diagnostics, lens titles and a `window/showMessage`. (The
+    command does not wait for it: pygls cannot cancel a pending `workspace/executeCommand`, and
+    a pending one breaks its `shutdown`.)
+    """
     results: GpuResults = ls.gpu
     if results.running:
         return {"status": "busy", "message": "a GPU validation is already running"}
@@ -85,9 +97,20 @@ async def run_validation(ls: "SafetyLanguageServer", path: Path | None, line: in
     except NotConfigured as error:
         ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=str(error)))
         return {"status": "not-configured", "message": str(error)}
-    results.running = True  # before the first await: a second click gets "busy"
+    results.running = True
+    results.cancel = threading.Event()
+    asyncio.ensure_future(_run(ls, root, settings, results.cancel))
+    return {"status": "started", "message": f"GPU validation started ({', '.join(settings.gpu.tools)})"}
+
+
+async def _run(ls: "SafetyLanguageServer", root: Path, settings: "Settings", cancel: threading.Event) -> None:
+    results: GpuResults = ls.gpu
     try:
-        validation, mapped = await _run_with_progress(ls, root, settings)
+        validation, mapped = await _run_with_progress(ls, root, settings, cancel)
+    except Exception as error:  # noqa: BLE001 - a runner bug is shown, never kills the server
+        log.exception("GPU validation failed")
+        ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"safety-ls: GPU validation failed: {error!r}"))
+        return
     finally:
         results.running = False
     status = "cancelled" if validation.cancelled else "failed" if validation.problems else "errors" if mapped.count else "clean"
@@ -102,26 +125,19 @@ async def run_validation(ls: "SafetyLanguageServer", path: Path | None, line: in
     _refresh_lenses(ls)
     kind = lsp.MessageType.Error if status == "failed" else lsp.MessageType.Info
     ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"safety-ls: {message}"))
-    here = [d.message for d in results.for_path(path) if line is not None and d.line - 1 == line]
-    return {
-        "status": status,
-        "message": message,
-        "findings": mapped.count,
-        "here": here,
-        "problems": validation.problems,
-        "notes": validation.notes,
-        "unplaced": list(mapped.unmapped),
-    }
 
 
-async def _run_with_progress(ls: "SafetyLanguageServer", root: Path, settings: "Settings") -> tuple[Validation, Any]:
-    """`validate` and `map_validation` on a worker thread, reporting `$/progress`; cancellable two ways."""
-    token = f"safety-ls-gpu-{next(_tokens)}"
-    try:
-        await ls.work_done_progress.create_async(token)
-    except Exception:  # noqa: BLE001 - a client without progress support still gets the result
-        token = ""
-    cancel = threading.Event()
+async def _run_with_progress(
+    ls: "SafetyLanguageServer", root: Path, settings: "Settings", cancel: threading.Event
+) -> tuple[Validation, Any]:
+    """`validate` and `map_validation` on a daemon thread, reporting `$/progress`, which the client may cancel."""
+    window = ls.client_capabilities.window if ls.client_capabilities else None
+    token = f"safety-ls-gpu-{next(_tokens)}" if window is not None and window.work_done_progress else ""
+    if token:
+        try:
+            await ls.work_done_progress.create_async(token)
+        except Exception:  # noqa: BLE001 - a client that refuses the token still gets the result
+            token = ""
     loop = asyncio.get_running_loop()
 
     def report(message: str, percentage: int | None) -> None:
@@ -137,22 +153,26 @@ async def _run_with_progress(ls: "SafetyLanguageServer", root: Path, settings: "
         if cancelled_by_client is not None:  # `window/workDoneProgress/cancel`
             cancelled_by_client.add_done_callback(lambda future: cancel.set() if future.cancelled() else None)
     _refresh_lenses(ls)
+    done: asyncio.Future[tuple[Validation, Any]] = loop.create_future()
 
-    def work() -> tuple[Validation, Any]:
-        validation = validate(root, settings, cancel=cancel, progress=report)
-        return validation, map_validation(validation, settings, str)
+    def work() -> None:
+        try:
+            validation = validate(root, settings, cancel=cancel, progress=report)
+            outcome = (validation, map_validation(validation, settings, str))
+            loop.call_soon_threadsafe(done.set_result, outcome)
+        except BaseException as error:  # noqa: BLE001 - handed to the event loop
+            loop.call_soon_threadsafe(done.set_exception, error)
 
-    outcome = "cancelled"
+    # A daemon thread: a server that exits without `shutdown` is not held up by a run (the run's
+    # own process group is then ended by the parent-death signal, see process.py).
+    threading.Thread(target=work, name="safety-ls-gpu", daemon=True).start()
     try:
-        validation, mapped = await loop.run_in_executor(None, work)
-        outcome = "cancelled" if validation.cancelled else "done"
-        return validation, mapped
-    except asyncio.CancelledError:  # `$/cancelRequest` for the command: stop the sanitizer too
-        cancel.set()
-        raise
+        validation, mapped = await done
     finally:
         if token:
-            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=outcome))
+            ended = "cancelled" if cancel.is_set() else "done"
+            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=ended))
+    return validation, mapped
 
 
 def _message(status: str, validation: Validation, findings: int, unplaced: int) -> str:

@@ -10,9 +10,11 @@ flood of output or a child that never closes its pipe cannot hang the caller.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ PROGRAM_TAIL_LINES = 200
 MAX_LINE_BYTES = 64 * 1024
 TERMINATE_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 POLL_INTERVAL = 0.05
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -65,6 +68,12 @@ def _reader(stream, result: ProcessResult, on_line: Callable[[int], None] | None
         return
 
 
+def _end_with_parent() -> None:
+    """In the child: SIGTERM when the process that started it dies (a server killed mid-run)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _stop(process: subprocess.Popen) -> None:
     for sent in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -99,6 +108,7 @@ def run_process(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_end_with_parent if sys.platform == "linux" else None,
         )
     except OSError as error:
         result.start_error = f"cannot run `{argv[0]}`: {error.strerror or error}"
