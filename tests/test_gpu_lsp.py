@@ -74,6 +74,17 @@ async def lenses(client: LanguageClient, uri: str) -> dict[int, str]:
     return {lens.range.start.line: lens.command.title for lens in found}
 
 
+async def start_hung_run(client: LanguageClient, tmp_path: Path) -> Path:
+    """A validation whose program never ends; returns the stand-in's log (it holds the pids)."""
+    log = tmp_path / "argv.log"
+    root = make_workspace(tmp_path / "ws", timeout=120, env={"SAFETY_LS_STANDIN_MODE": "hang", "SAFETY_LS_STANDIN_LOG": str(log)})
+    await initialize(client, root)
+    uri, _ = await open_main(client, root)
+    await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command=COMMAND, arguments=[uri, 128]))
+    await wait_until(lambda: log.exists() and "pids" in log.read_text(), "the hung program", timeout=20)
+    return log
+
+
 def gone(pid: int) -> bool:
     stat = Path(f"/proc/{pid}/stat")
     return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
@@ -164,24 +175,14 @@ async def test_cancelling_the_progress_stops_a_hung_run(client: LanguageClient, 
 
 async def test_shutdown_during_a_run_stops_the_sanitizer(client: LanguageClient, tmp_path: Path):
     # pygls cancels pending work on `shutdown`; the run must not outlive the server.
-    log = tmp_path / "argv.log"
-    root = make_workspace(tmp_path / "ws", timeout=120, env={"SAFETY_LS_STANDIN_MODE": "hang", "SAFETY_LS_STANDIN_LOG": str(log)})
-    await initialize(client, root)
-    uri, _ = await open_main(client, root)
-    await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command=COMMAND, arguments=[uri, 128]))
-    await wait_until(lambda: log.exists() and "pids" in log.read_text(), "the hung program", timeout=20)
+    log = await start_hung_run(client, tmp_path)
     pids = next(json.loads(line)["pids"] for line in log.read_text().splitlines() if "pids" in line)
     await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
     await wait_until(lambda: all(gone(pid) for pid in pids), "the sanitizer's processes to end", timeout=10)
 
 
 async def test_a_killed_server_takes_the_sanitizer_with_it(client: LanguageClient, tmp_path: Path):
-    log = tmp_path / "argv.log"
-    root = make_workspace(tmp_path / "ws", timeout=120, env={"SAFETY_LS_STANDIN_MODE": "hang", "SAFETY_LS_STANDIN_LOG": str(log)})
-    await initialize(client, root)
-    uri, _ = await open_main(client, root)
-    await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command=COMMAND, arguments=[uri, 128]))
-    await wait_until(lambda: log.exists() and "pids" in log.read_text(), "the hung program", timeout=20)
+    log = await start_hung_run(client, tmp_path)
     sanitizer, _ = next(json.loads(line)["pids"] for line in log.read_text().splitlines() if "pids" in line)
     client._server.kill()  # no shutdown, no exit: the editor crashed
     await client._server.wait()

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .launches import split_top_level
+
 CUDA_SUFFIXES = (".cu", ".cuh")
 MAX_CUDA_FILE_BYTES = 2 * 1024 * 1024
 MAX_CUDA_FILES = 5000
@@ -58,13 +60,15 @@ def _without_comments(data: bytes) -> bytes:
     return b"".join(pieces)
 
 
-def _closing_parenthesis(data: bytes, opening: int) -> int:
+def _closing(data: bytes, opening: int) -> int:
+    """The offset of the bracket closing the one at `opening` (`(` or `{`), or -1."""
+    pair = {b"(": b")", b"{": b"}"}[data[opening : opening + 1]]
     depth = 0
     for index in range(opening, len(data)):
         char = data[index : index + 1]
-        if char == b"(":
+        if char == data[opening : opening + 1]:
             depth += 1
-        elif char == b")":
+        elif char == pair:
             depth -= 1
             if depth == 0:
                 return index
@@ -74,37 +78,14 @@ def _closing_parenthesis(data: bytes, opening: int) -> int:
 def _extern_c_blocks(data: bytes) -> list[tuple[int, int]]:
     blocks = []
     for match in _EXTERN_C_BLOCK.finditer(data):
-        depth, index = 0, match.end() - 1
-        while index < len(data):
-            char = data[index : index + 1]
-            if char == b"{":
-                depth += 1
-            elif char == b"}":
-                depth -= 1
-                if depth == 0:
-                    break
-            index += 1
-        blocks.append((match.end(), index))
+        closing = _closing(data, match.end() - 1)
+        blocks.append((match.end(), closing if closing >= 0 else len(data)))
     return blocks
 
 
-def _split_parameters(text: str) -> tuple[str, ...]:
-    items, depth, current = [], 0, ""
-    for char in text:
-        if char in "(<[":
-            depth += 1
-        elif char in ")>]":
-            depth -= 1
-        if char == "," and depth == 0:
-            items.append(current.strip())
-            current = ""
-        else:
-            current += char
-    if current.strip():
-        items.append(current.strip())
-    if items == ["void"]:
-        return ()
-    return tuple(" ".join(item.split()) for item in items)
+def _parameters(text: str) -> tuple[str, ...]:
+    items = [" ".join(item.split()) for item in split_top_level(text)]
+    return () if items == ["void"] else tuple(items)
 
 
 def kernels_in_source(data: bytes, path: str) -> list[KernelDefinition]:
@@ -123,10 +104,10 @@ def kernels_in_source(data: bytes, path: str) -> list[KernelDefinition]:
         if declaration is None:
             continue
         opening = declaration.end() - 1
-        closing = _closing_parenthesis(text, opening)
+        closing = _closing(text, opening)
         if closing < 0:
             continue
-        parameters = _split_parameters(text[opening + 1 : closing].decode("utf-8", "replace"))
+        parameters = _parameters(text[opening + 1 : closing].decode("utf-8", "replace"))
         bounds = declaration.group("bounds")
         if bounds is None and (before := _BOUNDS.search(prefix)):  # `__launch_bounds__(N) __global__ void k(`
             bounds = before.group(1)
