@@ -209,10 +209,10 @@ extern "C" __global__ void d(Pair<int, float> p, int n);
 
 def test_kernel_index_sees_a_new_cuda_file(tmp_path: Path):
     (tmp_path / "a.cu").write_text('extern "C" __global__ void one(int x) {}\n')
-    assert set(workspace_kernels(tmp_path)) == {"one"}
+    assert set(workspace_kernels(tmp_path).kernels) == {"one"}
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.cuh").write_text('extern "C" __global__ void two(int x, int y);\n')
-    assert set(workspace_kernels(tmp_path)) == {"one", "two"}
+    assert set(workspace_kernels(tmp_path).kernels) == {"one", "two"}
 
 
 # --- the rules --------------------------------------------------------------------------------

@@ -124,7 +124,15 @@ def kernels_in_source(data: bytes, path: str) -> list[KernelDefinition]:
 # --- the workspace's index ------------------------------------------------------------------
 
 _Stamp = tuple[tuple[str, int, int], ...]
-_indexes: dict[Path, tuple[_Stamp, dict[str, list[KernelDefinition]]]] = {}
+
+
+@dataclass(frozen=True)
+class KernelIndex:
+    kernels: dict[str, list[KernelDefinition]]  # by name (a name may be defined in several files)
+    watched: tuple[str, ...]  # the files and directories whose change can change `kernels`
+
+
+_indexes: dict[Path, tuple[_Stamp, KernelIndex]] = {}
 
 
 def _scan(root: Path) -> tuple[_Stamp, list[Path]]:
@@ -154,13 +162,13 @@ def _scan(root: Path) -> tuple[_Stamp, list[Path]]:
     return tuple(stamp), files
 
 
-def workspace_kernels(root: Path) -> dict[str, list[KernelDefinition]]:
-    """Every `extern "C"` kernel under `root` by name (a name may be defined in several files)."""
+def workspace_kernels(root: Path) -> KernelIndex:
+    """Every `extern "C"` kernel under `root`; re-read only when a CUDA file or a directory changed."""
     stamp, files = _scan(root)
     cached = _indexes.get(root)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    index: dict[str, list[KernelDefinition]] = {}
+    kernels: dict[str, list[KernelDefinition]] = {}
     for path in files:
         try:
             if path.stat().st_size > MAX_CUDA_FILE_BYTES:
@@ -169,14 +177,10 @@ def workspace_kernels(root: Path) -> dict[str, list[KernelDefinition]]:
         except OSError:
             continue
         for kernel in kernels_in_source(data, str(path)):
-            index.setdefault(kernel.name, []).append(kernel)
+            kernels.setdefault(kernel.name, []).append(kernel)
+    index = KernelIndex(kernels, tuple(path for path, _, _ in stamp))
     _indexes[root] = (stamp, index)
     return index
-
-
-def watched_paths(root: Path) -> list[str]:
-    """The files and directories whose change can change `workspace_kernels(root)`."""
-    return [path for path, _, _ in _scan(root)[0]]
 
 
 def workspace_root(crate_dir: Path) -> Path:

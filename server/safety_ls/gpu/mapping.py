@@ -167,7 +167,7 @@ class Workspace:
         return found
 
     def kernel_definition(self, kernel: str) -> Placement | None:
-        definitions = workspace_kernels(self.root).get(kernel, [])
+        definitions = workspace_kernels(self.root).kernels.get(kernel, [])
         if len(definitions) != 1:
             return None
         return Placement(Path(definitions[0].path).resolve(), definitions[0].line - 1, None)

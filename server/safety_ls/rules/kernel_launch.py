@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..context import FileContext
-from ..cuda_kernels import KernelDefinition, watched_paths, workspace_kernels, workspace_root
+from ..cuda_kernels import KernelDefinition, workspace_kernels, workspace_root
 from ..diagnostics import Finding
 from ..launches import LaunchSite, find_launches
 from ..placement import SAFETY, Annotation
@@ -117,10 +117,10 @@ def _kernel_index(ctx: FileContext) -> tuple[dict[str, list[KernelDefinition]], 
     if ctx.crate is None:
         return {}, None
     root = workspace_root(ctx.crate.root_dir)
-    kernels = workspace_kernels(root)
+    index = workspace_kernels(root)
     # A changed or added .cu file must invalidate cached results of files that launch kernels.
-    ctx.dependencies.update(watched_paths(root))
-    return kernels, root
+    ctx.dependencies.update(index.watched)
+    return index.kernels, root
 
 
 def _where(kernel: KernelDefinition, root: Path | None) -> str:
