@@ -26,6 +26,7 @@ from ..launches import LaunchSite, find_launches
 from ..parsing import build_units, parse
 from ..rules import ALL_RULES
 from ..source import SourceError, SourceText
+from ..triggers import UNSAFE
 from .reports import HostFrame, SanitizerError, SanitizerReport
 
 RULE = "gpu-sanitizer-error"
@@ -76,7 +77,7 @@ class Workspace:
             except (OSError, SourceError):
                 self._parsed[path] = None
                 return None
-            unit = build_units(parse(source.data), source.data, re.compile(rb"launch|unsafe"))
+            unit = build_units(parse(source.data), source.data, UNSAFE)
             self._parsed[path] = _ParsedFile(source, find_launches(unit, self.settings.launch_patterns))
         return self._parsed[path]
 

@@ -11,6 +11,7 @@ workspace's `.cu`/`.cuh` files (cuda_kernels.py).
 from __future__ import annotations
 
 import re
+import weakref
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,8 +19,10 @@ from ..context import FileContext
 from ..cuda_kernels import KernelDefinition, workspace_kernels, workspace_root
 from ..diagnostics import Finding
 from ..launches import LaunchSite, find_launches
+from ..parsing import SyntaxUnit
 from ..placement import SAFETY, Annotation
 from ..templates import SAFETY_BLOCK_TEMPLATES
+from ..triggers import UNSAFE
 from . import Rule
 
 LAUNCH_TEMPLATE = SAFETY_BLOCK_TEMPLATES["kernel launch"]
@@ -35,12 +38,21 @@ INVARIANTS: dict[str, re.Pattern[str]] = {
     "launch dimensions": re.compile(r"\bgrid|\bblocks?\b|\bthreads?\b|dimension|launch[_ ]bounds|\bdims?\b|block_dim", re.I),
     "dynamic shared memory": re.compile(r"shared|smem", re.I),
 }
-# Launches pass through these words, so any file that has one must contain one of them.
-LAUNCH_TRIGGER = re.compile(rb"\blaunch|Launch|\bunsafe\b")
+# Every launch form is an unsafe call, so a file without `unsafe` has no launch site.
+LAUNCH_TRIGGER = UNSAFE
+
+
+# Both rules read the same sites: found once per analysed file (the unit dies with the analysis).
+_found: "weakref.WeakKeyDictionary[SyntaxUnit, tuple[Any, list[LaunchSite]]]" = weakref.WeakKeyDictionary()
 
 
 def launch_sites(ctx: FileContext) -> list[LaunchSite]:
-    return find_launches(ctx.unit, ctx.settings.launch_patterns, ctx.region)
+    key = (ctx.settings.launch_patterns, ctx.region)
+    cached = _found.get(ctx.unit)
+    if cached is None or cached[0] != key:
+        cached = (key, find_launches(ctx.unit, ctx.settings.launch_patterns, ctx.region))
+        _found[ctx.unit] = cached
+    return cached[1]
 
 
 def required_invariants(site: LaunchSite) -> list[str]:
