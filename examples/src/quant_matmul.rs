@@ -86,6 +86,21 @@ impl QMatMul {
         Ok(out)
     }
 
+    /// Expands the weights to F32 `(n, k)` on the device (for debugging and export).
+    pub fn dequantize(&self) -> Result<CudaSlice<f32>> {
+        let elems = self.n * self.k;
+        let mut out = self.device.alloc_zeros::<f32>(elems).map_err(driver)?;
+        // CAST: usize → u32, the number of scale groups per row fits in u32 (n, k checked in `new`)
+        let groups = (self.k / GROUP_SIZE) as i32; //~ cast-annotation-mismatch
+        // CAST: usize → u32, n * k ≤ 2^32 - 1 for every supported layer shape
+        let cfg = LaunchConfig::for_num_elems(elems as u32);
+        unsafe { //~ undocumented-unsafe-block
+            self.dequantize.launch(cfg, (&self.qweight, &self.scales, &mut out, groups))
+        }
+        .map_err(driver)?;
+        Ok(out)
+    }
+
     /// `forward` for long inputs: taller tiles, so fewer blocks along `m`.
     pub fn forward_tall(&self, x: &CudaSlice<f32>, m: usize) -> Result<CudaSlice<f32>> {
         let (n, k) = (self.n, self.k);
@@ -104,21 +119,6 @@ impl QMatMul {
         // what the kernel reads or writes for an m x n output.
         unsafe { self.matmul.launch(cfg, (&self.qweight, &self.scales, x, &mut out, m32, n32, k32)) } //~ kernel-launch, kernel-launch-mismatch
             .map_err(driver)?;
-        Ok(out)
-    }
-
-    /// Expands the weights to F32 `(n, k)` on the device (for debugging and export).
-    pub fn dequantize(&self) -> Result<CudaSlice<f32>> {
-        let elems = self.n * self.k;
-        let mut out = self.device.alloc_zeros::<f32>(elems).map_err(driver)?;
-        // CAST: usize → u32, the number of scale groups per row fits in u32 (n, k checked in `new`)
-        let groups = (self.k / GROUP_SIZE) as i32; //~ cast-annotation-mismatch
-        // CAST: usize → u32, n * k ≤ 2^32 - 1 for every supported layer shape
-        let cfg = LaunchConfig::for_num_elems(elems as u32);
-        unsafe { //~ undocumented-unsafe-block
-            self.dequantize.launch(cfg, (&self.qweight, &self.scales, &mut out, groups))
-        }
-        .map_err(driver)?;
         Ok(out)
     }
 
