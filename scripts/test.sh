@@ -10,5 +10,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Editors for the VS Code and Neovim tests; here a missing editor fails its test instead of skipping.
 "$ROOT/scripts/install-editors.sh"
 export SAFETY_LS_REQUIRE_EDITORS=1
+"$ROOT/scripts/install-sshd.sh"  # sshd for the GPU runner's ssh backend test
 cd "$ROOT"
 exec "$ROOT/.venv/bin/python" -m pytest "$@"

@@ -572,17 +572,18 @@ async def test_code_lens_on_kernel_launch_and_validate_command(client: LanguageC
     launch_line = text[: text.index("unsafe { func.launch(cfg, (a, b)) }")].count("\n")
     assert [lens.range.start.line for lens in lenses] == [launch_line]
     (lens,) = lenses
-    assert lens.range.start.character == 8 and lens.range.end.character == 14
-    assert lens.command.command == "safety-ls.validateKernel"
+    column = text.splitlines()[launch_line].index("launch(")
+    assert lens.range.start.character == column and lens.range.end.character == column + len("launch")
+    assert lens.command.command == "safety-ls.validateKernel" and lens.command.title == "Validate on GPU"
     assert list(lens.command.arguments) == [uri, launch_line]
     before = len(client.messages)
     answer = await client.workspace_execute_command_async(
         lsp.ExecuteCommandParams(command=lens.command.command, arguments=lens.command.arguments)
     )
-    assert "not configured" in answer
+    assert answer["status"] == "not-configured" and "not configured" in answer["message"]
     await wait_until(lambda: len(client.messages) > before, "window/showMessage")
     assert "not configured" in client.messages[-1].message
-    assert client.messages[-1].type == lsp.MessageType.Info
+    assert client.messages[-1].type == lsp.MessageType.Warning
 
 
 # --- settings ------------------------------------------------------------------------------

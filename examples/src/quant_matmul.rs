@@ -101,6 +101,27 @@ impl QMatMul {
         Ok(out)
     }
 
+    /// `forward` for long inputs: taller tiles, so fewer blocks along `m`.
+    pub fn forward_tall(&self, x: &CudaSlice<f32>, m: usize) -> Result<CudaSlice<f32>> {
+        let (n, k) = (self.n, self.k);
+        if x.len() != m * k || u32::try_from(m).is_err() {
+            return Err(candle::Error::Msg(format!("QMatMul::forward_tall: x has {} values, want {m}x{k}", x.len())));
+        }
+        let mut out = self.device.alloc_zeros::<f32>(m * n).map_err(driver)?;
+        // CAST: usize → u32, m, n and k were checked to fit in u32 (here and in `new`)
+        let (m32, n32, k32) = (m as u32, n as u32, k as u32);
+        let cfg = LaunchConfig {
+            grid_dim: (n32.div_ceil(32), m32.div_ceil(16), 1),
+            block_dim: (32, 16, 1),
+            shared_mem_bytes: 0,
+        };
+        // SAFETY: the arguments match `q4_matmul_f32` in order and type, and every buffer holds
+        // what the kernel reads or writes for an m x n output.
+        unsafe { self.matmul.launch(cfg, (&self.qweight, &self.scales, x, &mut out, m32, n32, k32)) } //~ kernel-launch, kernel-launch-mismatch
+            .map_err(driver)?;
+        Ok(out)
+    }
+
     /// CPU reference for tests: `x: (m, k)` times the dequantized scales only,
     /// i.e. the per-group magnitude the kernel applies.
     pub fn group_magnitude(&self, x_groups: &Tensor) -> Result<Tensor> {

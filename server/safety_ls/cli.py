@@ -23,6 +23,7 @@ from .diagnostics import Diagnostic
 from .engine import FileResult, analyze
 from .alloc_wrapper import WrapperPlan
 from .fixes import FileLocation, fix_source
+from .gpu import cli as gpu_cli
 from .output import FORMATS, github, json_format, sarif, text
 from .rules import ALL_RULES, PROFILES
 from .source import SourceError, SourceText
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--max-unsafe-percent", type=audit_command.percentage, metavar="P", help="fail (exit 1) when a crate has over P%% of its lines inside unsafe")
     audit.add_argument("--config", type=Path, help="use this config file instead of searching for one")
     audit.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    gpu_cli.add_parser(commands, FORMATS)
 
     rules = commands.add_parser("rules", help="list the rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id to explain")
@@ -301,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_fix(args)
         if args.command == "audit":
             return audit_command.run(args)
+        if args.command == "validate":
+            return gpu_cli.run_validate(args, _render, _display)
         if args.command == "serve":
             from .server import serve  # the LSP stack loads only when serving
 

@@ -47,6 +47,8 @@ class GpuSettings:
     srun_args: tuple[str, ...] = ()
     sanitizer: str = "compute-sanitizer"
     build_root: str | None = None
+    ssh_args: tuple[str, ...] = ()
+    xml: bool = False  # local runs: read the report from `--xml --save FILE` instead of the text output
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ class _Reader:
         options: dict[str, Any] = {}
         for key, item in value.items():
             where = self.where(key, ("gpu",))
-            if key in ("command", "srun-args"):
+            if key in ("command", "srun-args", "ssh-args"):
                 options[key.replace("-", "_")] = _strings(item, where)
             elif key == "tools":
                 tools = _strings(item, where)
@@ -232,6 +234,8 @@ class _Reader:
                 if item not in GPU_BACKENDS:
                     raise where(f"unknown backend {item!r} (one of {', '.join(GPU_BACKENDS)})")
                 options["backend"] = item
+            elif key == "xml":
+                options["xml"] = _boolean(item, where)
             elif key in ("host", "remote-dir", "sanitizer", "build-root"):
                 if not isinstance(item, str) or not item:
                     raise where("expected a string")

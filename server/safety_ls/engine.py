@@ -157,7 +157,8 @@ def _combined_trigger(triggers: tuple[re.Pattern[bytes] | None, ...]) -> re.Patt
     """One pattern matching wherever any of the rules' triggers would."""
     if any(trigger is None for trigger in triggers):
         return re.compile(rb"")
-    return re.compile(b"|".join(b"(?:" + trigger.pattern + b")" for trigger in triggers if trigger))
+    patterns = dict.fromkeys(trigger.pattern for trigger in triggers if trigger)  # rules share triggers
+    return re.compile(b"|".join(b"(?:" + pattern + b")" for pattern in patterns))
 
 
 def context_lines(source: SourceText, line: int) -> range:

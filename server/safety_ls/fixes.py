@@ -51,6 +51,8 @@ _TITLES = {
 
 
 def _title(request: dict[str, Any]) -> str:
+    if "title" in request:
+        return request["title"]
     template = request["template"]
     if template in _TITLES:
         return _TITLES[template]

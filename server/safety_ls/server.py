@@ -13,7 +13,6 @@ import inspect
 import json
 import logging
 import os
-import re
 import tempfile
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
@@ -33,7 +32,6 @@ from .audit_html import render_html
 from .audit_output import render_markdown
 from .audit_report import AuditTarget, CrateInfo, build_report, plan_audit, today
 from .cache import CACHE_DIRECTORY
-from .categories import Category, categorize_block
 from .config import ConfigError, Settings, load_settings, settings_from_mapping
 from .crate import CrateIndex, crate_dir_of, crate_index, forget_crates
 from .diagnostics import Diagnostic, Severity
@@ -41,6 +39,10 @@ from .discovery import rust_files
 from .documents import Document
 from .engine import check_path
 from .fixes import FileLocation, Fix, build_fixes
+from .gpu.lsp import GpuResults, placed_in, start_validation
+from .launches import find_launches
+from .parsing import build_units
+from .rules.kernel_launch import LAUNCH_TRIGGER
 from .rules import ALL_RULES
 from .source import Encoding, Position
 from .templates import TemplateError, Templates
@@ -56,7 +58,6 @@ AUDIT_PAGE = "audit.html"
 CLIENT_ONLY_KEYS = frozenset({"workspace-scan", "trace", "server-path", "interpreter", "extra-args", "gpu-runner"})
 # Quiet time (seconds) after a keystroke on broken syntax before the exact (fresh) re-parse.
 RECONCILE_DELAY = float(os.environ.get("SAFETY_LS_RECONCILE_DELAY", "0.25"))
-_UNSAFE_BLOCK_START = re.compile(rb"\bunsafe\s*\{")
 CONFIG_GLOBS = ("**/safety-ls.toml", "**/.safety-ls.toml", "**/Cargo.toml", "**/clippy.toml", "**/.clippy.toml")
 
 _SEVERITY = {
@@ -95,6 +96,7 @@ class SafetyLanguageServer(LanguageServer):
         # and a refresh request when findings change without an edit (config, reconcile).
         self.push_diagnostics = True
         self.refresh_pulls = False
+        self.gpu = GpuResults()  # the last GPU validation (the lens command)
 
     # --- settings ------------------------------------------------------------------------
 
@@ -210,7 +212,7 @@ class SafetyLanguageServer(LanguageServer):
             )
             return
         encoding = self.encoding
-        diagnostics = ",".join(self.json_diagnostic(document, d, encoding) for d in document.diagnostics)
+        diagnostics = ",".join(self.json_diagnostic(document, d, encoding) for d in self.all_diagnostics(document))
         body = (
             f'{{"jsonrpc":"2.0","method":"{lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS}","params":'
             f'{{"uri":{json.dumps(document.uri)},"version":{document.version},"diagnostics":[{diagnostics}]}}}}'
@@ -243,8 +245,13 @@ class SafetyLanguageServer(LanguageServer):
             self._json[key] = converted
         return converted
 
+    def all_diagnostics(self, document: Document) -> list[Diagnostic]:
+        """The checker's findings and the last GPU validation's (placed by line in the current text)."""
+        gpu = self.gpu.for_path(document.path)
+        return document.diagnostics + [placed_in(document.source, d) for d in gpu] if gpu else document.diagnostics
+
     def lsp_diagnostics(self, document: Document) -> list[lsp.Diagnostic]:
-        return [self.lsp_diagnostic(document, d) for d in document.diagnostics]
+        return [self.lsp_diagnostic(document, d) for d in self.all_diagnostics(document)]
 
     def lsp_range(self, document: Document, start: int, end: int) -> lsp.Range:
         first = document.source.position(start, self.encoding)
@@ -603,40 +610,31 @@ def on_code_lens(ls: SafetyLanguageServer, params: lsp.CodeLensParams) -> list[l
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return []
+    settings = ls.settings_for(document.path)
+    unit = build_units(document.tree, document.source.data, LAUNCH_TRIGGER)
     lenses = []
-    root = document.tree.root_node
-    data = document.source.data
-    for match in _UNSAFE_BLOCK_START.finditer(data):
-        node = root.descendant_for_byte_range(match.start(), match.start() + 6)
-        if node is None or node.parent is None or node.parent.type != "unsafe_block":
-            continue
-        block = node.parent
-        text = data[block.start_byte : block.end_byte].decode("utf-8", "replace")
-        if categorize_block(text) is not Category.KERNEL_LAUNCH:
-            continue
-        line = document.source.line_of(block.start_byte)
+    for site in find_launches(unit, settings.launch_patterns):
+        line = document.source.line_of(site.start)
+        title = ls.gpu.lens_title(document.path, line)
         lenses.append(
             lsp.CodeLens(
-                range=ls.lsp_range(document, block.start_byte, block.start_byte + 6),
-                command=lsp.Command(title="Validate on GPU", command=VALIDATE_COMMAND, arguments=[document.uri, line]),
+                range=ls.lsp_range(document, site.start, site.end),
+                command=lsp.Command(title=title, command=VALIDATE_COMMAND, arguments=[document.uri, line]),
             )
         )
     return lenses
 
 
 @server.command(VALIDATE_COMMAND)
-def validate_kernel(ls: SafetyLanguageServer, *args: Any) -> str:
-    uri = args[0] if args else None
-    settings = ls.settings_for(_path_of(uri) if isinstance(uri, str) else None)
-    if not settings.gpu.command:
-        message = (
-            "GPU validation is not configured: add a [gpu] table with `command = [...]` (the program that "
-            "runs this kernel) to safety-ls.toml or [package.metadata.safety-ls.gpu] in Cargo.toml."
-        )
-    else:
-        message = "GPU validation runs with compute-sanitizer in a later safety-ls release; this one only shows the launch sites."
-    ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Info, message=message))
-    return message
+def validate_kernel(ls: SafetyLanguageServer, *args: Any) -> dict[str, Any]:
+    """Start the GPU validation in the background (args: uri, 0-based line of the launch)."""
+    uri = args[0] if args and isinstance(args[0], str) else None
+    return start_validation(ls, _path_of(uri) if uri else None)
+
+
+@server.feature(lsp.SHUTDOWN)
+def on_shutdown(ls: SafetyLanguageServer, params: None) -> None:
+    ls.gpu.stop()
 
 
 @server.command(FIX_ALL_COMMAND)

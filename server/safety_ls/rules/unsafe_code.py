@@ -10,6 +10,7 @@ from tree_sitter import Node
 from ..categories import Category, categorize_block
 from ..context import FileContext
 from ..diagnostics import Finding
+from ..launches import launches_in_block
 from ..parsing import SyntaxUnit
 from ..placement import SAFETY
 from ..templates import SAFETY_BLOCK_TEMPLATES
@@ -22,35 +23,7 @@ CATEGORY_PREFIX_BYTES = 4096
 
 
 _ALLOCATION = re.compile(r"([\w.()&\[\]]+?)\s*\.\s*alloc(?:_zeros)?\s*::\s*<\s*([^>]+?)\s*>\s*\(([^)]*)\)")
-_LAUNCH_TUPLE = re.compile(r"\.launch\s*\(\s*[^,]+,\s*\((.*)\)\s*\)", re.S)
-_BUILDER_ARGUMENT = re.compile(r"\.arg\s*\(\s*([^()]*(?:\([^()]*\))?[^()]*)\s*\)")
-_KERNEL_NAME = re.compile(r"(?:get_func|load_function|get_function)\s*\([^)]*?\"(\w+)\"\s*\)")
 _FFI_FUNCTION = re.compile(r"\b((?:\w+::)*(?:ffi|sys|libc|bindings)::\w+|cu[A-Z]\w*|cublas\w*|nccl\w*|hip[A-Z]\w*)\s*\(")
-
-
-def _split_arguments(text: str) -> list[str]:
-    """Top-level comma-separated items of `text`."""
-    items, depth, current = [], 0, ""
-    for char in text:
-        if char in "([{<":
-            depth += 1
-        elif char in ")]}>":
-            depth -= 1
-        if char == "," and depth == 0:
-            items.append(current.strip())
-            current = ""
-        else:
-            current += char
-    if current.strip():
-        items.append(current.strip())
-    return items
-
-
-def _enclosing_function_text(unit: SyntaxUnit, node: Node) -> str:
-    for owner, parent in unit.ancestors(node):
-        if parent.type == "function_item":
-            return owner.text(parent)
-    return ""
 
 
 def _opening_text(unit: SyntaxUnit, node: Node) -> str:
@@ -76,10 +49,11 @@ def block_template(unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
     elif category is Category.DEVICE_ALLOCATION:
         category = Category.OTHER
     if category is Category.KERNEL_LAUNCH:
-        tuple_match = _LAUNCH_TUPLE.search(text)
-        arguments = _split_arguments(tuple_match.group(1)) if tuple_match else _BUILDER_ARGUMENT.findall(text)
-        kernel = _KERNEL_NAME.search(_enclosing_function_text(unit, block))
-        context.update(kernel=kernel.group(1) if kernel else None, arguments=arguments)
+        site = next(iter(launches_in_block(unit, block)), None)
+        context.update(
+            kernel=site.kernel if site is not None else None,
+            arguments=list(site.arguments or ()) if site is not None else [],
+        )
     if category is Category.FFI_CALL:
         function = _FFI_FUNCTION.search(text)
         context.update(function=function.group(1) if function else None)

@@ -1,0 +1,37 @@
+"""`gpu-sanitizer-error`: compute-sanitizer findings placed at the launch that caused them.
+
+The GPU validation runner (safety_ls.gpu) produces these, on demand, from a
+run of the program or a saved report; reading source text never does. The
+rule is registered so that its id works in config, suppressions and SARIF.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..context import FileContext
+from ..diagnostics import Finding, Severity
+from . import Rule
+
+
+def _from_runner_only(ctx: FileContext) -> Iterator[Finding]:
+    return iter(())
+
+
+RULES = [
+    Rule(
+        id="gpu-sanitizer-error",
+        summary="a compute-sanitizer finding mapped to a kernel launch",
+        explanation=(
+            "Running the program under compute-sanitizer (`safety-ls validate`, or the 'Validate on GPU' lens) "
+            "found a memory error (memcheck: out-of-bounds or misaligned access), a read of uninitialized "
+            "device memory (initcheck), a shared-memory data race (racecheck) or a barrier misuse (synccheck). "
+            "It is shown at the launch whose host backtrace it carries or, for racecheck, which has no "
+            "backtrace, at the launches of the kernel it names. Whatever the launch's SAFETY comment claims, "
+            "the kernel did this on the GPU."
+        ),
+        check=_from_runner_only,
+        default_severity=Severity.ERROR,
+        profiles=frozenset(),
+    ),
+]

@@ -1,0 +1,212 @@
+"""Kernel launches: the SAFETY comment must address the launch invariants; arguments must fit the kernel.
+
+The invariants are those rust-cuda's safety chapter puts on the caller of a
+kernel: the parameters match in number and type, buffers are large enough,
+references do not alias a written pointer, the launch dimensions fit the
+kernel (and its `__launch_bounds__`), and dynamic shared memory covers what the
+kernel uses. Launch sites come from launches.py, kernel signatures from the
+workspace's `.cu`/`.cuh` files (cuda_kernels.py).
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..context import FileContext
+from ..cuda_kernels import KernelDefinition, workspace_kernels, workspace_root
+from ..diagnostics import Finding
+from ..launches import LaunchSite, find_launches
+from ..parsing import SyntaxUnit
+from ..placement import SAFETY, Annotation
+from ..templates import SAFETY_BLOCK_TEMPLATES
+from ..triggers import UNSAFE
+from . import Rule
+
+LAUNCH_TEMPLATE = SAFETY_BLOCK_TEMPLATES["kernel launch"]
+# What a launch comment must speak to, and words that show it does.
+INVARIANTS: dict[str, re.Pattern[str]] = {
+    "parameters": re.compile(r"param|argument|\bargs?\b|signature", re.I),
+    "buffer sizes": re.compile(
+        r"\bsized?\b|\bsizes\b|\blen\b|\blength|large enough|big enough|\bholds?\b|capacity|\belements?\b|"
+        r"(?:out of|in|within)[ -]bounds",
+        re.I,
+    ),
+    "aliasing": re.compile(r"alias|overlap|distinct|disjoint|exclusive|separate|\bunique|same (?:buffer|pointer|allocation|memory)", re.I),
+    "launch dimensions": re.compile(r"\bgrid|\bblocks?\b|\bthreads?\b|dimension|launch[_ ]bounds|\bdims?\b|block_dim", re.I),
+    "dynamic shared memory": re.compile(r"shared|smem", re.I),
+}
+# Every launch form is an unsafe call, so a file without `unsafe` has no launch site.
+LAUNCH_TRIGGER = UNSAFE
+
+
+# Both rules read the same sites: found once per analysed file (the unit dies with the analysis).
+_found: "weakref.WeakKeyDictionary[SyntaxUnit, tuple[Any, list[LaunchSite]]]" = weakref.WeakKeyDictionary()
+
+
+def launch_sites(ctx: FileContext) -> list[LaunchSite]:
+    key = (ctx.settings.launch_patterns, ctx.region)
+    cached = _found.get(ctx.unit)
+    if cached is None or cached[0] != key:
+        cached = (key, find_launches(ctx.unit, ctx.settings.launch_patterns, ctx.region))
+        _found[ctx.unit] = cached
+    return cached[1]
+
+
+def required_invariants(site: LaunchSite) -> list[str]:
+    required = ["parameters", "buffer sizes", "aliasing", "launch dimensions"]
+    if site.shared_memory is not None and site.shared_memory_bytes != 0:
+        required.append("dynamic shared memory")
+    return required
+
+
+def missing_invariants(reason: str, site: LaunchSite) -> list[str]:
+    return [name for name in required_invariants(site) if not INVARIANTS[name].search(reason)]
+
+
+def template_context(site: LaunchSite) -> dict[str, Any]:
+    return {"kind": "kernel launch", "kernel": site.kernel, "arguments": list(site.arguments or ())}
+
+
+def _describe(site: LaunchSite) -> str:
+    return f"this launch of `{site.kernel}`" if site.kernel else "this kernel launch"
+
+
+def _completion_fix(ctx: FileContext, annotation: Annotation, missing: list[str], site: LaunchSite) -> dict[str, Any]:
+    """Insert the missing invariants' lines after the comment run that holds the SAFETY tag."""
+    source = ctx.source
+    last = annotation.line
+    while last + 1 < source.line_count and source.line_bytes(last + 1).strip().startswith(b"//"):
+        last += 1
+    indent_line = last if last > annotation.line else min(last + 1, source.line_count - 1)
+    raw = source.line_text(indent_line)
+    if last == annotation.line and not source.line_bytes(last).strip().startswith(b"//"):
+        raw = source.line_text(min(last + 1, source.line_count - 1))  # `unsafe { // SAFETY: ..`: the body's indent
+    indent = raw[: len(raw) - len(raw.lstrip())]
+    offset = source.line_bounds(last + 1)[0] if last + 1 < source.line_count else len(source.data)
+    return {
+        "kind": "insert",
+        "offset": offset,
+        "indent": indent,
+        "template": LAUNCH_TEMPLATE,
+        "context": {**template_context(site), "missing": missing},
+        "title": "Complete the launch's `// SAFETY:` comment",
+    }
+
+
+def _launch_comments(ctx: FileContext) -> Iterator[Finding]:
+    for site in launch_sites(ctx):
+        if site.unsafe_block is not None:
+            unit, annotated = site.unsafe_block
+        else:  # the body of an `unsafe fn`: the launch statement carries the comment
+            unit, annotated = site.unit, site.node
+        annotation = ctx.annotation(unit, annotated, SAFETY)
+        if annotation is None:
+            if site.unsafe_block is not None:
+                continue  # undocumented-unsafe-block reports it, with this template
+            yield Finding(
+                "kernel-launch",
+                site.start,
+                site.end,
+                f"{_describe(site).capitalize()} in an `unsafe fn` has no `// SAFETY:` comment on its launch invariants",
+                {"kind": "kernel launch", "fix": ctx.comment_fix(unit, annotated, SAFETY, LAUNCH_TEMPLATE, template_context(site))},
+            )
+            continue
+        missing = missing_invariants(annotation.reason, site)
+        if missing:
+            yield Finding(
+                "kernel-launch",
+                site.start,
+                site.end,
+                f"the SAFETY comment of {_describe(site)} does not address: {', '.join(missing)}",
+                {"kind": "kernel launch", "missing": missing, "fix": _completion_fix(ctx, annotation, missing, site)},
+            )
+
+
+def _kernel_index(ctx: FileContext) -> tuple[dict[str, list[KernelDefinition]], Path | None]:
+    if ctx.crate is None:
+        return {}, None
+    root = workspace_root(ctx.crate.root_dir)
+    index = workspace_kernels(root)
+    # A changed or added .cu file must invalidate cached results of files that launch kernels.
+    ctx.dependencies.update(index.watched)
+    return index.kernels, root
+
+
+def _where(kernel: KernelDefinition, root: Path | None) -> str:
+    path = Path(kernel.path)
+    if root is not None and path.is_relative_to(root):
+        path = path.relative_to(root)
+    return f"{path.as_posix()}:{kernel.line}"
+
+
+def _mismatches(ctx: FileContext) -> Iterator[Finding]:
+    sites = [site for site in launch_sites(ctx) if site.kernel and site.launches_kernel_directly]
+    if not sites:
+        return
+    kernels, root = _kernel_index(ctx)
+    for site in sites:
+        definitions = kernels.get(site.kernel or "", [])
+        if not definitions:
+            continue
+        counts = {len(d.parameters) for d in definitions}
+        if site.arguments is not None and len(counts) == 1 and len(site.arguments) not in counts:
+            kernel = definitions[0]
+            yield Finding(
+                "kernel-launch-mismatch",
+                site.start,
+                site.end,
+                f"`{kernel.name}` takes {len(kernel.parameters)} parameter(s) ({_where(kernel, root)}) "
+                f"but this launch passes {len(site.arguments)}",
+                {"kind": "kernel launch", "kernel": kernel.name},
+            )
+        bounds = {d.max_threads for d in definitions}
+        if site.block_threads is not None and len(bounds) == 1 and None not in bounds:
+            limit = bounds.pop()
+            if limit is not None and site.block_threads > limit:
+                kernel = definitions[0]
+                yield Finding(
+                    "kernel-launch-mismatch",
+                    site.start,
+                    site.end,
+                    f"a block of {site.block_threads} threads is over `{kernel.name}`'s __launch_bounds__({limit}) "
+                    f"({_where(kernel, root)}): the launch fails",
+                    {"kind": "kernel launch", "kernel": kernel.name},
+                )
+
+
+RULES = [
+    Rule(
+        id="kernel-launch",
+        summary="a kernel launch whose SAFETY comment does not address the launch invariants",
+        explanation=(
+            "Launching a kernel is unsafe because nothing checks the call against the kernel: the caller must "
+            "make sure the arguments match the kernel's parameters in number, type and layout, every buffer is "
+            "large enough for what the grid reads and writes, no `&T` argument aliases a pointer the kernel "
+            "writes, the grid and block fit the kernel's indexing and `__launch_bounds__`, and dynamic shared "
+            "memory covers what the kernel uses (rust-cuda's kernel launch invariants). The SAFETY comment of "
+            "the launch must speak to each; the fix adds a line for each one missing. The code lens "
+            "'Validate on GPU' runs the program under compute-sanitizer to check the claims."
+        ),
+        check=_launch_comments,
+        fixable=True,
+        trigger=LAUNCH_TRIGGER,
+        tag=SAFETY,
+        sites=("unsafe_block",),
+    ),
+    Rule(
+        id="kernel-launch-mismatch",
+        summary="launch arguments that contradict the kernel in the workspace's .cu/.cuh",
+        explanation=(
+            "The launch passes a different number of arguments than the `extern \"C\" __global__` kernel of "
+            "the same name in the workspace's CUDA sources declares (undefined behavior: the kernel reads "
+            "parameters that were never passed), or a literal block size larger than the kernel's "
+            "`__launch_bounds__` (the launch fails at run time)."
+        ),
+        check=_mismatches,
+        trigger=LAUNCH_TRIGGER,
+        sites=("unsafe_block",),
+    ),
+]
