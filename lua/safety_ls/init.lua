@@ -37,23 +37,6 @@ local function default_cmd()
   return nil
 end
 
---- The server answers pull requests and also pushes versioned diagnostics as the buffer changes.
---- Neovim 0.10+ pulls whenever the server offers it and keeps pulled and pushed diagnostics apart,
---- which would show every finding twice: keep the pushed ones only.
-local function push_diagnostics_only(client)
-  client.server_capabilities.diagnosticProvider = nil
-end
-
-local function chain(first, second)
-  if not second then
-    return first
-  end
-  return function(...)
-    first(...)
-    second(...)
-  end
-end
-
 local function client_config(opts)
   return {
     name = M.name,
@@ -64,7 +47,7 @@ local function client_config(opts)
     -- Answers the server's workspace/configuration request for the section "safety-ls".
     settings = { ["safety-ls"] = opts.settings },
     capabilities = opts.capabilities,
-    on_init = chain(push_diagnostics_only, opts.on_init),
+    on_init = opts.on_init,
     on_attach = opts.on_attach,
   }
 end

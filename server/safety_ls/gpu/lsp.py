@@ -189,6 +189,9 @@ def _message(status: str, validation: Validation, findings: int, unplaced: int) 
 
 def _publish(ls: "SafetyLanguageServer", paths: set[Path]) -> None:
     """Publish every touched file: open ones with their own findings, closed ones with the GPU's alone."""
+    if not ls.push_diagnostics:
+        ls.ask_clients_to_pull()
+        return
     by_path = {document.path.resolve(): document for document in ls.documents.values() if document.path is not None}
     for path in paths:
         document = by_path.get(path)
