@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -28,7 +29,8 @@ from project_snapshot import PROJECT_ROOT, project_files, snapshot
 PACKAGE_DIR = PROJECT_ROOT / "server" / "safety_ls"
 SNIPPETS_DIR = PROJECT_ROOT / "snippets"
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-VERSION = PYPROJECT["project"]["version"]
+# pyproject.toml takes the version from the package (`dynamic`); the wheel must carry that one.
+VERSION = re.search(r'^__version__ = "([^"]+)"$', (PACKAGE_DIR / "__init__.py").read_text(encoding="utf-8"), re.M).group(1)
 
 
 @dataclass(frozen=True)

@@ -361,16 +361,17 @@ _GET_FUNC = re.compile(r"\bget_func\s*\(\s*[^,()]+,\s*(?:c|b)?\"(\w+)(?:\\0)?\""
 _NAMED_FUNCTION = re.compile(r"\b(?:load_function|get_function|get_kernel|function)\s*\(\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
 _STRING_NAME = re.compile(r"(?<![\w\"])(?:c|b)?\"([A-Za-z_]\w*)(?:\\0)?\"")
 _MODULE_GET_FUNCTION = ("cuModuleGetFunction", "hipModuleGetFunction", "cuLibraryGetKernel")
-_BINDINGS = query(
+# Query texts, compiled on first use (`query` caches them): compiling at import would slow every command's start.
+_BINDINGS = (
     """
     (let_declaration pattern: (identifier) @name value: (_) @value)
     (let_declaration pattern: (tuple_pattern) @tuple value: (tuple_expression) @values)
     (assignment_expression left: (identifier) @name right: (_) @value)
     """
 )
-_FIELD_INITIALIZERS = query("(field_initializer field: (field_identifier) @field value: (_) @value)")
-_CALLS = query("(call_expression) @call")
-_MACROS = query("(macro_invocation) @macro")
+_FIELD_INITIALIZERS = "(field_initializer field: (field_identifier) @field value: (_) @value)"
+_CALLS = "(call_expression) @call"
+_MACROS = "(macro_invocation) @macro"
 _INTEGER = re.compile(r"^(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)(?:[iu](?:8|16|32|64|128|size))?$")
 _CONSTANT = r"\b(?:pub(?:\([^)]*\))?\s+)?const\s+{name}\s*:\s*\w+\s*=\s*([0-9][0-9_xXa-fA-F]*(?:[iu](?:8|16|32|64|128|size))?)\s*;"
 _MAX_DEPTH = 6
@@ -442,7 +443,7 @@ class Scope:
     def _binding(self, name: str) -> tuple[SyntaxUnit, Node] | None:
         """The value last bound to `name` before the launch (`let name = value`, `name = value`)."""
         latest: tuple[int, Node] | None = None
-        for _, found in QueryCursor(_BINDINGS).matches(self.body):
+        for _, found in QueryCursor(query(_BINDINGS)).matches(self.body):
             if "name" in found:
                 pattern, value = found["name"][0], found["value"][0]
                 if self.text(pattern) != name or value.start_byte >= self.before:
@@ -460,7 +461,7 @@ class Scope:
 
     def _field(self, name: str) -> Node | None:
         """The value a struct literal in this file gives field `name` (`Self { name: value }`)."""
-        for _, found in QueryCursor(_FIELD_INITIALIZERS).matches(self.unit.root):
+        for _, found in QueryCursor(query(_FIELD_INITIALIZERS)).matches(self.unit.root):
             if self.text(found["field"][0]) == name:
                 return found["value"][0]
         return None
@@ -506,7 +507,7 @@ class Scope:
 
     def _out_parameter_kernel(self, name: str, depth: int) -> str | None:
         """`cuModuleGetFunction(&mut f, module, c"name".as_ptr())` fills `f` with kernel `name`."""
-        for call in captures(_CALLS, self.body).get("call", []):
+        for call in captures(query(_CALLS), self.body).get("call", []):
             if call.start_byte >= self.before:
                 continue
             function = call.child_by_field_name("function")
@@ -579,7 +580,7 @@ class Scope:
         None when one sits in a loop or closure: the count is then not visible.
         """
         pushed: list[tuple[int, str]] = []
-        for call in captures(_CALLS, self.body).get("call", []):
+        for call in captures(query(_CALLS), self.body).get("call", []):
             if not since <= call.start_byte < self.before:
                 continue
             method, target, arguments = _method_call(call)
@@ -592,7 +593,7 @@ class Scope:
                 if _repeats(self.unit, call, self.body):
                     return None
                 pushed.extend((node.start_byte, self.unit.text(node)) for node in arguments)
-        for invocation in captures(_MACROS, self.body).get("macro", []):
+        for invocation in captures(query(_MACROS), self.body).get("macro", []):
             macro = invocation.child_by_field_name("macro")
             if macro is None or not self.unit.text(macro).endswith("builder_arg"):
                 continue
