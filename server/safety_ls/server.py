@@ -13,7 +13,6 @@ import inspect
 import json
 import logging
 import os
-import tempfile
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from pathlib import Path
@@ -26,12 +25,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__
 from .alloc_wrapper import WrapperPlan
-from .atomic_write import write_text
-from .audit import FileAudit, audit_path, audit_source
-from .audit_html import render_html
-from .audit_output import render_markdown
-from .audit_report import AuditTarget, CrateInfo, build_report, plan_audit, today
-from .cache import CACHE_DIRECTORY
+from .audit_lsp import audit_folders
 from .config import ConfigError, Settings, load_settings, settings_from_mapping
 from .crate import CrateIndex, crate_dir_of, crate_index, forget_crates
 from .diagnostics import Diagnostic, Severity
@@ -53,7 +47,6 @@ FIX_ALL_KIND = "source.fixAll.safety-ls"
 VALIDATE_COMMAND = "safety-ls.validateKernel"
 FIX_ALL_COMMAND = "safety-ls.fixAll"
 AUDIT_COMMAND = "safety-ls.auditWorkspace"
-AUDIT_PAGE = "audit.html"
 # Settings that belong to the editor integration, not to the checker's configuration.
 CLIENT_ONLY_KEYS = frozenset({"workspace-scan", "trace", "server-path", "interpreter", "extra-args", "gpu-runner"})
 # Quiet time (seconds) after a keystroke on broken syntax before the exact (fresh) re-parse.
@@ -686,62 +679,11 @@ async def fix_all(ls: SafetyLanguageServer, *args: Any) -> bool:
     return bool(result.applied)
 
 
-def _write_audit_page(report: dict[str, Any], directory: Path) -> Path:
-    """The HTML page under the workspace's cache directory, or the temporary directory when that is read-only."""
-    page = render_html(report)
-    cache = directory / CACHE_DIRECTORY
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        (cache / ".gitignore").write_text("# Created by safety-ls\n*\n", encoding="utf-8")
-        write_text(cache / AUDIT_PAGE, page)
-        return cache / AUDIT_PAGE
-    except OSError:
-        handle, name = tempfile.mkstemp(prefix="safety-ls-audit-", suffix=".html")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(page)
-        return Path(name)
-
-
 @server.command(AUDIT_COMMAND)
 async def audit_workspace(ls: SafetyLanguageServer, *args: Any) -> dict[str, Any]:
     """The audit of the workspace folders: `{"markdown", "json", "htmlPath"}` (the same report as `safety-ls audit`)."""
     folders = [path for folder in ls.workspace.folders.values() if (path := _path_of(folder.uri)) is not None]
-    if not folders:
-        folders = [Path(ls.workspace.root_path or os.getcwd())]
-    targets = [AuditTarget(folder, ls.settings_for(folder / "Cargo.toml")) for folder in folders]
-    open_documents = {d.path.resolve(): d for d in ls.documents.values() if d.path is not None and d.error is None}
-    plan = plan_audit(targets)
-    total = sum(len(files) for _, files in plan.work)
-    token = "safety-ls-audit"
-    try:
-        await ls.window_work_done_progress_create_async(lsp.WorkDoneProgressCreateParams(token=token))
-        ls.progress(token, lsp.WorkDoneProgressBegin(title="safety-ls: auditing unsafe code", percentage=0))
-    except Exception:  # noqa: BLE001 - progress is optional for the client
-        token = ""
-    assigned: list[tuple[CrateInfo, FileAudit]] = []
-    for target, files in plan.work:
-        for path, display, crate in files:
-            # An open file as the editor holds it (unsaved edits included), with its parse when that is exact.
-            document = open_documents.get(path)
-            if document is not None:
-                tree = document.tree if document.tree_is_exact else None
-                audit = audit_source(document.source, display, target.settings, tree)
-            else:
-                audit = audit_path(path, display, target.settings)
-            assigned.append((crate, audit))
-            if token and len(assigned) % 25 == 0:
-                ls.progress(token, lsp.WorkDoneProgressReport(message=f"{len(assigned)}/{total} files", percentage=100 * len(assigned) // total))
-            await asyncio.sleep(0)  # keep answering the editor between files
-    if token:
-        ls.progress(token, lsp.WorkDoneProgressEnd(message=f"audited {total} files"))
-    report = build_report(plan.base, assigned, today())
-    settings = targets[0].settings
-    root = Path(settings.root) if settings.root else folders[0]
-    templates = Templates(root / settings.template_dir if settings.template_dir else None)
-    markdown = render_markdown(report, templates)
-    for problem in templates.problems:
-        ls.report_error(f"{problem}; the built-in template was used")
-    return {"markdown": markdown, "json": report, "htmlPath": str(_write_audit_page(report, folders[0]))}
+    return await audit_folders(ls, folders or [Path(ls.workspace.root_path or os.getcwd())])
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
