@@ -8,12 +8,12 @@ new findings, even after lines were inserted above the recorded ones.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from cli_runner import run_cli
 
 CODE = """\
 use std::ffi::c_void;
@@ -31,11 +31,7 @@ fn second(len: usize) -> u32 {
 
 
 def check(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    done = subprocess.run(
-        [sys.executable, "-m", "safety_ls", "check", "--no-cache", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, env=environment, timeout=300,
-    )
+    done = run_cli("check", "--no-cache", *args, cwd=cwd)
     assert "Traceback" not in done.stderr, done.stderr
     return done
 

@@ -10,11 +10,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_runner import run_cli
 from safety_ls.rules import ALL_RULES
 
 JSON_KEYS = {"path", "rule", "severity", "message", "line", "column", "end_line", "end_column", "fixable"}
@@ -23,26 +23,7 @@ UNSAFE_BLOCK = "fn g() { let t = unsafe { f() }; }\n"
 CLEAN = "// SAFETY: f has no preconditions.\nfn g() -> u32 { 1 }\n"
 
 
-def cli(
-    *args: str | Path, cwd: Path, stdin: str | bytes | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    environment.update(env or {})
-    data = stdin.encode() if isinstance(stdin, str) else stdin
-    completed = subprocess.run(
-        [sys.executable, "-m", "safety_ls", *map(str, args)],
-        cwd=cwd,
-        input=data,
-        capture_output=True,
-        env=environment,
-        timeout=300,
-    )
-    return subprocess.CompletedProcess(
-        completed.args,
-        completed.returncode,
-        completed.stdout.decode("utf-8"),
-        completed.stderr.decode("utf-8"),
-    )
+cli = run_cli
 
 
 def check_json(*args: str | Path, cwd: Path, stdin: str | None = None) -> tuple[int, list[dict], str]:

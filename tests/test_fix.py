@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import run_cli
 from safety_ls.parsing import parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,16 +26,7 @@ EXAMPLES = ROOT / "examples"
 HAS_CARGO = shutil.which("cargo") is not None
 
 
-def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    return subprocess.run(
-        [sys.executable, "-m", "safety_ls", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
-    )
+cli = run_cli
 
 
 def check_json(path: Path, *args: str, cwd: Path) -> list[dict]:

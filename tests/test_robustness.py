@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli_runner import run_cli
 from safety_ls.config import Settings
 from safety_ls.engine import analyze
 from safety_ls.source import SourceError, SourceText
@@ -21,16 +21,7 @@ GOOD = "fn g() {\n    let t = unsafe { f() };\n}\n"
 
 
 def cli(*args: str | Path, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    return subprocess.run(
-        [sys.executable, "-m", "safety_ls", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=environment,
-        timeout=timeout,
-    )
+    return run_cli(*args, cwd=cwd, timeout=timeout)
 
 
 def check_json(*args: str | Path, cwd: Path) -> tuple[int, list[dict], str]:
