@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 import tree_sitter_rust
+from safety_ls.engine.discovery import rust_files
 from tree_sitter import Language, Parser
-
-from safety_ls.discovery import rust_files
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 """Precision and recall of safety-ls against clippy 1.95 on the Debian crate corpus.
 
-Reads the oracle recorded by tests/clippy_oracle.py (bench/data/clippy-oracle.json
-by default; regenerate it with `python tests/clippy_oracle.py $(scripts/install-corpus.sh --dirs) --out ...`).
+Reads the oracle recorded by tests/support/clippy_oracle.py (bench/data/clippy-oracle.json
+by default; regenerate it with `python tests/support/clippy_oracle.py $(scripts/install-corpus.sh --dirs) --out ...`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from clippy_agreement import LINT_RULES, Agreement, compare  # noqa: E402
 

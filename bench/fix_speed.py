@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 
-from safety_ls.discovery import rust_files  # noqa: E402
+from safety_ls.engine.discovery import rust_files  # noqa: E402
 
 
 def corpus_dirs() -> list[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
 
-from safety_ls.config import load_settings  # noqa: E402
+from safety_ls.config.loader import load_settings  # noqa: E402
 from safety_ls.gpu.backends import build_invocation  # noqa: E402
 
 

@@ -65,8 +65,8 @@ rule:
 # and the refresh that analyses and publishes for versions > 1); stats dumped at exit.
 PROFILE_BOOTSTRAP = r"""
 import atexit, cProfile, os, sys
-from safety_ls import server as S
-from safety_ls.documents import Document
+from safety_ls.lsp import server as S
+from safety_ls.lsp.documents import Document
 prof = cProfile.Profile()
 atexit.register(lambda: prof.dump_stats(os.environ["SAFETY_LS_BENCH_PROFILE"]))
 orig_apply = Document.apply_change

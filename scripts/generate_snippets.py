@@ -10,7 +10,7 @@ turned into a tabstop `${n:<placeholder>}`. The file is in VS Code's
     python scripts/generate_snippets.py           # rewrite the committed file
     python scripts/generate_snippets.py --check   # exit 1 when it is out of date
 
-tests/test_snippets.py keeps the committed file equal to this script's output.
+tests/fixes/test_snippets.py keeps the committed file equal to this script's output.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 
-from safety_ls.templates import Templates  # noqa: E402
+from safety_ls.config.templates import Templates  # noqa: E402
 
 OUTPUT = ROOT / "snippets" / "safety-ls.code-snippets"
 

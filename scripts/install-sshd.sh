@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# OpenSSH's server, for the GPU runner's ssh backend test (tests/test_gpu_ssh.py starts its own
+# OpenSSH's server, for the GPU runner's ssh backend test (tests/gpu/test_gpu_ssh.py starts its own
 # sshd on 127.0.0.1 with a throwaway key). Idempotent and quick when already installed.
 set -euo pipefail
 SUDO=""

@@ -1,4 +1,4 @@
--- Run by tests/test_neovim.py in a headless Neovim (0.7.2 and 0.11):
+-- Run by tests/editors/test_neovim.py in a headless Neovim (0.7.2 and 0.11):
 --   nvim --headless -u NONE -i NONE -n -c "luafile check_plugin.lua"
 -- Loads the plugin from the repository's lua/ with require("safety_ls").setup{}, opens FILE, waits for
 -- the server's diagnostics, applies the code action for FIX_RULE, writes the file, and writes what it

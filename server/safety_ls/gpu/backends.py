@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import GpuSettings
+from safety_ls.core.settings import GpuSettings
 
 # compute-sanitizer exits 0 even when it reports errors unless told otherwise (DESIGN.md).
 ERROR_EXITCODE = 86

@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from ..config import Settings
-from ..cuda_kernels import workspace_kernels
-from ..diagnostics import Diagnostic, Finding, Severity
-from ..launches import LaunchSite, find_launches
-from ..parsing import build_units, parse
-from ..rules import ALL_RULES
-from ..source import SourceError, SourceText
-from ..triggers import UNSAFE
-from .reports import HostFrame, SanitizerError, SanitizerReport
+from safety_ls.core.findings import Diagnostic, Finding, Severity
+from safety_ls.core.parsing import build_units, parse
+from safety_ls.core.settings import Settings
+from safety_ls.core.source import SourceError, SourceText
+from safety_ls.core.triggers import UNSAFE
+from safety_ls.facts.cuda_kernels import workspace_kernels
+from safety_ls.facts.launches import LaunchSite, find_launches
+from safety_ls.gpu.reports import HostFrame, SanitizerError, SanitizerReport
+from safety_ls.rules import ALL_RULES
 
 RULE = "gpu-sanitizer-error"
 MAX_SOURCES = 50_000
@@ -276,7 +276,7 @@ def map_reports(
                 )
                 group.count += error.hazards
     rule = ALL_RULES[RULE]
-    severity = workspace.settings.severity_of(rule)
+    severity = workspace.settings.severity_of(rule.id, rule.default_severity)
     for group in groups.values():
         path = group.placement.path
         if path not in mapped.sources:

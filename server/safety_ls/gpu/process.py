@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .reports import PREFIX
+from safety_ls.gpu.reports import PREFIX
 
 MAX_REPORT_BYTES = 8 * 1024 * 1024
 PROGRAM_TAIL_LINES = 200

@@ -22,12 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Callable
 
-from ..cache import CACHE_DIRECTORY, content_key
-from ..config import GpuSettings, Settings
-from .backends import ERROR_EXITCODE, build_invocation
-from .mapping import MappedFindings, Workspace, map_reports
-from .process import MAX_REPORT_BYTES, ProcessResult, run_process
-from .reports import SanitizerReport, looks_like_xml, parse_text, parse_xml
+from safety_ls.core.settings import GpuSettings, Settings
+from safety_ls.engine.cache import CACHE_DIRECTORY, content_key
+from safety_ls.gpu.backends import ERROR_EXITCODE, build_invocation
+from safety_ls.gpu.mapping import MappedFindings, Workspace, map_reports
+from safety_ls.gpu.process import MAX_REPORT_BYTES, ProcessResult, run_process
+from safety_ls.gpu.reports import SanitizerReport, looks_like_xml, parse_text, parse_xml
 
 CACHE_FORMAT = "gpu-v1"
 MAX_XML_BYTES = 64 * 1024 * 1024

@@ -11,12 +11,11 @@ import importlib
 import pkgutil
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable
 
-from ..diagnostics import Finding, Severity
-
-if TYPE_CHECKING:
-    from ..context import FileContext
+from safety_ls.core.context import FileContext
+from safety_ls.core.findings import Finding, Severity
+from safety_ls.core.settings import Settings
 
 PROFILES = ("default", "structured", "grit")
 DEFAULT_PROFILES = frozenset(PROFILES)
@@ -51,6 +50,19 @@ def _discover() -> dict[str, Rule]:
 
 
 ALL_RULES: dict[str, Rule] = _discover()
+
+
+def enabled_rules(settings: Settings) -> list[Rule]:
+    """The rules the settings turn on: the profile's (or `select`'s), plus `extend-select`, less `ignore`."""
+    if settings.select is None:
+        chosen = {rule.id for rule in ALL_RULES.values() if settings.profile in rule.profiles}
+    elif "ALL" in settings.select:
+        chosen = set(ALL_RULES)
+    else:
+        chosen = set(settings.select)
+    chosen |= settings.extend_select
+    chosen -= settings.ignore
+    return [rule for rule_id, rule in ALL_RULES.items() if rule_id in chosen]
 
 
 def rules_for_profile(profile: str) -> list[Rule]:

@@ -6,24 +6,14 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..context import FileContext
-from ..diagnostics import Finding
-from . import Rule
+from safety_ls.core.context import FileContext
+from safety_ls.core.findings import Finding
+from safety_ls.core.tags import NEXT_TAG, TAG_IN_COMMENT
+from safety_ls.facts.annotations import placeholder_in
+from safety_ls.rules import Rule
 
-TAGS = ("SAFETY", "PROMOTE", "CONTIGUOUS", "CAST", "TRAIT_OBJECT", "EXHAUSTIVE", "EXPLICIT", "BORROW", "INDEX")
-_TAG_IN_COMMENT = re.compile(
-    rb"(?P<opener>//[/!]?|/\*[*!]?)[ \t]*(?P<tag>(?i:safety)|PROMOTE|CONTIGUOUS|CAST|TRAIT_OBJECT|EXHAUSTIVE|EXPLICIT|BORROW|INDEX):"
-)
 _SAFETY_HEADING = re.compile(rb"^[ \t]*///[ \t]*#+[ \t]*Safety[ \t]*\r?$", re.M | re.I)
-_NEXT_TAG = re.compile(r"^(?:SAFETY|PROMOTE|CONTIGUOUS|CAST|TRAIT_OBJECT|EXHAUSTIVE|EXPLICIT|BORROW|INDEX):")
 
-# `<reason>`, `<from>`, or a template's `<reason, e.g. softmax over F16 overflows>`; not a generic
-# such as `Vec<u8>` (preceded by a word character) or a primitive type in angle brackets.
-_ANGLE_PLACEHOLDER = re.compile(r"(?<![\w:&])<(?!(?:[iuf](?:8|16|32|64|128|size)|bool|char)>)[a-z][^<>\n]*>")
-_WORD_PLACEHOLDER = re.compile(r"\b(?:TODO|FIXME|XXX|TBD)\b")
-_BRACKET_PLACEHOLDER = re.compile(
-    r"\[(?:\.\.\.|…|[A-Za-z][\w'-]*(?: [\w'-]+)+|(?i:description|reason|invariants?|justification|explanation))\](?!\()"
-)
 
 VAGUE_PHRASES = frozenset(
     {
@@ -91,7 +81,7 @@ def _in_code(line: bytes, position: int) -> bool:
 def written_annotations(ctx: FileContext) -> Iterator[WrittenAnnotation]:
     source = ctx.source
     data = source.data
-    for match in _TAG_IN_COMMENT.finditer(data, *ctx.text_bounds()):
+    for match in TAG_IN_COMMENT.finditer(data, *ctx.text_bounds()):
         line = source.line_of(match.start())
         line_start, line_end = source.line_bounds(line)
         if _in_code(data[line_start:line_end], match.start() - line_start):
@@ -118,7 +108,7 @@ def _continuation(ctx: FileContext, line: int, is_block: bool) -> Iterator[str]:
         if not text.startswith("//"):
             return
         body = text.lstrip("/!").strip()
-        if _NEXT_TAG.match(body) or not body:
+        if NEXT_TAG.match(body) or not body:
             return
         yield body
 
@@ -136,16 +126,6 @@ def _safety_doc_sections(ctx: FileContext) -> Iterator[WrittenAnnotation]:
         start, end = source.line_bounds(line)
         offset = source.data.index(b"///", start)
         yield WrittenAnnotation("# Safety", " ".join(body), offset, end)
-
-
-def placeholder_in(reason: str) -> str | None:
-    for pattern in (_ANGLE_PLACEHOLDER, _WORD_PLACEHOLDER, _BRACKET_PLACEHOLDER):
-        found = pattern.search(reason)
-        if found:
-            return found.group(0)
-    if reason.strip() in ("...", "…", "?", "???"):
-        return reason.strip()
-    return None
 
 
 def _placeholders(ctx: FileContext) -> Iterator[Finding]:

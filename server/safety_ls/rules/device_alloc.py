@@ -11,12 +11,12 @@ from typing import Iterator
 
 from tree_sitter import Node
 
-from ..alloc_wrapper import WRAPPER_NAMES, allocation_call
-from ..context import FileContext
-from ..diagnostics import Finding, Severity
-from ..parsing import SyntaxUnit
-from ..triggers import UNCHECKED_ALLOC
-from . import Rule
+from safety_ls.core.context import FileContext
+from safety_ls.core.findings import Finding, Severity
+from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.triggers import UNCHECKED_ALLOC
+from safety_ls.facts.allocation import WRAPPER_NAMES, allocation_call
+from safety_ls.rules import Rule
 
 
 def _inside_wrapper(unit: SyntaxUnit, node: Node) -> bool:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..context import FileContext
-from ..diagnostics import Finding, Severity
-from . import Rule
+from safety_ls.core.context import FileContext
+from safety_ls.core.findings import Finding, Severity
+from safety_ls.rules import Rule
 
 
 def _from_runner_only(ctx: FileContext) -> Iterator[Finding]:

@@ -7,12 +7,12 @@ from typing import Callable, Iterator
 
 from tree_sitter import Node
 
-from ..context import FileContext
-from ..diagnostics import Finding
-from ..parsing import SyntaxUnit
-from ..triggers import BORROW_METHODS, BRACKET, DYN, EXHAUSTIVE_ALLOW
-from . import Rule
-from .dtype import method_calls
+from safety_ls.core.context import FileContext
+from safety_ls.core.findings import Finding
+from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.triggers import BORROW_METHODS, BRACKET, DYN, EXHAUSTIVE_ALLOW
+from safety_ls.facts.dtype import method_calls
+from safety_ls.rules import Rule
 
 GRIT = frozenset({"grit"})
 _EXHAUSTIVE_ALLOW = re.compile(r"\b(allow|expect)\s*\([^)]*clippy\s*::\s*exhaustive_enums")

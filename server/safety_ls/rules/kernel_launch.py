@@ -15,15 +15,19 @@ import weakref
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..context import FileContext
-from ..cuda_kernels import KernelDefinition, workspace_kernels, workspace_root
-from ..diagnostics import Finding
-from ..launches import LaunchSite, find_launches
-from ..parsing import SyntaxUnit
-from ..placement import SAFETY, Annotation
-from ..templates import SAFETY_BLOCK_TEMPLATES
-from ..triggers import UNSAFE
-from . import Rule
+from safety_ls.core.context import FileContext
+from safety_ls.core.findings import Finding
+from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.placement import Annotation
+from safety_ls.core.tags import SAFETY
+from safety_ls.facts.categories import SAFETY_BLOCK_TEMPLATES
+from safety_ls.facts.cuda_kernels import (
+    KernelDefinition,
+    workspace_kernels,
+    workspace_root,
+)
+from safety_ls.facts.launches import LAUNCH_TRIGGER, LaunchSite, find_launches
+from safety_ls.rules import Rule
 
 LAUNCH_TEMPLATE = SAFETY_BLOCK_TEMPLATES["kernel launch"]
 # What a launch comment must speak to, and words that show it does.
@@ -38,8 +42,6 @@ INVARIANTS: dict[str, re.Pattern[str]] = {
     "launch dimensions": re.compile(r"\bgrid|\bblocks?\b|\bthreads?\b|dimension|launch[_ ]bounds|\bdims?\b|block_dim", re.I),
     "dynamic shared memory": re.compile(r"shared|smem", re.I),
 }
-# Every launch form is an unsafe call, so a file without `unsafe` has no launch site.
-LAUNCH_TRIGGER = UNSAFE
 
 
 # Both rules read the same sites: found once per analysed file (the unit dies with the analysis).

@@ -16,15 +16,16 @@ from typing import Iterator
 
 from tree_sitter import Node
 
-from ..context import FileContext
-from ..diagnostics import Finding
-from ..parsing import SyntaxUnit
-from ..placement import SAFETY, Annotation
-from ..threads import NOT_SEND, SYNCHRONIZED, unsynchronized_fields
-from ..triggers import UNSAFE_IMPL
-from . import Rule
-from .safety_doc import doc_lines
-from .unsafe_code import impl_trait_name
+from safety_ls.core.context import FileContext
+from safety_ls.core.findings import Finding
+from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.placement import Annotation
+from safety_ls.core.tags import SAFETY
+from safety_ls.core.triggers import UNSAFE_IMPL
+from safety_ls.facts.safety_docs import doc_lines
+from safety_ls.facts.threads import NOT_SEND, SYNCHRONIZED, unsynchronized_fields
+from safety_ls.facts.unsafe_sites import impl_trait_name
+from safety_ls.rules import Rule
 
 _CLAIMS_SYNCHRONIZATION = re.compile(r"synchroni[sz]|\bmutex|\block(s|ed|ing)?\b|rwlock|thread[- ]safe access", re.I)
 _EXTERNAL = re.compile(

@@ -7,41 +7,31 @@ from typing import Any, Iterator
 
 from tree_sitter import Node
 
-from ..categories import Category, categorize_block
-from ..context import FileContext
-from ..diagnostics import Finding
-from ..launches import launches_in_block
-from ..parsing import SyntaxUnit
-from ..placement import SAFETY
-from ..templates import SAFETY_BLOCK_TEMPLATES
-from ..threads import unsynchronized_fields
-from ..triggers import UNSAFE
-from . import Rule
+from safety_ls.core.context import FileContext
+from safety_ls.core.findings import Finding
+from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.tags import SAFETY
+from safety_ls.core.triggers import UNSAFE
+from safety_ls.facts.categories import (
+    SAFETY_BLOCK_TEMPLATES,
+    Category,
+    categorize_block,
+)
+from safety_ls.facts.launches import launches_in_block
+from safety_ls.facts.threads import unsynchronized_fields
+from safety_ls.facts.unsafe_sites import impl_trait_name, opening_text
+from safety_ls.rules import Rule
 
 _UNSAFE_KEYWORD = len("unsafe")
-CATEGORY_PREFIX_BYTES = 4096
 
 
 _ALLOCATION = re.compile(r"([\w.()&\[\]]+?)\s*\.\s*alloc(?:_zeros)?\s*::\s*<\s*([^>]+?)\s*>\s*\(([^)]*)\)")
 _FFI_FUNCTION = re.compile(r"\b((?:\w+::)*(?:ffi|sys|libc|bindings)::\w+|cu[A-Z]\w*|cublas\w*|nccl\w*|hip[A-Z]\w*)\s*\(")
 
 
-def _opening_text(unit: SyntaxUnit, node: Node) -> str:
-    # What a block does shows in its first lines; reading all of a huge (or deeply nested) block
-    # for every site would make nesting quadratic.
-    return unit.data[node.start_byte : min(node.end_byte, node.start_byte + CATEGORY_PREFIX_BYTES)].decode(
-        "utf-8", "replace"
-    )
-
-
-def code_category(unit: SyntaxUnit, node: Node) -> Category:
-    """What an unsafe block (or an unsafe fn's body) does: the template's and the audit's category."""
-    return categorize_block(_opening_text(unit, node))
-
-
 def block_template(unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
     """The SAFETY template for an unsafe block, and what it is filled with."""
-    text = _opening_text(unit, block)
+    text = opening_text(unit, block)
     category = categorize_block(text)
     context: dict[str, Any] = {"kind": category.value}
     if category is Category.DEVICE_ALLOCATION and (match := _ALLOCATION.search(text)):
@@ -72,14 +62,6 @@ def _undocumented_blocks(ctx: FileContext) -> Iterator[Finding]:
                 "unsafe block missing a `// SAFETY:` comment",
                 {"kind": context["kind"], "fix": ctx.comment_fix(unit, block, SAFETY, template, context)},
             )
-
-
-def impl_trait_name(unit: SyntaxUnit, impl: Node) -> tuple[str, str]:
-    trait = impl.child_by_field_name("trait")
-    target = impl.child_by_field_name("type")
-    trait_name = unit.text(trait).split("::")[-1].split("<")[0].strip() if trait is not None else ""
-    type_name = unit.text(target) if target is not None else ""
-    return trait_name, type_name
 
 
 def _impl_template(ctx: FileContext, trait_name: str, type_name: str) -> tuple[str, dict[str, Any]]:

@@ -1,0 +1,206 @@
+"""The per-file context handed to every rule's check function."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from tree_sitter import Node, Query, QueryCursor
+
+from safety_ls.core import triggers
+from safety_ls.core.crate import (
+    CrateIndex,
+    Reexport,
+    StructInfo,
+    reexports_in,
+    structs_in,
+)
+from safety_ls.core.parsing import SyntaxUnit, query
+from safety_ls.core.placement import Annotation, find_annotation, insertion_point
+from safety_ls.core.settings import Settings
+from safety_ls.core.source import SourceText
+
+# The sites rules look at, by capture name. The patterns a file's active rules
+# need are joined into one query, run once per syntax unit in tree-sitter's C
+# code, so that no rule walks the whole tree in Python.
+SITE_PATTERNS = {
+    "unsafe_block": "(unsafe_block) @unsafe_block",
+    "unsafe_impl": '(impl_item "unsafe") @unsafe_impl',
+    "unsafe_fn": """
+        (function_item (function_modifiers "unsafe")) @unsafe_fn
+        (function_signature_item (function_modifiers "unsafe")) @unsafe_fn""",
+    "unsafe_trait": '(trait_item "unsafe") @unsafe_trait',
+    "cast": "(type_cast_expression type: (primitive_type)) @cast",
+    "method_name": """
+        (call_expression function: (field_expression field: (field_identifier) @method_name
+            (#any-of? @method_name {methods})))""",
+    "function_name": """
+        (call_expression function: (identifier) @function_name (#any-of? @function_name {functions}))
+        (call_expression function: (scoped_identifier name: (identifier) @function_name)
+            (#any-of? @function_name {functions}))""",
+    "dyn_type": "(dynamic_type) @dyn_type",
+    "index": "(index_expression) @index",
+    "attribute": "(attribute_item) @attribute",
+    "struct": "(struct_item) @struct",
+}
+# Sites found from their keyword instead of by a query: each match of the
+# text is looked up in the tree (a few C calls), which costs far less than
+# running a query over the whole tree. Values: (text, keyword token, {parent
+# type: site name}).
+_KEYWORD_SITES: dict[str, tuple[re.Pattern[bytes], str, dict[str, str]]] = {
+    "unsafe": (
+        triggers.UNSAFE,
+        "unsafe",
+        {
+            "unsafe_block": "unsafe_block",
+            "impl_item": "unsafe_impl",
+            "trait_item": "unsafe_trait",
+            "function_modifiers": "unsafe_fn",
+        },
+    ),
+    "as": (triggers.NUMERIC_CAST, "as", {"type_cast_expression": "cast"}),
+    "dyn": (triggers.DYN, "dyn", {"dynamic_type": "dyn_type"}),
+}
+_KEYWORD_OF_SITE = {site: keyword for keyword, (_, _, parents) in _KEYWORD_SITES.items() for site in parents.values()}
+# Method names any rule asks about, besides the configured matmul-like ones.
+METHODS = ("to_dtype", "contiguous", "as_str", "as_bytes", "to_owned")
+
+
+def _quoted(names: tuple[str, ...]) -> str:
+    return " ".join(f'"{name}"' for name in names)
+
+
+Region = tuple[int, int]  # byte offsets into a unit's data
+
+
+def _keyword_sites(
+    unit: SyntaxUnit, keyword: str, wanted: frozenset[str], found: dict[str, list[Node]], region: Region
+) -> None:
+    text, token_type, parents = _KEYWORD_SITES[keyword]
+    root = unit.root
+    for match in text.finditer(unit.data, *region):
+        token = root.descendant_for_byte_range(match.start(), match.start() + len(token_type))
+        if token is None or token.type != token_type or token.parent is None:
+            continue  # the word sits in a comment, a string or a macro's token tree
+        parent = token.parent
+        site = parents.get(parent.type)
+        if site == "unsafe_fn":
+            parent = parent.parent  # function_modifiers -> the function item or signature
+        if site in wanted and parent is not None:
+            found.setdefault(site, []).append(parent)
+
+
+def find_sites(
+    unit: SyntaxUnit, names: frozenset[str], matmul_methods: tuple[str, ...], region: Region | None = None
+) -> dict[str, list[Node]]:
+    """Every site of the named kinds in one unit's tree (starting inside `region`, if given)."""
+    found: dict[str, list[Node]] = {}
+    local = (0, len(unit.data)) if region is None else region
+    by_keyword = frozenset(name for name in names if name in _KEYWORD_OF_SITE)
+    for keyword in {_KEYWORD_OF_SITE[name] for name in by_keyword}:
+        _keyword_sites(unit, keyword, by_keyword, found, local)
+    queried = names - by_keyword
+    if queried:
+        cursor = QueryCursor(sites_query(queried, matmul_methods))
+        if region is not None:
+            cursor.set_byte_range(*region)
+        for name, nodes in cursor.captures(unit.root).items():
+            found[name] = [node for node in nodes if local[0] <= node.start_byte < local[1]]
+    return found
+
+
+def sites_query(names: frozenset[str], matmul_methods: tuple[str, ...]) -> Query:
+    source = "\n".join(SITE_PATTERNS[name] for name in sorted(names))
+    source = source.replace("{methods}", _quoted(METHODS + matmul_methods))
+    return query(source.replace("{functions}", _quoted(matmul_methods)))
+
+
+@dataclass
+class FileContext:
+    path: str  # as shown to people
+    source: SourceText
+    unit: SyntaxUnit
+    settings: "Settings"
+    crate: CrateIndex | None = None
+    module_is_public: bool = True
+    module_path: tuple[str, ...] = ()
+    site_names: frozenset[str] = frozenset(SITE_PATTERNS)
+    # Only sites starting in these file offsets are analysed (the language server's edits).
+    region: tuple[int, int] | None = None
+    _sites: dict[int, dict[str, list[Node]]] = field(default_factory=dict)
+    _structs: dict[str, StructInfo] | None = None
+    # Other files whose contents this file's results depend on (struct definitions).
+    dependencies: set[str] = field(default_factory=set)
+    _reexports: list[Reexport] | None = None
+
+    def is_reexported(self, module: tuple[str, ...], name: str) -> bool:
+        """Whether a `pub use` in this file or a public module of its crate exports `module::name`."""
+        if self._reexports is None:
+            found = list(self.crate.reexports) if self.crate is not None else []
+            found.extend(reexports_in(self.source.data, self.module_path))
+            self._reexports = found
+        return any(reexport.exports(module, name) for reexport in self._reexports)
+
+    def _local_region(self, unit: SyntaxUnit) -> Region | None:
+        if self.region is None:
+            return None
+        start, end = self.region[0] - unit.shift, self.region[1] - unit.shift
+        return max(start, 0), max(min(end, len(unit.data)), 0)
+
+    def text_bounds(self) -> tuple[int, int]:
+        """The file offsets whose text can hold findings: the region, or the whole file."""
+        if self.region is None:
+            return 0, len(self.source.data)
+        return max(self.region[0], 0), min(self.region[1], len(self.source.data))
+
+    def in_region(self, offset: int) -> bool:
+        return self.region is None or self.region[0] <= offset < self.region[1]
+
+    @property
+    def units(self) -> list[SyntaxUnit]:
+        return self.unit.walk_units()
+
+    def sites(self, capture: str) -> Iterator[tuple[SyntaxUnit, Node]]:
+        """Nodes captured as `capture`, in every unit (the file and its macro fragments)."""
+        for unit in self.units:
+            found = self._sites.get(id(unit))
+            if found is None:
+                found = find_sites(unit, self.site_names, self.settings.matmul_methods, self._local_region(unit))
+                self._sites[id(unit)] = found
+            for node in found.get(capture, ()):
+                if not unit.is_synthetic(node):
+                    yield unit, node
+
+    def annotation(self, unit: SyntaxUnit, site: Node, tag: str, offset: int | None = None) -> Annotation | None:
+        start = unit.start(site) if offset is None else offset
+        return find_annotation(self.source, unit, site, start, tag, self.settings.placement)
+
+    def comment_fix(
+        self, unit: SyntaxUnit, site: Node, tag: str, template: str, context: dict[str, Any], offset: int | None = None
+    ) -> dict[str, Any] | None:
+        """A request to insert `template` as a comment where `tag` would be accepted for `site`, if anywhere."""
+        start = unit.start(site) if offset is None else offset
+        point = insertion_point(self.source, unit, site, start, tag, self.settings.placement)
+        if point is None:
+            return None
+        return {"kind": "insert", "offset": point[0], "indent": point[1], "template": template, "context": context}
+
+    def struct_is_public(self, name: str) -> bool | None:
+        """Whether `struct name` (in this file, else the crate) is `pub`; None when not found."""
+        if self._structs is None:
+            self._structs = structs_in(self.unit.root, self.unit.data, self.path)
+        if name in self._structs:
+            return self._structs[name].public
+        return self.crate.struct_is_public(name) if self.crate is not None else None
+
+    def struct(self, name: str) -> StructInfo | None:
+        """A struct defined in this file, else anywhere in the crate."""
+        if self._structs is None:
+            self._structs = structs_in(self.unit.root, self.unit.data, self.path)
+        found = self._structs.get(name)
+        if found is None and self.crate is not None:
+            found = self.crate.find_struct(name)
+            if found is not None:
+                self.dependencies.add(found.path)
+        return found

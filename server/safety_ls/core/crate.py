@@ -1,0 +1,376 @@
+"""What a file needs to know about its crate, found without parsing every file.
+
+clippy's `missing_safety_doc` fires only on items reachable from outside the
+crate. We approximate rustc's effective visibility from the module tree,
+read with regular expressions from the crate root (lib.rs, main.rs, or a
+`[lib] path`): a file's module is public when every `mod` on the way down is
+`pub`; an item in a private module is exported when a `pub use` names it
+(or globs its module). Lint levels set with `#![allow(..)]` in a module, or
+`#[allow(..)]` on its `mod` declaration, carry down to its files. Structs for
+the Send/Sync rule are looked up lazily: files that mention `struct Name`
+are parsed on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from tree_sitter import Node
+
+from safety_ls.core.parsing import captures, parse, query
+
+Module = tuple[str, ...]
+
+_MOD_NAME = re.compile(rb"\bmod[ \t]+(?:r#)?(\w+)[ \t]*;")
+# What may stand before `mod` on its line: attributes, then a visibility.
+_MOD_PREFIX = re.compile(rb"^[ \t]*(?P<attrs>(?:#\[[^\n]*?\][ \t]*)*)(?P<vis>pub(?:[ \t]*\([^)\n]*\))?[ \t]+)?$")
+_ATTRIBUTE_LINE = re.compile(rb"^[ \t]*#\[.*\][ \t]*\r?$")
+_PATH_ATTRIBUTE = re.compile(rb'#\[\s*path\s*=\s*"([^"]+)"\s*\]')
+_INNER_LINT_ATTRIBUTE = re.compile(rb"^[ \t]*#!\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]", re.M)
+_OUTER_LINT_ATTRIBUTE = re.compile(rb"#\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]")
+_PUB_USE = re.compile(rb"^[ \t]*pub[ \t]+use[ \t]+([^;]+);", re.M)
+
+
+@dataclass(frozen=True)
+class Reexport:
+    """`pub use prefix::name` written in module `anchor` (`name` may be `*`)."""
+
+    anchor: Module
+    prefix: Module
+    name: str
+    absolute: bool  # the path started at the crate root
+
+    def exports(self, module: Module, name: str) -> bool:
+        if self.name != "*" and self.name != name:
+            return False
+        if self.absolute:
+            return module == self.prefix
+        # Relative to the anchor, possibly through inline modules the regex cannot see.
+        return module[: len(self.anchor)] == self.anchor and module[len(module) - len(self.prefix) :] == self.prefix
+
+
+def _expand_use_tree(text: str) -> list[list[str]]:
+    """`a::{b, c::{d, e as f}}` -> [[a, b], [a, c, d], [a, c, e]]."""
+    text = re.sub(r"\s+", "", text)
+    paths: list[list[str]] = []
+
+    def walk(prefix: list[str], tree: str) -> None:
+        if "{" not in tree:
+            segments = [part for part in tree.split("::") if part]
+            if segments:
+                paths.append(prefix + segments)
+            return
+        head, _, rest = tree.partition("{")
+        inner = rest[: rest.rfind("}")]
+        base = prefix + [part for part in head.split("::") if part]
+        depth, start = 0, 0
+        for index, char in enumerate(inner + ","):
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            elif char == "," and depth == 0:
+                item = inner[start:index]
+                if item == "self":
+                    paths.append(base)
+                elif item:
+                    walk(base, item)
+                start = index + 1
+
+    walk([], text)
+    return paths
+
+
+def reexports_in(data: bytes, anchor: Module) -> list[Reexport]:
+    found = []
+    for match in _PUB_USE.finditer(data):
+        raw = match.group(1).decode("utf-8", "replace")
+        # `X as Y` exports the original item X under a new name; the original is what we check.
+        raw = re.sub(r"\b(\w+)\s+as\s+\w+", r"\1", raw)
+        for path in _expand_use_tree(raw):
+            absolute = False
+            module = list(anchor)
+            if path and path[0] == "crate":
+                absolute, module, path = True, [], path[1:]
+            elif path and path[0] == "self":
+                absolute, path = True, path[1:]
+            while path and path[0] == "super":
+                absolute, module, path = True, module[:-1], path[1:]
+            if not path:
+                continue
+            prefix = tuple(module + path[:-1]) if absolute else tuple(path[:-1])
+            found.append(Reexport(anchor, prefix, path[-1], absolute))
+    return found
+
+
+def lint_names(data: bytes) -> set[str]:
+    return {re.sub(rb"\s+", b"", part).decode() for part in data.split(b",") if part.strip()}
+
+
+@dataclass(frozen=True)
+class StructInfo:
+    name: str
+    fields: tuple[tuple[str, str], ...]  # (field name or index, type text)
+    path: str
+    public: bool  # declared exactly `pub`
+
+
+@dataclass
+class CrateIndex:
+    root_dir: Path
+    root_files: tuple[Path, ...]
+    module_paths: dict[Path, Module] = field(default_factory=dict)
+    # Modules reachable from outside: a `pub mod` chain, or glob re-exported (`pub use m::*`).
+    exported_modules: set[Module] = field(default_factory=set)
+    # `pub use` items written in exported modules.
+    reexports: list[Reexport] = field(default_factory=list)
+    # clippy lints allowed for a whole file by its module's (or an ancestor's) attributes.
+    allowed_lints: dict[Path, frozenset[str]] = field(default_factory=dict)
+    _reexports_digest: str | None = None
+
+    # Paths given to these methods are resolved (absolute, no symlinks).
+    def file_is_public(self, path: Path) -> bool:
+        resolved = path
+        if resolved in self.module_paths:
+            return self.module_paths[resolved] in self.exported_modules
+        # Not reached from a root (an integration test, an example, a lone file): its own root.
+        return True
+
+    def module_of(self, path: Path) -> Module:
+        return self.module_paths.get(path, ())
+
+    def lints_allowed_in(self, path: Path) -> frozenset[str]:
+        return self.allowed_lints.get(path, frozenset())
+
+    def state_of(self, path: Path) -> str:
+        """A digest of every crate-level fact a file's results depend on."""
+        if self._reexports_digest is None:
+            self._reexports_digest = hashlib.blake2b(repr(sorted(map(repr, self.reexports))).encode()).hexdigest()
+        facts = (self.file_is_public(path), self.module_of(path), sorted(self.lints_allowed_in(path)))
+        return hashlib.blake2b(f"{facts!r}{self._reexports_digest}".encode(), digest_size=16).hexdigest()
+
+    def struct_is_public(self, name: str) -> bool | None:
+        """Whether the crate declares `struct name` exactly `pub` (None: not declared)."""
+        found = _struct_declarations(self.root_dir).get(name)
+        return None if found is None else found[1]
+
+    def find_struct(self, name: str) -> StructInfo | None:
+        found = _struct_declarations(self.root_dir).get(name)
+        if found is None:
+            return None
+        return _struct_in_file(found[0], name)
+
+
+def _crate_roots(crate_dir: Path) -> tuple[Path, ...]:
+    roots = []
+    try:
+        document = tomllib.loads((crate_dir / "Cargo.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        document = {}
+    lib = document.get("lib") if isinstance(document.get("lib"), dict) else {}
+    lib_path = crate_dir / str(lib.get("path", "src/lib.rs"))
+    if lib_path.is_file():
+        roots.append(lib_path.resolve())
+    if (crate_dir / "src/main.rs").is_file():
+        roots.append((crate_dir / "src/main.rs").resolve())
+    return tuple(roots)
+
+
+def _attribute_lines_before(data: bytes, offset: int) -> bytes:
+    """The one-line attributes directly above the line at `offset`."""
+    lines = []
+    end = offset
+    while end > 0:
+        start = data.rfind(b"\n", 0, end - 1) + 1
+        line = data[start:end]
+        if not _ATTRIBUTE_LINE.match(line.rstrip(b"\n")):
+            break
+        lines.append(line)
+        end = start
+    return b"".join(reversed(lines))
+
+
+def _child_module_file(parent: Path, owns_directory: bool, name: str, explicit: str | None) -> Path | None:
+    if explicit:
+        candidate = Path(os.path.normpath(parent.parent / explicit))
+        return candidate if candidate.is_file() else None
+    base = parent.parent if owns_directory else parent.parent / parent.stem
+    for candidate in (base / f"{name}.rs", base / name / "mod.rs"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=64)
+def crate_index(crate_dir: Path) -> CrateIndex:
+    roots = _crate_roots(crate_dir)
+    index = CrateIndex(crate_dir, roots)
+    # (file, module path, public, owns its directory, lints allowed from above)
+    every_reexport: list[Reexport] = []
+    pending: list[tuple[Path, Module, bool, bool, frozenset[str]]] = [
+        (root, (), True, True, frozenset()) for root in roots
+    ]
+    while pending:
+        path, module, public, owns_directory, inherited = pending.pop()
+        if path in index.module_paths:
+            continue
+        index.module_paths[path] = module
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        allowed = set(inherited)
+        for match in _INNER_LINT_ATTRIBUTE.finditer(data):
+            allowed |= lint_names(match.group(1))
+        index.allowed_lints[path] = frozenset(allowed)
+        if public:
+            index.exported_modules.add(module)
+        every_reexport.extend(reexports_in(data, module))
+        if b"mod" not in data:
+            continue
+        for declaration in _MOD_NAME.finditer(data):
+            line_start = data.rfind(b"\n", 0, declaration.start()) + 1
+            prefix = _MOD_PREFIX.match(data[line_start : declaration.start()])
+            if prefix is None:
+                continue  # `mod` inside a comment, a string, or after code
+            attributes = prefix.group("attrs") + _attribute_lines_before(data, line_start)
+            name = declaration.group(1).decode()
+            explicit = _PATH_ATTRIBUTE.search(attributes)
+            child = _child_module_file(path, owns_directory, name, explicit.group(1).decode() if explicit else None)
+            if child is None:
+                continue
+            child_allowed = set(allowed)
+            for lint in _OUTER_LINT_ATTRIBUTE.finditer(attributes):
+                child_allowed |= lint_names(lint.group(1))
+            visibility = re.sub(rb"\s", b"", prefix.group("vis") or b"")
+            pending.append(
+                (child, module + (name,), public and visibility == b"pub", child.name == "mod.rs", frozenset(child_allowed))
+            )
+    _export_globbed_modules(index, every_reexport)
+    index.reexports = [r for r in every_reexport if r.anchor in index.exported_modules]
+    return index
+
+
+def _export_globbed_modules(index: CrateIndex, reexports: list[Reexport]) -> None:
+    """`pub use self::m::*` in an exported module exports `m` too, transitively."""
+    changed = True
+    while changed:
+        changed = False
+        for reexport in reexports:
+            if reexport.name != "*" or reexport.anchor not in index.exported_modules:
+                continue
+            target = reexport.prefix if reexport.absolute else reexport.anchor + reexport.prefix
+            if target not in index.exported_modules:
+                index.exported_modules.add(target)
+                changed = True
+
+
+def crate_dir_of(path: Path) -> Path | None:
+    """The nearest directory above `path` with a Cargo.toml (absolute paths are taken as resolved)."""
+    return _crate_dir_above((path if path.is_absolute() else path.resolve()).parent)
+
+
+def crate_stamp(crate_dir: Path) -> str:
+    """Changes whenever a Rust file or the manifest of the crate is added, removed or touched."""
+    digest = hashlib.blake2b(digest_size=16)
+    pending = [str(crate_dir)]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "target" and not entry.name.startswith("."):
+                    pending.append(entry.path)
+            elif entry.name.endswith(".rs") or entry.name == "Cargo.toml":
+                status = entry.stat()
+                digest.update(f"{entry.path}\0{status.st_mtime_ns}\0{status.st_size}\n".encode())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1024)
+def _crate_dir_above(directory: Path) -> Path | None:
+    if (directory / "Cargo.toml").is_file():
+        return directory
+    return None if directory.parent == directory else _crate_dir_above(directory.parent)
+
+
+_STRUCTS = """
+(struct_item name: (type_identifier) @name) @struct
+"""
+
+
+def struct_fields(struct: Node, data: bytes) -> tuple[tuple[str, str], ...]:
+    body = struct.child_by_field_name("body")
+    if body is None:
+        return ()
+    fields = []
+    position = 0
+    for child in body.named_children:
+        if child.type == "field_declaration":
+            name = child.child_by_field_name("name")
+            kind = child.child_by_field_name("type")
+            if name is not None and kind is not None:
+                fields.append((data[name.start_byte : name.end_byte].decode(), data[kind.start_byte : kind.end_byte].decode()))
+        elif child.type not in ("line_comment", "block_comment", "attribute_item", "visibility_modifier"):
+            fields.append((str(position), data[child.start_byte : child.end_byte].decode()))
+            position += 1
+    return tuple(fields)
+
+
+def structs_in(root: Node, data: bytes, path: str) -> dict[str, StructInfo]:
+    found = {}
+    for struct in captures(query(_STRUCTS), root).get("struct", []):
+        name_node = struct.child_by_field_name("name")
+        if name_node is None:
+            continue
+        name = data[name_node.start_byte : name_node.end_byte].decode()
+        visibility = next((c for c in struct.named_children if c.type == "visibility_modifier"), None)
+        public = visibility is not None and data[visibility.start_byte : visibility.end_byte] == b"pub"
+        found.setdefault(name, StructInfo(name, struct_fields(struct, data), path, public))
+    return found
+
+
+_STRUCT_DECLARATION = re.compile(rb"^[ \t]*(pub(?:[ \t]*\([^)]*\))?[ \t]+)?struct[ \t]+(\w+)", re.M)
+
+
+@lru_cache(maxsize=64)
+def _struct_declarations(crate_dir: Path) -> dict[str, tuple[Path, bool]]:
+    """Every `struct Name` in the crate's files (first one wins), found by text."""
+    found: dict[str, tuple[Path, bool]] = {}
+    for path in sorted(crate_dir.rglob("*.rs")):
+        if "target" in path.relative_to(crate_dir).parts:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        for match in _STRUCT_DECLARATION.finditer(data):
+            visibility = re.sub(rb"\s", b"", match.group(1) or b"")
+            found.setdefault(match.group(2).decode(), (path, visibility == b"pub"))
+    return found
+
+
+@lru_cache(maxsize=256)
+def _struct_in_file(path: Path, name: str) -> StructInfo | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return structs_in(parse(data).root_node, data, str(path)).get(name)
+
+
+def forget_crates() -> None:
+    """Drop what is known about crates (after files were saved or config changed on disk)."""
+    crate_index.cache_clear()
+    _crate_dir_above.cache_clear()
+    _struct_declarations.cache_clear()
+    _struct_in_file.cache_clear()

@@ -1,0 +1,95 @@
+"""What the engine reports: findings in byte offsets, diagnostics in positions."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from safety_ls.core.source import SourceText
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    HINT = "hint"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule's verdict on one site, in file byte offsets."""
+
+    rule: str
+    start: int
+    end: int
+    message: str
+    # What a fix needs to know about the site (kind, inferred types, ...).
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A finding placed in a file: 1-based lines, 1-based character columns."""
+
+    path: str
+    rule: str
+    severity: Severity
+    message: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fixable: bool
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def place(
+        cls, path: str, source: SourceText, finding: Finding, severity: Severity, fixable: bool
+    ) -> "Diagnostic":
+        start = source.position(finding.start)
+        end = source.position(max(finding.end, finding.start))
+        return cls(
+            path=path,
+            rule=finding.rule,
+            severity=severity,
+            message=finding.message,
+            line=start.line + 1,
+            column=start.column + 1,
+            end_line=end.line + 1,
+            end_column=end.column + 1,
+            fixable=fixable,
+            start=finding.start,
+            end=finding.end,
+            data=finding.data,
+        )
+
+    def moved(self, delta: int) -> "Diagnostic":
+        """The same finding `delta` bytes later (line and column fields are not recomputed).
+
+        Written out rather than `dataclasses.replace`: the language server moves every
+        finding below an edit on each keystroke.
+        """
+        return Diagnostic(
+            self.path, self.rule, self.severity, self.message, self.line, self.column,
+            self.end_line, self.end_column, self.fixable, self.start + delta, self.end + delta, {},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON contract, exactly (DESIGN.md)."""
+        return {
+            "path": self.path,
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "fixable": self.fixable,
+        }
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.rule)

@@ -1,0 +1,235 @@
+"""Parsing Rust with tree-sitter, including the code inside macros.
+
+tree-sitter leaves macro arguments and `macro_rules!` bodies as flat token
+trees, yet clippy checks the unsafe blocks written there. Each such token
+tree whose text mentions something a rule looks for is parsed again on its
+own, wrapped so that it reads as statements (brace-delimited) or call
+arguments (parenthesis/bracket-delimited); the result is a `SyntaxUnit` whose
+byte offsets map back to the file by a constant shift.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator
+
+import tree_sitter_rust
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+
+LANGUAGE = Language(tree_sitter_rust.language())
+
+_parser = Parser(LANGUAGE)
+
+# How deep macro arguments are re-parsed (a macro call inside a macro call ...).
+MAX_FRAGMENT_DEPTH = 6
+
+_BLOCK_PREFIX = b"fn __safety_ls_fragment(){"
+_BLOCK_SUFFIX = b"}"
+_ARGS_PREFIX = b"fn __safety_ls_fragment(){__safety_ls_args("
+_ARGS_SUFFIX = b");}"
+
+
+
+_METAVARIABLE = re.compile(rb"\$(\w+)")
+
+
+def without_metavariables(body: bytes) -> bytes:
+    """A macro_rules! body made to read as Rust, byte for byte the same length.
+
+    `$name` becomes `_name`, and a repetition `$( .. ) sep *` becomes a
+    brace group `{ .. }` with its operator blanked, so tree-sitter sees the
+    items and statements written inside.
+    """
+    text = bytearray(_METAVARIABLE.sub(lambda m: b"_" + m.group(1), body))
+    index = 0
+    while True:
+        index = text.find(b"$(", index)
+        if index < 0:
+            return bytes(text)
+        depth, cursor = 0, index + 1
+        while cursor < len(text):
+            if text[cursor] == ord("("):
+                depth += 1
+            elif text[cursor] == ord(")"):
+                depth -= 1
+                if depth == 0:
+                    break
+            cursor += 1
+        if cursor >= len(text):
+            return bytes(text)
+        text[index : index + 2] = b" {"
+        text[cursor] = ord("}")
+        operator = cursor + 1
+        for _ in range(2):  # an optional separator, then `*`, `+` or `?`
+            if operator < len(text) and text[operator] in b"*+?,;":
+                stop = text[operator] in b"*+?"
+                text[operator] = ord(" ")
+                operator += 1
+                if stop:
+                    break
+        index += 2
+
+
+def parse(data: bytes, old_tree: Tree | None = None) -> Tree:
+    if old_tree is None:
+        return _parser.parse(data)
+    return _parser.parse(data, old_tree)
+
+
+@lru_cache(maxsize=None)
+def query(source: str) -> Query:
+    return Query(LANGUAGE, source)
+
+
+def captures(pattern: Query, node: Node) -> dict[str, list[Node]]:
+    return QueryCursor(pattern).captures(node)
+
+
+@dataclass(eq=False)
+class SyntaxUnit:
+    """A tree whose nodes map to file offsets by adding `shift`.
+
+    The file itself is a unit with shift 0; a macro token tree parsed again
+    is a unit whose `anchor` is the macro invocation or definition in its
+    parent unit, and whose bytes outside `user_start..user_end` are the wrapper.
+    """
+
+    root: Node
+    data: bytes
+    shift: int = 0
+    anchor: Node | None = None
+    parent: "SyntaxUnit | None" = None
+    user_start: int = 0
+    user_end: int = 0
+    children: list["SyntaxUnit"] = field(default_factory=list)
+    # tree-sitter finds a node's parent by descending from the root, so walks up deep trees
+    # are quadratic; each unit remembers the parents it has looked up.
+    _parents: dict[int, Node | None] = field(default_factory=dict, repr=False)
+    # Comment-search window (placement.window_floor) of the sites below each node, once known.
+    floors: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def parent_of(self, node: Node) -> Node | None:
+        key = node.id
+        if key not in self._parents:
+            self._parents[key] = node.parent
+        return self._parents[key]
+
+    def start(self, node: Node) -> int:
+        return node.start_byte + self.shift
+
+    def end(self, node: Node) -> int:
+        return node.end_byte + self.shift
+
+    def text(self, node: Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def is_synthetic(self, node: Node) -> bool:
+        """True for the wrapper nodes around a macro fragment."""
+        return self.parent is not None and (
+            node.start_byte < self.user_start or node.end_byte > self.user_end
+        )
+
+    def ancestors(self, node: Node) -> Iterator[tuple["SyntaxUnit", Node]]:
+        """Parents of `node` as the code reads: out of a macro argument into the invocation's context."""
+        unit, current = self, self.parent_of(node)
+        while True:
+            while current is not None and not unit.is_synthetic(current):
+                yield unit, current
+                current = unit.parent_of(current)
+            if unit.parent is None or unit.anchor is None:
+                return
+            current = unit.anchor
+            unit = unit.parent
+
+    @property
+    def in_macro_definition(self) -> bool:
+        unit: SyntaxUnit | None = self
+        while unit is not None and unit.anchor is not None:
+            if unit.anchor.type == "macro_rule":
+                return True
+            unit = unit.parent
+        return False
+
+    def walk_units(self) -> list["SyntaxUnit"]:
+        units = [self]
+        for child in self.children:
+            units.extend(child.walk_units())
+        return units
+
+
+def build_units(
+    tree: Tree, data: bytes, trigger: re.Pattern[bytes] | None, region: tuple[int, int] | None = None
+) -> SyntaxUnit:
+    """The file's unit with its macro fragments attached, recursively.
+
+    Only token trees whose text matches `trigger` (what the active rules look
+    for), inside `region` when given, are parsed again; None parses none.
+    """
+    root = SyntaxUnit(tree.root_node, data, user_end=len(data))
+    if trigger is not None and b"!" in data:
+        _attach_fragments(root, trigger, depth=0, region=region or (0, len(data)))
+    return root
+
+
+_MACRO_OWNERS = ("macro_invocation", "macro_rule")
+
+
+def _macro_token_trees(unit: SyntaxUnit, trigger: re.Pattern[bytes], region: tuple[int, int]) -> list[Node]:
+    """The outermost macro token trees holding a match of `trigger`, in order.
+
+    Each match is looked up in the tree and followed up to its macro, which
+    is much cheaper than querying the whole tree for macro invocations.
+    """
+    found: dict[int, Node] = {}
+    root = unit.root
+    for match in trigger.finditer(unit.data, *region):
+        node = root.descendant_for_byte_range(match.start(), max(match.end(), match.start() + 1))
+        outermost = None
+        while node is not None:
+            parent = unit.parent_of(node)
+            if node.type == "token_tree" and parent is not None and parent.type in _MACRO_OWNERS:
+                outermost = node
+                break
+            if node.type in ("function_item", "impl_item", "source_file"):
+                break  # a macro never sits above these
+            node = parent
+        if outermost is not None and outermost.start_byte not in found:
+            found[outermost.start_byte] = outermost
+    return [found[start] for start in sorted(found)]
+
+
+def _attach_fragments(unit: SyntaxUnit, trigger: re.Pattern[bytes], depth: int, region: tuple[int, int]) -> None:
+    if depth >= MAX_FRAGMENT_DEPTH:
+        return
+    for token_tree in _macro_token_trees(unit, trigger, region):
+        fragment = _parse_fragment(unit, token_tree, trigger)
+        if fragment is not None:
+            unit.children.append(fragment)
+            _attach_fragments(fragment, trigger, depth + 1, (0, len(fragment.data)))
+
+
+def _parse_fragment(unit: SyntaxUnit, token_tree: Node, trigger: re.Pattern[bytes]) -> SyntaxUnit | None:
+    inner_start, inner_end = token_tree.start_byte + 1, token_tree.end_byte - 1
+    if inner_end <= inner_start:
+        return None
+    interior = unit.data[inner_start:inner_end]
+    if not trigger.search(interior):
+        return None
+    if token_tree.parent is not None and token_tree.parent.type == "macro_rule":
+        interior = without_metavariables(interior)
+    braces = unit.data[token_tree.start_byte : token_tree.start_byte + 1] == b"{"
+    prefix, suffix = (_BLOCK_PREFIX, _BLOCK_SUFFIX) if braces else (_ARGS_PREFIX, _ARGS_SUFFIX)
+    fragment_data = prefix + interior + suffix
+    tree = parse(fragment_data)
+    anchor = token_tree.parent
+    return SyntaxUnit(
+        root=tree.root_node,
+        data=fragment_data,
+        shift=unit.shift + inner_start - len(prefix),
+        anchor=anchor,
+        parent=unit,
+        user_start=len(prefix),
+        user_end=len(prefix) + len(interior),
+    )

@@ -1,0 +1,112 @@
+"""Silencing findings: `// safety-ls: allow(..)` comments and clippy `allow`/`expect` attributes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from safety_ls.core.findings import Finding
+from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.source import SourceText
+from safety_ls.rules import ALL_RULES
+
+_COMMENT = re.compile(rb"//[/!]?\s*safety-ls:\s*allow(?P<file>-file)?\s*\((?P<rules>[^)]*)\)")
+_LINT_ATTRIBUTE = re.compile(r"^#!?\[\s*(?:allow|expect)\s*\((?P<lints>.*)\)\s*\]$", re.S)
+# clippy lint groups that contain the lints our rules mirror.
+_LINT_GROUPS = {
+    "undocumented_unsafe_blocks": {"clippy::restriction"},
+    "missing_safety_doc": {"clippy::style", "clippy::all"},
+}
+_LINT_ATTRIBUTE_START = re.compile(rb"#!?\[\s*(?:allow|expect)\s*\(")
+
+
+@dataclass
+class Suppressions:
+    whole_file: set[str] = field(default_factory=set)
+    by_line: dict[int, set[str]] = field(default_factory=dict)
+    # (start, end, rules) byte ranges silenced by clippy attributes.
+    scopes: list[tuple[int, int, frozenset[str]]] = field(default_factory=list)
+
+    def allow_lints_in_file(self, lints: frozenset[str]) -> None:
+        """clippy lints allowed for the whole file by its module's attributes."""
+        self.whole_file |= _rules_silenced_by(",".join(lints))
+
+    def silences(self, finding: Finding, source: SourceText) -> bool:
+        rule = finding.rule
+        if rule in self.whole_file or "all" in self.whole_file:
+            return True
+        line = source.line_of(finding.start)
+        for candidate in (line, line - 1):
+            rules = self.by_line.get(candidate)
+            if rules and (rule in rules or "all" in rules):
+                return True
+        return any(start <= finding.start < end and rule in rules for start, end, rules in self.scopes)
+
+
+def _rule_names(text: bytes) -> set[str]:
+    return {part.strip().decode() for part in text.split(b",") if part.strip()}
+
+
+def _rules_silenced_by(lints: str) -> frozenset[str]:
+    names = {re.sub(r"\s+", "", lint) for lint in lints.split(",")}
+    silenced = set()
+    for rule in ALL_RULES.values():
+        lint = rule.clippy_lint
+        if lint and (f"clippy::{lint}" in names or names & _LINT_GROUPS.get(lint, set())):
+            silenced.add(rule.id)
+    return frozenset(silenced)
+
+
+def _scope_of_outer(attribute: Node) -> Node | None:
+    sibling = attribute.next_named_sibling
+    while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
+        sibling = sibling.next_named_sibling
+    return sibling
+
+
+def _in_comment(root: Node, offset: int) -> bool:
+    """Whether the `//` at byte `offset` opens a comment (rather than sitting in a string)."""
+    node: Node | None = root.descendant_for_byte_range(offset, offset + 2)
+    while node is not None and node.type not in ("line_comment", "block_comment"):
+        if node.type in ("string_literal", "raw_string_literal", "char_literal"):
+            return False
+        node = node.parent
+    return node is not None
+
+
+def collect(source: SourceText, unit: SyntaxUnit) -> Suppressions:
+    found = Suppressions()
+    parsed = bool(unit.data)  # text-only analyses carry an empty tree
+    for match in _COMMENT.finditer(source.data):
+        if parsed and not _in_comment(unit.root, match.start()):
+            continue  # `"// safety-ls: allow(..)"` in a string literal is code, not a suppression
+        rules = _rule_names(match.group("rules"))
+        if match.group("file"):
+            found.whole_file |= rules
+        else:
+            found.by_line.setdefault(source.line_of(match.start()), set()).update(rules)
+    if not parsed:
+        return found
+    for candidate in _LINT_ATTRIBUTE_START.finditer(unit.data):
+        token = unit.root.descendant_for_byte_range(candidate.start(), candidate.start() + 1)
+        attribute = token.parent if token is not None else None
+        if attribute is None or attribute.type not in ("attribute_item", "inner_attribute_item"):
+            continue  # in a comment or a string
+        match = _LINT_ATTRIBUTE.match(unit.text(attribute))
+        rules = _rules_silenced_by(match.group("lints")) if match else frozenset()
+        if not rules:
+            continue
+        scope = _scope_of_outer(attribute) if attribute.type == "attribute_item" else attribute.parent
+        if scope is not None:
+            found.scopes.append((unit.start(scope), unit.end(scope), rules))
+    return found
+
+
+def unknown_rules(suppressions: Suppressions) -> set[str]:
+    """Rule names in allow comments that are not rule ids (typos are worth telling)."""
+    named = set(suppressions.whole_file)
+    for rules in suppressions.by_line.values():
+        named |= rules
+    return {name for name in named if name not in ALL_RULES and name != "all"}

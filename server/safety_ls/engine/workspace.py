@@ -1,0 +1,120 @@
+"""Checking (or auditing) many files: cache look-ups here, work spread over the machine's cores."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from safety_ls.core.crate import crate_dir_of, crate_index, crate_stamp
+from safety_ls.core.settings import Settings
+from safety_ls.engine.analyze import FileResult, check_path
+from safety_ls.engine.cache import ResultCache
+
+# Below this many files to analyse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 24
+
+
+def _crate_states(paths: list[Path], cache: ResultCache) -> dict[Path, str]:
+    """What each file's results depend on besides its own text: its place in its crate.
+
+    Stored in the cache per crate and reused while no file of the crate changes,
+    so a cached run does not rebuild crate indexes.
+    """
+    by_crate: dict[Path | None, list[Path]] = {}
+    for path in paths:
+        by_crate.setdefault(crate_dir_of(path), []).append(path)
+    states: dict[Path, str] = {}
+    for crate_dir, members in by_crate.items():
+        if crate_dir is None:
+            states.update((path, "no-crate") for path in members)
+            continue
+        stamp = crate_stamp(crate_dir)
+        stored = cache.crate_states(str(crate_dir), stamp)
+        if not all(str(path) in stored for path in members):
+            index = crate_index(crate_dir)
+            stored = {**stored, **{str(path): index.state_of(path.resolve()) for path in members}}
+            cache.store_crate_states(str(crate_dir), stamp, stored)
+        states.update((path, stored[str(path)]) for path in members)
+    return states
+
+
+# Files of one crate go to a worker together, so that each crate's index is
+# built by as few workers as possible; large crates are split to keep cores busy.
+BATCH_FILES = 48
+
+
+def _batches_by_crate(work: list[tuple[Path, str]]) -> list[list[tuple[int, Path, str]]]:
+    by_crate: dict[Path | None, list[tuple[int, Path, str]]] = {}
+    for position, (path, display) in enumerate(work):
+        by_crate.setdefault(crate_dir_of(path), []).append((position, path, display))
+    batches = []
+    for members in by_crate.values():
+        batches.extend(members[start : start + BATCH_FILES] for start in range(0, len(members), BATCH_FILES))
+    # Largest first, so no worker is left with a big batch at the end.
+    return sorted(batches, key=lambda batch: -sum(_size(path) for _, path, _ in batch))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+T = TypeVar("T")
+FileTask = Callable[[Path, str, Settings], T]  # (path, display name, settings) -> a file's result
+
+
+def _run_batch(item: tuple[list[tuple[int, Path, str]], FileTask[T], Settings]) -> list[tuple[int, T]]:
+    batch, task, settings = item
+    return [(position, task(path, display, settings)) for position, path, display in batch]
+
+
+def map_files(work: list[tuple[Path, str]], task: FileTask[T], settings: Settings, jobs: int | None = None) -> list[T]:
+    """`task` over (path, display name) pairs, in the order given, spread over `jobs` processes.
+
+    `task` must be a module-level function (it is sent to the workers by name).
+    """
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(work) < PARALLEL_THRESHOLD:
+        return [task(path, display, settings) for path, display in work]
+    batches = _batches_by_crate(work)
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        done = pool.map(_run_batch, [(batch, task, settings) for batch in batches])
+        by_position = {position: result for batch in done for position, result in batch}
+    return [by_position[position] for position in range(len(work))]
+
+
+def check_files(
+    files: list[tuple[Path, str]], settings: Settings, cache: ResultCache | None, jobs: int | None = None
+) -> list[FileResult]:
+    """Results for (path, display name) pairs, in the order given."""
+    results: dict[int, FileResult] = {}
+    pending: list[tuple[int, Path, str, str | None]] = []
+    crate_states = _crate_states([path for path, _ in files], cache) if cache is not None else {}
+    for position, (path, display) in enumerate(files):
+        key = None
+        if cache is not None:
+            try:
+                content = path.read_bytes()
+            except OSError:
+                content = None
+            if content is not None:
+                key = cache.key(display, content, crate_states[path])
+                hit = cache.get(key)
+                if hit is not None:
+                    results[position] = hit
+                    continue
+        pending.append((position, path, display, key))
+    analysed = map_files([(path, display) for _, path, display, _ in pending], check_path, settings, jobs)
+    for (position, _, _, key), result in zip(pending, analysed):
+        results[position] = result
+        if cache is not None and key is not None:
+            cache.put(key, result)
+    if cache is not None:
+        cache.save()
+    return [results[position] for position in range(len(files))]

@@ -1,0 +1,724 @@
+"""Kernel launch sites read from the syntax tree: which kernel, with which arguments and block size.
+
+Forms recognised (each is an unsafe call, so only sites in unsafe code count,
+which keeps `app.launch()` of a web framework out):
+- cudarc: `func.launch(cfg, (a, b))`, with a turbofish `func.launch::<P>(cfg, params)`;
+- builders: `stream.launch_builder(&f).arg(&a).launch(cfg)`, and candle's
+  `builder.launch(cfg)` after `builder.arg(..)` statements or `builder_arg!(builder, ..)`;
+- cust: `launch!(module.kernel<<<grid, block, shared, stream>>>(args))`;
+- the driver and HIP APIs: `cuLaunchKernel`, `cuLaunchCooperativeKernel`, `hipModuleLaunchKernel`,
+  `hipLaunchKernel`, `cudaLaunchKernel`, called by name, path, field (`(cu.cuLaunchKernel)(..)`)
+  or method (`lib.cuLaunchKernel(..)`, cudarc's dynamically loaded sys);
+- FFI launchers matched by glob patterns on the called path (`ffi::launch_*` built in).
+
+The kernel's name is resolved where the function shows it: the handle's
+binding (`let f = dev.get_func("module", "name")`, `load_function("name")`,
+a call with a string literal), a struct field initialised that way
+(`self.matmul`), a builder's `launch_builder(&f)`, or the FFI function's own
+name. Arguments, block size and dynamic shared memory are read the same way.
+Everything here is a pure function over `SyntaxUnit`s.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from tree_sitter import Node, QueryCursor
+
+from safety_ls.core.parsing import SyntaxUnit, captures, query
+from safety_ls.core.triggers import UNSAFE
+
+# Every launch form is an unsafe call, so a file without `unsafe` has no launch site.
+LAUNCH_TRIGGER = UNSAFE
+
+DEFAULT_LAUNCH_PATTERNS = ("ffi::launch_*",)
+# cudarc's `LaunchConfig::for_num_elems` uses blocks of this many threads.
+FOR_NUM_ELEMS_BLOCK = "1024"
+
+
+@dataclass(frozen=True)
+class DriverLayout:
+    """Where a driver-style launcher takes the kernel, block size, shared memory and parameters."""
+
+    handle: int
+    block: tuple[int, ...]
+    shared_memory: int
+    parameters: int
+
+
+_CU_LAYOUT = DriverLayout(handle=0, block=(4, 5, 6), shared_memory=7, parameters=9)
+_RUNTIME_LAYOUT = DriverLayout(handle=0, block=(2,), shared_memory=4, parameters=3)
+DRIVER_LAUNCHERS: dict[str, tuple[str, DriverLayout]] = {
+    "cuLaunchKernel": ("driver", _CU_LAYOUT),
+    "cuLaunchCooperativeKernel": ("driver", _CU_LAYOUT),
+    "hipModuleLaunchKernel": ("hip", _CU_LAYOUT),
+    "hipLaunchKernel": ("hip", _RUNTIME_LAYOUT),
+    "cudaLaunchKernel": ("runtime", _RUNTIME_LAYOUT),
+}
+# What a launch's text can contain: `.launch(`, `launch!`, a driver launcher's name.
+_CANDIDATES = re.compile(rb"\blaunch\b|\b(?:" + b"|".join(name.encode() for name in DRIVER_LAUNCHERS) + rb")\b")
+
+
+@dataclass(frozen=True)
+class LaunchSite:
+    form: str  # cudarc, builder, cust, driver, hip, runtime, ffi
+    kernel: str | None
+    arguments: tuple[str, ...] | None  # None: not visible from the call
+    block: tuple[str, ...] | None  # the block dimensions as written
+    shared_memory: str | None  # dynamic shared memory bytes as written
+    function: str | None  # the enclosing fn
+    block_threads: int | None  # threads per block, when every dimension is a known constant
+    shared_memory_bytes: int | None  # dynamic shared memory, when a known constant
+    unit: SyntaxUnit = field(compare=False, repr=False)
+    node: Node = field(compare=False, repr=False)  # the whole call or macro invocation
+    name_node: Node = field(compare=False, repr=False)  # `launch`, `cuLaunchKernel`, ...: where findings point
+    # The innermost enclosing unsafe block, with its unit (the code around a macro may hold it).
+    unsafe_block: tuple[SyntaxUnit, Node] | None = field(compare=False, repr=False)
+
+    @property
+    def start(self) -> int:
+        return self.unit.start(self.name_node)
+
+    @property
+    def end(self) -> int:
+        return self.unit.end(self.name_node)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """File offsets of the whole call: the lines a debugger attributes to the launch."""
+        return self.unit.start(self.node), self.unit.end(self.node)
+
+    @property
+    def launches_kernel_directly(self) -> bool:
+        """False for FFI launchers: a host function whose own parameters are not the kernel's."""
+        return self.form != "ffi"
+
+
+# --- finding sites ------------------------------------------------------------------------
+
+
+def find_launches(
+    unit: SyntaxUnit, patterns: tuple[str, ...] = (), region: tuple[int, int] | None = None
+) -> list[LaunchSite]:
+    """Launch sites in `unit` and its macro fragments, in file order (those starting in `region`, if given)."""
+    found: dict[int, LaunchSite] = {}
+    every_pattern = DEFAULT_LAUNCH_PATTERNS + tuple(patterns)
+    ffi = _ffi_pattern(every_pattern)
+    # Each launcher's text holds one of these words: most files hold none and are done at C speed.
+    words = (b"aunch", *_literals(every_pattern))
+    for current in unit.walk_units():
+        low, high = current.user_start, current.user_end
+        if region is not None:
+            low, high = max(low, region[0] - current.shift), min(high, region[1] - current.shift)
+        if low >= high or not any(current.data.find(word, low, high) >= 0 for word in words):
+            continue
+        for match in _CANDIDATES.finditer(current.data, low, high):
+            site = _site_at(current, match.start(), match.end())
+            if site is not None:
+                found.setdefault(site.start, site)
+        for match in ffi.finditer(current.data, low, high):
+            site = _ffi_site_at(current, match.end(), patterns)
+            if site is not None:
+                found.setdefault(site.start, site)
+    return [found[start] for start in sorted(found)]
+
+
+@lru_cache(maxsize=32)
+def _literals(patterns: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The longest plain word of each launcher pattern (`kernels::run_*` -> `kernels`)."""
+    words = []
+    for pattern in patterns:
+        pieces = re.findall(r"\w+", pattern.replace("*", " ").replace("?", " "))
+        if pieces:
+            words.append(max(pieces, key=len).encode())
+    return tuple(words)
+
+
+def _site_at(unit: SyntaxUnit, start: int, end: int) -> LaunchSite | None:
+    token = unit.root.descendant_for_byte_range(start, end)
+    if token is None or unit.is_synthetic(token) or token.parent is None:
+        return None
+    text = unit.text(token)
+    parent = token.parent
+    if text == "launch":
+        if token.type == "identifier" and parent.type == "macro_invocation":
+            return _cust_site(unit, parent, token)
+        if token.type == "identifier" and parent.type == "scoped_identifier" and parent.parent is not None:
+            if parent.parent.type == "macro_invocation" and _is_field(parent, "name", token):
+                return _cust_site(unit, parent.parent, token)
+            return None
+        if token.type == "field_identifier" and parent.type == "field_expression":
+            call = _call_of(parent)
+            if call is not None:
+                return _method_site(unit, call, parent, token)
+        return None
+    if text in DRIVER_LAUNCHERS and token.type in ("identifier", "field_identifier"):
+        callee = _callee_around(token)
+        call = _call_of(callee) if callee is not None else None
+        if call is not None:
+            return _driver_site(unit, call, token, text)
+    return None
+
+
+def _is_field(parent: Node, name: str, child: Node) -> bool:
+    found = parent.child_by_field_name(name)
+    return found is not None and found.id == child.id
+
+
+def _callee_around(token: Node) -> Node | None:
+    """The whole callee expression ending in `token`: `sys::cuLaunchKernel`, `(cu.cuLaunchKernel)`."""
+    current = token
+    while current.parent is not None:
+        parent = current.parent
+        if parent.type == "scoped_identifier" and _is_field(parent, "name", current):
+            current = parent
+        elif parent.type == "field_expression" and _is_field(parent, "field", current):
+            current = parent
+        elif parent.type in ("parenthesized_expression", "generic_function"):
+            current = parent
+        else:
+            break
+    return current
+
+
+def _call_of(callee: Node) -> Node | None:
+    """The call expression whose function is `callee` (through a turbofish), if any."""
+    parent = callee.parent
+    if parent is not None and parent.type == "generic_function" and _is_field(parent, "function", callee):
+        callee, parent = parent, parent.parent
+    if parent is not None and parent.type == "call_expression" and _is_field(parent, "function", callee):
+        return parent
+    return None
+
+
+def call_arguments(call: Node) -> list[Node]:
+    arguments = call.child_by_field_name("arguments")
+    if arguments is None:
+        return []
+    return [child for child in arguments.named_children if child.type not in ("line_comment", "block_comment")]
+
+
+def _unsafe_context(
+    unit: SyntaxUnit, node: Node
+) -> tuple[bool, tuple[SyntaxUnit, Node] | None, tuple[SyntaxUnit, Node] | None]:
+    """(in unsafe code, the innermost enclosing unsafe block, the enclosing fn item), each with its unit."""
+    block = None
+    for owner, ancestor in unit.ancestors(node):
+        if ancestor.type == "unsafe_block" and block is None:
+            block = (owner, ancestor)
+        if ancestor.type in ("function_item", "function_signature_item"):
+            modifiers = next((c for c in ancestor.children if c.type == "function_modifiers"), None)
+            unsafe_fn = modifiers is not None and any(c.type == "unsafe" for c in modifiers.children)
+            return block is not None or unsafe_fn, block, (owner, ancestor)
+    return block is not None, block, None
+
+
+def _function_name(function: tuple[SyntaxUnit, Node] | None) -> str | None:
+    if function is None:
+        return None
+    owner, item = function
+    name = item.child_by_field_name("name")
+    return owner.text(name) if name is not None else None
+
+
+# --- the forms ----------------------------------------------------------------------------
+
+
+def _method_site(unit: SyntaxUnit, call: Node, callee: Node, name: Node) -> LaunchSite | None:
+    arguments = call_arguments(call)
+    if len(arguments) not in (1, 2):
+        return None
+    unsafe, block, function = _unsafe_context(unit, call)
+    if not unsafe:
+        return None
+    scope = Scope.of(unit, function, call)
+    receiver = callee.child_by_field_name("value")
+    config = _launch_config(scope, arguments[0])
+    if len(arguments) == 2:  # cudarc: func.launch(cfg, params)
+        form = "cudarc"
+        kernel = scope.kernel_of(receiver) if receiver is not None else None
+        launch_arguments = scope.tuple_items(arguments[1])
+    else:  # a builder: the arguments were pushed with `.arg(..)`
+        form = "builder"
+        kernel, launch_arguments = scope.builder(receiver) if receiver is not None else (None, None)
+    block_dims, shared = config if config is not None else (None, None)
+    return _site(form, kernel, launch_arguments, block_dims, shared, function, unit, call, name, block, scope)
+
+
+_CUST_CALL = re.compile(r"^\s*(?P<target>[\w.:]+)\s*<<<(?P<config>.*?)>>>\s*\((?P<arguments>.*)\)\s*$", re.S)
+
+
+def _cust_site(unit: SyntaxUnit, invocation: Node, name: Node) -> LaunchSite | None:
+    unsafe, block, function = _unsafe_context(unit, invocation)
+    if not unsafe:
+        return None
+    body = next((child for child in invocation.children if child.type == "token_tree"), None)
+    if body is None:
+        return None
+    match = _CUST_CALL.match(unit.text(body)[1:-1])
+    if match is None:
+        return None
+    scope = Scope.of(unit, function, invocation)
+    config = split_top_level(match.group("config"))
+    block_dims = _dimensions(config[1]) if len(config) > 1 else None
+    shared = config[2] if len(config) > 2 else None
+    kernel = match.group("target").replace("::", ".").split(".")[-1]
+    arguments = tuple(split_top_level(match.group("arguments")))
+    return _site("cust", kernel, arguments, block_dims, shared, function, unit, invocation, name, block, scope)
+
+
+def _driver_site(unit: SyntaxUnit, call: Node, name: Node, launcher: str) -> LaunchSite | None:
+    unsafe, block, function = _unsafe_context(unit, call)
+    if not unsafe:
+        return None
+    form, layout = DRIVER_LAUNCHERS[launcher]
+    arguments = call_arguments(call)
+    scope = Scope.of(unit, function, call)
+
+    def argument(index: int) -> Node | None:
+        return arguments[index] if index < len(arguments) else None
+
+    handle = argument(layout.handle)
+    kernel = scope.kernel_of(handle) if handle is not None else None
+    block_nodes = [argument(index) for index in layout.block]
+    block_dims: tuple[str, ...] | None = None
+    if all(node is not None for node in block_nodes):
+        texts = tuple(unit.text(node) for node in block_nodes if node is not None)
+        block_dims = texts if len(texts) > 1 else _dimensions(texts[0])
+    shared_node = argument(layout.shared_memory)
+    parameters = argument(layout.parameters)
+    launch_arguments = scope.parameter_array(parameters) if parameters is not None else None
+    shared = unit.text(shared_node) if shared_node is not None else None
+    return _site(form, kernel, launch_arguments, block_dims, shared, function, unit, call, name, block, scope)
+
+
+@lru_cache(maxsize=32)
+def _ffi_pattern(patterns: tuple[str, ...]) -> re.Pattern[bytes]:
+    """Text that may be a call to a configured launcher; each glob segment is a word pattern."""
+    alternatives = []
+    for pattern in patterns:
+        segments = [re.escape(segment).replace(r"\*", r"\w*").replace(r"\?", r"\w") for segment in pattern.split("::")]
+        alternatives.append(r"\s*::\s*".join(segments))
+    return re.compile((r"\b(?:" + "|".join(alternatives) + r")\b").encode())
+
+
+def _ffi_site_at(unit: SyntaxUnit, end: int, patterns: tuple[str, ...]) -> LaunchSite | None:
+    token = unit.root.descendant_for_byte_range(end - 1, end)
+    if token is None or token.type != "identifier" or unit.is_synthetic(token):
+        return None
+    callee = _callee_around(token)
+    call = _call_of(callee) if callee is not None else None
+    if call is None or callee is None:
+        return None
+    path = re.sub(r"\s+", "", unit.text(callee))
+    if not any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, "*::" + p) for p in DEFAULT_LAUNCH_PATTERNS + patterns):
+        return None
+    unsafe, block, function = _unsafe_context(unit, call)
+    if not unsafe:
+        return None
+    scope = Scope.of(unit, function, call)
+    arguments = tuple(unit.text(node) for node in call_arguments(call))
+    name = path.split("::")[-1]
+    return _site("ffi", name, arguments, None, None, function, unit, call, callee, block, scope)
+
+
+def _site(
+    form: str,
+    kernel: str | None,
+    arguments: tuple[str, ...] | None,
+    block: tuple[str, ...] | None,
+    shared: str | None,
+    function: tuple[SyntaxUnit, Node] | None,
+    unit: SyntaxUnit,
+    node: Node,
+    name: Node,
+    unsafe_block: tuple[SyntaxUnit, Node] | None,
+    scope: "Scope",
+) -> LaunchSite:
+    threads = None
+    if block is not None:
+        values = [scope.constant(item) for item in block]
+        if all(value is not None for value in values):
+            threads = math.prod(value for value in values if value is not None)
+    return LaunchSite(
+        form=form,
+        kernel=kernel,
+        arguments=arguments,
+        block=block,
+        shared_memory=shared,
+        function=_function_name(function),
+        block_threads=threads,
+        shared_memory_bytes=scope.constant(shared) if shared is not None else None,
+        unit=unit,
+        node=node,
+        name_node=name,
+        unsafe_block=unsafe_block,
+    )
+
+
+# --- reading the function around a launch -------------------------------------------------
+
+_GET_FUNC = re.compile(r"\bget_func\s*\(\s*[^,()]+,\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
+_NAMED_FUNCTION = re.compile(r"\b(?:load_function|get_function|get_kernel|function)\s*\(\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
+_STRING_NAME = re.compile(r"(?<![\w\"])(?:c|b)?\"([A-Za-z_]\w*)(?:\\0)?\"")
+_MODULE_GET_FUNCTION = ("cuModuleGetFunction", "hipModuleGetFunction", "cuLibraryGetKernel")
+# Query texts, compiled on first use (`query` caches them): compiling at import would slow every command's start.
+_BINDINGS = (
+    """
+    (let_declaration pattern: (identifier) @name value: (_) @value)
+    (let_declaration pattern: (tuple_pattern) @tuple value: (tuple_expression) @values)
+    (assignment_expression left: (identifier) @name right: (_) @value)
+    """
+)
+_FIELD_INITIALIZERS = "(field_initializer field: (field_identifier) @field value: (_) @value)"
+_CALLS = "(call_expression) @call"
+_MACROS = "(macro_invocation) @macro"
+_INTEGER = re.compile(r"^(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)(?:[iu](?:8|16|32|64|128|size))?$")
+_CONSTANT = r"\b(?:pub(?:\([^)]*\))?\s+)?const\s+{name}\s*:\s*\w+\s*=\s*([0-9][0-9_xXa-fA-F]*(?:[iu](?:8|16|32|64|128|size))?)\s*;"
+_MAX_DEPTH = 6
+
+
+def split_top_level(text: str) -> list[str]:
+    """Comma-separated items of `text` outside brackets and string literals, stripped, empty ones dropped."""
+    items, depth, current, quoted = [], 0, [], False
+    previous = ""
+    for char in text:
+        if quoted:
+            quoted = not (char == '"' and previous != "\\")
+        elif char == '"':
+            quoted = True
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "<" and previous not in " =" and depth >= 0:
+            depth += 1  # generics, not less-than: `Vec<u8>` but `a < b` has a space before
+        elif char == ">" and previous not in " -=" and depth > 0:
+            depth -= 1
+        if char == "," and depth == 0 and not quoted:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+        previous = char
+    items.append("".join(current).strip())
+    return [item for item in items if item]
+
+
+def _dimensions(text: str) -> tuple[str, ...]:
+    """`(x, y, z)`, `dim3(x, y, z)`, `Dim3 { x, y, z }` or a scalar, as its items."""
+    inner = re.fullmatch(r"\s*(?:\w+\s*)?[({](.*)[)}]\s*", text, re.S)
+    if inner is None:
+        return (text.strip(),)
+    items = [re.sub(r"^\w+\s*:\s*", "", item) for item in split_top_level(inner.group(1))]
+    return tuple(items) or (text.strip(),)
+
+
+def _argument_name(text: str) -> str:
+    """What a kernel-parameter array slot points at: `&mut a as *mut _ as *mut c_void` -> `a`."""
+    match = re.match(r"^\(?\s*&\s*(?:raw\s+(?:mut|const)\s+|mut\s+)?([\w.]+)", text)
+    return match.group(1) if match else text
+
+
+@dataclass
+class Scope:
+    """The code around a launch, read for what was bound before it.
+
+    That is the enclosing function; for a launch written inside a macro's
+    arguments, the macro's own tokens (bindings outside them are not followed).
+    """
+
+    unit: SyntaxUnit
+    body: Node
+    before: int  # offsets in `unit` before this were written before the launch
+
+    @classmethod
+    def of(cls, unit: SyntaxUnit, function: tuple[SyntaxUnit, Node] | None, site: Node) -> "Scope":
+        if function is not None and function[0] is unit:
+            return cls(unit, function[1], site.start_byte)
+        return cls(unit, unit.root, site.start_byte)
+
+    def text(self, node: Node) -> str:
+        return self.unit.text(node)
+
+    def _binding(self, name: str) -> tuple[SyntaxUnit, Node] | None:
+        """The value last bound to `name` before the launch (`let name = value`, `name = value`)."""
+        latest: tuple[int, Node] | None = None
+        for _, found in QueryCursor(query(_BINDINGS)).matches(self.body):
+            if "name" in found:
+                pattern, value = found["name"][0], found["value"][0]
+                if self.text(pattern) != name or value.start_byte >= self.before:
+                    continue
+            else:
+                pattern, values = found["tuple"][0], found["values"][0]
+                names = [re.sub(r"^(?:ref\s+)?(?:mut\s+)?", "", self.text(p)) for p in pattern.named_children]
+                items = values.named_children
+                if name not in names or len(names) != len(items) or values.start_byte >= self.before:
+                    continue
+                value = items[names.index(name)]
+            if latest is None or pattern.start_byte > latest[0]:
+                latest = (pattern.start_byte, value)
+        return (self.unit, latest[1]) if latest is not None else None
+
+    def _field(self, name: str) -> Node | None:
+        """The value a struct literal in this file gives field `name` (`Self { name: value }`)."""
+        for _, found in QueryCursor(query(_FIELD_INITIALIZERS)).matches(self.unit.root):
+            if self.text(found["field"][0]) == name:
+                return found["value"][0]
+        return None
+
+    def _value(self, node: Node, depth: int) -> tuple[str, Node] | None:
+        """What an identifier or `self.field` stands for: ('binding' | 'field', its value)."""
+        node = _unwrap(node)
+        if depth >= _MAX_DEPTH:
+            return None
+        if node.type == "identifier":
+            bound = self._binding(self.text(node))
+            return ("binding", bound[1]) if bound is not None else None
+        if node.type == "field_expression":
+            value, member = node.child_by_field_name("value"), node.child_by_field_name("field")
+            if value is not None and member is not None and self.text(value) == "self":
+                initializer = self._field(self.text(member))
+                return ("field", initializer) if initializer is not None else None
+        return None
+
+    def kernel_of(self, handle: Node, depth: int = 0) -> str | None:
+        """The kernel a function handle names, where the code shows it."""
+        text = self.text(handle)
+        for pattern in (_GET_FUNC, _NAMED_FUNCTION):
+            if match := pattern.search(text):
+                return match.group(1)
+        inner = _unwrap(handle)
+        if inner.type == "call_expression":
+            function = inner.child_by_field_name("function")
+            method = function.child_by_field_name("field") if function is not None and function.type == "field_expression" else None
+            if method is not None and self.text(method) == "launch_builder" and call_arguments(inner):
+                return self.kernel_of(call_arguments(inner)[0], depth + 1)
+            if method is not None and self.text(method) == "builder" and function is not None:
+                receiver = function.child_by_field_name("value")
+                return self.kernel_of(receiver, depth + 1) if receiver is not None else None
+        resolved = self._value(handle, depth)
+        if resolved is not None and depth < _MAX_DEPTH and (named := self.kernel_of(resolved[1], depth + 1)):
+            return named
+        if inner.type == "identifier":
+            return self._out_parameter_kernel(self.text(inner), depth)
+        if match := _STRING_NAME.search(text):
+            return match.group(1)
+        return None
+
+    def _out_parameter_kernel(self, name: str, depth: int) -> str | None:
+        """`cuModuleGetFunction(&mut f, module, c"name".as_ptr())` fills `f` with kernel `name`."""
+        for call in captures(query(_CALLS), self.body).get("call", []):
+            if call.start_byte >= self.before:
+                continue
+            function = call.child_by_field_name("function")
+            if function is None or not self.unit.text(function).endswith(_MODULE_GET_FUNCTION):
+                continue
+            arguments = call_arguments(call)
+            if len(arguments) >= 3 and re.search(r"\b" + re.escape(name) + r"\b", self.unit.text(arguments[0])):
+                named = arguments[2]
+                if match := _STRING_NAME.search(self.unit.text(named)):
+                    return match.group(1)
+                resolved = self._value(named, depth + 1)
+                if resolved is not None and (match := _STRING_NAME.search(self.unit.text(resolved[1]))):
+                    return match.group(1)
+        return None
+
+    def tuple_items(self, node: Node, depth: int = 0) -> tuple[str, ...] | None:
+        """The elements of a parameter tuple, followed through a binding."""
+        inner = _unwrap(node)
+        if inner.type == "tuple_expression":
+            return tuple(self.text(child) for child in inner.named_children if "comment" not in child.type)
+        if inner.type in ("parenthesized_expression",) or inner.type.endswith("_literal"):
+            return (self.text(inner),)
+        resolved = self._value(inner, depth)
+        if resolved is not None and depth < _MAX_DEPTH:
+            return self.tuple_items(resolved[1], depth + 1)
+        return None
+
+    def parameter_array(self, node: Node, depth: int = 0) -> tuple[str, ...] | None:
+        """The slots of a `void**` kernel-parameter array (`params.as_mut_ptr()`), by what they point at."""
+        text = self.text(node).strip()
+        if re.fullmatch(r"(?:(?:std::)?ptr::)?null(?:_mut)?\(\)", text):
+            return ()
+        inner = _strip_pointer_conversions(node)
+        if inner.type == "array_expression":
+            return tuple(_argument_name(self.text(child)) for child in inner.named_children if "comment" not in child.type)
+        if inner.type == "macro_invocation" and self.text(inner).startswith("vec!"):
+            body = next((c for c in inner.children if c.type == "token_tree"), None)
+            if body is not None:
+                return tuple(_argument_name(item) for item in split_top_level(self.text(body)[1:-1]))
+        resolved = self._value(inner, depth)
+        if resolved is not None and depth < _MAX_DEPTH:
+            return self.parameter_array(resolved[1], depth + 1)
+        return None
+
+    def builder(self, receiver: Node) -> tuple[str | None, tuple[str, ...] | None]:
+        """(kernel, arguments) of a launch builder: a `.arg(..)` chain, or a builder variable."""
+        pushed: list[tuple[int, str]] = []
+        current = _unwrap(receiver)
+        while True:
+            method, target, arguments = _method_call(current)
+            if method not in ("arg", "args") or target is None:
+                break
+            pushed.extend((node.start_byte, self.text(node)) for node in arguments)
+            current = _unwrap(target)
+        if current.type == "identifier":
+            name = self.text(current)
+            bound = self._binding(name)
+            if bound is None:
+                return None, None
+            statements = self._pushed_arguments(name, bound[1].start_byte)
+            if statements is None:
+                return self.kernel_of(bound[1]), None
+            pushed.extend(statements)
+            return self.kernel_of(bound[1]), tuple(text for _, text in sorted(pushed))
+        return self.kernel_of(current), tuple(text for _, text in sorted(pushed))
+
+    def _pushed_arguments(self, builder: str, since: int) -> list[tuple[int, str]] | None:
+        """`builder.arg(x)` calls and `builder_arg!(builder, ..)` between the binding and the launch.
+
+        None when one sits in a loop or closure: the count is then not visible.
+        """
+        pushed: list[tuple[int, str]] = []
+        for call in captures(query(_CALLS), self.body).get("call", []):
+            if not since <= call.start_byte < self.before:
+                continue
+            method, target, arguments = _method_call(call)
+            if method not in ("arg", "args") or target is None:
+                continue
+            head = _unwrap(target)
+            while (inner := _method_call(head))[0] in ("arg", "args") and inner[1] is not None:
+                head = _unwrap(inner[1])
+            if head.type == "identifier" and self.unit.text(head) == builder and head.start_byte == call.start_byte:
+                if _repeats(self.unit, call, self.body):
+                    return None
+                pushed.extend((node.start_byte, self.unit.text(node)) for node in arguments)
+        for invocation in captures(query(_MACROS), self.body).get("macro", []):
+            macro = invocation.child_by_field_name("macro")
+            if macro is None or not self.unit.text(macro).endswith("builder_arg"):
+                continue
+            body = next((c for c in invocation.children if c.type == "token_tree"), None)
+            items = split_top_level(self.unit.text(body)[1:-1]) if body is not None else []
+            if items and items[0] == builder and since <= invocation.start_byte < self.before:
+                if _repeats(self.unit, invocation, self.body):
+                    return None
+                pushed.extend((invocation.start_byte + index, item) for index, item in enumerate(items[1:]))
+        return pushed
+
+    def constant(self, text: str) -> int | None:
+        """An integer literal, or a `const NAME: T = literal;` of this file."""
+        text = text.strip()
+        value = _integer(text)
+        if value is not None:
+            return value
+        if re.fullmatch(r"[A-Z_][A-Z0-9_]*", text):
+            root = self.unit
+            while root.parent is not None:
+                root = root.parent
+            match = re.search(_CONSTANT.format(name=re.escape(text)).encode(), root.data)
+            if match:
+                return _integer(match.group(1).decode())
+        return None
+
+
+def _integer(text: str) -> int | None:
+    match = _INTEGER.match(text.strip())
+    if match is None:
+        return None
+    digits = match.group(1).replace("_", "")
+    try:
+        return int(digits, 0)
+    except ValueError:
+        return None
+
+
+def _unwrap(node: Node) -> Node:
+    """The expression under `&`, `&mut`, parentheses, `?`, `.clone()`, `.unwrap()`, `.expect(..)`."""
+    current = node
+    while True:
+        if current.type in ("reference_expression", "try_expression", "parenthesized_expression"):
+            inner = current.child_by_field_name("value") or (current.named_children[0] if current.named_children else None)
+            if inner is None:
+                return current
+            current = inner
+            continue
+        method, target, _ = _method_call(current)
+        if method in ("clone", "unwrap", "expect", "as_ref", "as_mut") and target is not None:
+            current = target
+            continue
+        return current
+
+
+def _strip_pointer_conversions(node: Node) -> Node:
+    """`params.as_mut_ptr()`, `&mut params as *mut _`, `params.as_mut_ptr().cast()` -> `params`."""
+    current = _unwrap(node)
+    while True:
+        if current.type == "type_cast_expression":
+            value = current.child_by_field_name("value")
+            if value is None:
+                return current
+            current = _unwrap(value)
+            continue
+        method, target, _ = _method_call(current)
+        if method in ("as_mut_ptr", "as_ptr", "cast") and target is not None:
+            current = _unwrap(target)
+            continue
+        return current
+
+
+def _method_call(node: Node) -> tuple[str | None, Node | None, list[Node]]:
+    """(method name, receiver, arguments) of `receiver.method(args)` (a turbofish allowed)."""
+    if node.type != "call_expression":
+        return None, None, []
+    function = node.child_by_field_name("function")
+    if function is not None and function.type == "generic_function":
+        function = function.child_by_field_name("function")
+    if function is None or function.type != "field_expression":
+        return None, None, []
+    member = function.child_by_field_name("field")
+    if member is None or member.text is None:
+        return None, None, []
+    return member.text.decode("utf-8", "replace"), function.child_by_field_name("value"), call_arguments(node)
+
+
+def _repeats(unit: SyntaxUnit, node: Node, scope: Node) -> bool:
+    """Whether `node` sits in a loop or closure inside `scope` (it may run any number of times)."""
+    for _, ancestor in unit.ancestors(node):
+        if ancestor.id == scope.id:
+            return False
+        if ancestor.type in ("for_expression", "while_expression", "loop_expression", "closure_expression"):
+            return True
+    return False
+
+
+def _launch_config(scope: Scope, node: Node, depth: int = 0) -> tuple[tuple[str, ...] | None, str | None] | None:
+    """(block dimensions, dynamic shared memory) of a cudarc/candle `LaunchConfig`, where visible."""
+    inner = _unwrap(node)
+    text = scope.text(inner)
+    if re.search(r"\bfor_num_elems\s*\(", text):
+        return (FOR_NUM_ELEMS_BLOCK, "1", "1"), "0"
+    if inner.type == "struct_expression":
+        body = inner.child_by_field_name("body")
+        values: dict[str, str] = {}
+        for child in body.named_children if body is not None else []:
+            if child.type == "field_initializer":
+                name, value = child.child_by_field_name("field"), child.child_by_field_name("value")
+                if name is not None and value is not None:
+                    values[scope.text(name)] = scope.text(value)
+        block = _dimensions(values["block_dim"]) if "block_dim" in values else None
+        return block, values.get("shared_mem_bytes")
+    resolved = scope._value(inner, depth)
+    if resolved is not None and depth < _MAX_DEPTH:
+        return _launch_config(scope, resolved[1], depth + 1)
+    return None
+
+
+def launches_in_block(unit: SyntaxUnit, block: Node, patterns: tuple[str, ...] = ()) -> list[LaunchSite]:
+    """The launch sites whose innermost unsafe block is `block` (for the block's SAFETY template)."""
+    sites = find_launches(unit, patterns, (unit.start(block), unit.end(block)))
+    return [site for site in sites if site.unsafe_block is not None and site.unsafe_block[1].id == block.id]

@@ -1,0 +1,108 @@
+"""Doc comments of items and their `# Safety` sections, read as rustdoc reads them."""
+
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+from safety_ls.core.parsing import SyntaxUnit
+
+_DOC_ATTRIBUTE = re.compile(r'^#\[\s*doc\s*=\s*"((?:[^"\\]|\\.)*)"\s*\]$', re.S)
+
+
+_HEADING = re.compile(r"^\s*#{1,6}(?:\s+(.*?))?\s*$")
+
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def located_doc_lines(unit: SyntaxUnit, item: Node) -> list[tuple[str, int]]:
+    """The item's outer doc lines (`///`, `/** */`, `#[doc = ".."]`) in order, with the file
+    offset each one ends at (a block or attribute's lines all end where it ends)."""
+    collected: list[list[tuple[str, int]]] = []
+    sibling = item.prev_named_sibling
+    while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
+        text = unit.text(sibling)
+        end = unit.end(sibling)
+        if sibling.type == "line_comment" and text.startswith("///") and not text.startswith("////"):
+            collected.append([(text[3:].rstrip("\r\n"), end)])
+        elif sibling.type == "block_comment" and text.startswith("/**") and not text.startswith("/***"):
+            body = text[3:-2]
+            collected.append([(line.strip().lstrip("*"), end) for line in body.splitlines()])
+        elif sibling.type == "attribute_item":
+            match = _DOC_ATTRIBUTE.match(text)
+            if match:
+                decoded = match.group(1).encode().decode("unicode_escape", "replace")
+                collected.append([(line, end) for line in decoded.splitlines()])
+        sibling = sibling.prev_named_sibling
+    lines: list[tuple[str, int]] = []
+    for chunk in reversed(collected):
+        lines.extend(chunk)
+    return lines
+
+
+def doc_lines(unit: SyntaxUnit, item: Node) -> list[str]:
+    """The item's outer doc comment lines, in order."""
+    return [text for text, _ in located_doc_lines(unit, item)]
+
+
+def _unindent(lines: list[str]) -> list[str]:
+    """Remove the indentation all non-blank lines share, as rustdoc does."""
+    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    common = min(indents, default=0)
+    return [line[common:] for line in lines]
+
+
+_CONTAINER_PREFIX = re.compile(r"^(?:>\s?|[-*+]\s+|\d+[.)]\s+)+")
+
+
+_SETEXT_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+
+
+def _heading_text(text: str) -> str:
+    """A heading's text as rendered: closing #s, emphasis and spaces removed."""
+    text = re.sub(r"\s+#+\s*$", "", text.strip()).strip()
+    emphasis = re.fullmatch(r"(\*{1,3}|_{1,3})(.+?)\1", text)
+    return emphasis.group(2).strip() if emphasis else text
+
+
+def headings(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(line index, level, text) of markdown headings outside code fences."""
+    found = []
+    in_fence = False
+    lines = _unindent(lines)
+    for index, line in enumerate(lines):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        body = _CONTAINER_PREFIX.sub("", line.strip()) if line.strip()[:1] in (">", "-", "*", "+") or line.strip()[:1].isdigit() else line
+        match = _HEADING.match(body)
+        if match and len(body) - len(body.lstrip()) < 4:
+            level = len(body.lstrip()) - len(body.lstrip().lstrip("#"))
+            found.append((index, level, _heading_text(match.group(1))))
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        underline = _SETEXT_UNDERLINE.match(following)
+        if underline and line.strip() and not _FENCE.match(line):
+            found.append((index, 1 if underline.group(1)[0] == "=" else 2, _heading_text(line)))
+    return found
+
+
+def safety_section_bounds(lines: list[str]) -> tuple[int, int] | None:
+    """Line indexes of a `# Safety` (or `# SAFETY`) heading and of the end of its section
+    (the next heading of its level or higher, or the end of the docs)."""
+    found = headings(lines)
+    for position, (index, level, text) in enumerate(found):
+        if text in ("Safety", "SAFETY"):
+            end = next((later for later, later_level, _ in found[position + 1 :] if later_level <= level), len(lines))
+            return index, end
+    return None
+
+
+def safety_section(lines: list[str]) -> list[str] | None:
+    """The lines under a `# Safety` heading, up to the next heading of its level or higher."""
+    bounds = safety_section_bounds(lines)
+    return None if bounds is None else lines[bounds[0] + 1 : bounds[1]]

@@ -1,0 +1,31 @@
+"""What an unsafe site is and does, read from its syntax: shared by the SAFETY rules, fixes and the audit."""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.facts.categories import Category, categorize_block
+
+CATEGORY_PREFIX_BYTES = 4096
+
+
+def opening_text(unit: SyntaxUnit, node: Node) -> str:
+    # What a block does shows in its first lines; reading all of a huge (or deeply nested) block
+    # for every site would make nesting quadratic.
+    return unit.data[node.start_byte : min(node.end_byte, node.start_byte + CATEGORY_PREFIX_BYTES)].decode(
+        "utf-8", "replace"
+    )
+
+
+def code_category(unit: SyntaxUnit, node: Node) -> Category:
+    """What an unsafe block (or an unsafe fn's body) does: the template's and the audit's category."""
+    return categorize_block(opening_text(unit, node))
+
+
+def impl_trait_name(unit: SyntaxUnit, impl: Node) -> tuple[str, str]:
+    trait = impl.child_by_field_name("trait")
+    target = impl.child_by_field_name("type")
+    trait_name = unit.text(trait).split("::")[-1].split("<")[0].strip() if trait is not None else ""
+    type_name = unit.text(target) if target is not None else ""
+    return trait_name, type_name

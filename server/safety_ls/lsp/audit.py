@@ -1,0 +1,88 @@
+"""The language server's "audit workspace" command: `safety-ls audit` over the workspace folders.
+
+Files are audited one at a time between messages (the editor stays responsive), with progress;
+open documents are audited as the editor holds them, unsaved edits included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+
+from safety_ls.audit.html import render_html
+from safety_ls.audit.inventory import FileAudit, audit_path, audit_source
+from safety_ls.audit.markdown import render_markdown
+from safety_ls.audit.report import (
+    AuditTarget,
+    CrateInfo,
+    build_report,
+    plan_audit,
+    today,
+)
+from safety_ls.config.templates import Templates
+from safety_ls.core.files import write_text
+from safety_ls.engine.cache import CACHE_DIRECTORY
+
+if TYPE_CHECKING:
+    from safety_ls.lsp.server import SafetyLanguageServer
+
+AUDIT_PAGE = "audit.html"
+
+
+def _write_audit_page(report: dict[str, Any], directory: Path) -> Path:
+    """The HTML page under the workspace's cache directory, or the temporary directory when that is read-only."""
+    page = render_html(report)
+    cache = directory / CACHE_DIRECTORY
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / ".gitignore").write_text("# Created by safety-ls\n*\n", encoding="utf-8")
+        write_text(cache / AUDIT_PAGE, page)
+        return cache / AUDIT_PAGE
+    except OSError:
+        handle, name = tempfile.mkstemp(prefix="safety-ls-audit-", suffix=".html")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(page)
+        return Path(name)
+
+
+async def audit_folders(ls: SafetyLanguageServer, folders: list[Path]) -> dict[str, Any]:
+    """The report of `safety-ls audit` over `folders`, with open documents as the editor holds them."""
+    targets = [AuditTarget(folder, ls.settings_for(folder / "Cargo.toml")) for folder in folders]
+    open_documents = {d.path.resolve(): d for d in ls.documents.values() if d.path is not None and d.error is None}
+    plan = plan_audit(targets)
+    total = sum(len(files) for _, files in plan.work)
+    token = "safety-ls-audit"
+    try:
+        await ls.window_work_done_progress_create_async(lsp.WorkDoneProgressCreateParams(token=token))
+        ls.progress(token, lsp.WorkDoneProgressBegin(title="safety-ls: auditing unsafe code", percentage=0))
+    except Exception:  # noqa: BLE001 - progress is optional for the client
+        token = ""
+    assigned: list[tuple[CrateInfo, FileAudit]] = []
+    for target, files in plan.work:
+        for path, display, crate in files:
+            # An open file as the editor holds it (unsaved edits included), with its parse when that is exact.
+            document = open_documents.get(path)
+            if document is not None:
+                tree = document.tree if document.tree_is_exact else None
+                audit = audit_source(document.source, display, target.settings, tree)
+            else:
+                audit = audit_path(path, display, target.settings)
+            assigned.append((crate, audit))
+            if token and len(assigned) % 25 == 0:
+                ls.progress(token, lsp.WorkDoneProgressReport(message=f"{len(assigned)}/{total} files", percentage=100 * len(assigned) // total))
+            await asyncio.sleep(0)  # keep answering the editor between files
+    if token:
+        ls.progress(token, lsp.WorkDoneProgressEnd(message=f"audited {total} files"))
+    report = build_report(plan.base, assigned, today())
+    settings = targets[0].settings
+    root = Path(settings.root) if settings.root else folders[0]
+    templates = Templates(root / settings.template_dir if settings.template_dir else None)
+    markdown = render_markdown(report, templates)
+    for problem in templates.problems:
+        ls.report_error(f"{problem}; the built-in template was used")
+    return {"markdown": markdown, "json": report, "htmlPath": str(_write_audit_page(report, folders[0]))}

@@ -1,0 +1,213 @@
+"""An open document in the language server: text, tree, line index, and its findings.
+
+Edits arrive as LSP ranges; each is applied to the bytes, to the tree
+(`Tree.edit`, then an incremental re-parse with the old tree) and to the
+stored findings (shifted, or marked for re-analysis). Analysis then re-runs
+only on the function items the edits touched, or on the whole file when an
+edit reaches outside function bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tree_sitter import Node, Point, Tree
+
+from safety_ls.core.crate import CrateIndex
+from safety_ls.core.findings import Diagnostic
+from safety_ls.core.parsing import parse
+from safety_ls.core.settings import Settings
+from safety_ls.core.source import Encoding, Position, SourceText
+from safety_ls.engine.analyze import FileResult, analyze
+
+LspRange = tuple[int, int, int, int]  # start line, start column, end line, end column
+
+# Items whose body an edit may change without affecting anything outside them.
+_CONTAINERS = frozenset({"source_file", "declaration_list"})
+
+
+@dataclass
+class Document:
+    uri: str
+    path: Path | None
+    version: int
+    source: SourceText
+    tree: Tree
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Byte ranges (current offsets) edited since the last analysis; None: analyse everything.
+    dirty: list[tuple[int, int]] | None = None
+    analysed_version: int | None = None
+    tree_is_exact: bool = True  # see `exact_tree`
+    error: str | None = None  # text that cannot be analysed (not UTF-8 after an edit, too large)
+    # LSP ranges of the findings, by identity: carried across edits so that a keystroke converts
+    # only the findings it touched (converting all of them would cost more than the analysis).
+    _ranges: dict[int, tuple[Diagnostic, Encoding, LspRange]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, uri: str, path: Path | None, version: int, text: str) -> "Document":
+        source = SourceText.from_text(text)
+        return cls(uri, path, version, source, parse(source.data))
+
+    # --- edits ---------------------------------------------------------------------------
+
+    def apply_change(self, start: Position | None, end: Position | None, text: str, encoding: Encoding) -> None:
+        """One `TextDocumentContentChangeEvent`: a range replacement, or the whole text when no range."""
+        new_text = text.encode("utf-8", errors="replace")  # see SourceText.from_text
+        if start is None or end is None:
+            self.source = SourceText(new_text)
+            self._ranges = {}
+            self.tree = parse(self.source.data)
+            self.tree_is_exact = True
+            self.dirty = None
+            return
+        old = self.source
+        start_byte = old.offset(start, encoding)
+        old_end_byte = max(old.offset(end, encoding), start_byte)
+        self.source = old.replaced(start_byte, old_end_byte, new_text)
+        new_end_byte = start_byte + len(new_text)
+        old_end_line = old.line_of(old_end_byte)
+        line_delta = self.source.line_of(new_end_byte) - old_end_line
+        self.tree.edit(
+            start_byte=start_byte,
+            old_end_byte=old_end_byte,
+            new_end_byte=new_end_byte,
+            start_point=_point(old, start_byte),
+            old_end_point=_point(old, old_end_byte),
+            new_end_point=_point(self.source, new_end_byte),
+        )
+        edited = self.tree
+        self.tree = parse(self.source.data, edited)
+        # tree-sitter's error recovery after an incremental re-parse (reused subtrees) can differ
+        # from a fresh parse of the same text, which is what `safety-ls check` sees. While the text
+        # has a syntax error the tree is exact only after `exact_tree()` parses it afresh.
+        self.tree_is_exact = not self.tree.root_node.has_error
+        self._shift(start_byte, old_end_byte, new_end_byte, old_end_line, line_delta)
+        self._mark_changed(edited, self.tree)
+
+    def _mark_changed(self, before: Tree, after: Tree) -> None:
+        """Syntax that changed beyond the typed text (an opened `/*` or string) is dirty too."""
+        if self.dirty is not None:
+            self.dirty.extend((change.start_byte, change.end_byte) for change in before.changed_ranges(after))
+
+    def exact_tree(self) -> None:
+        """Replace an incrementally re-parsed tree that has errors with a fresh parse."""
+        if not self.tree_is_exact:
+            incremental, self.tree = self.tree, parse(self.source.data)
+            self._mark_changed(incremental, self.tree)
+            self.tree_is_exact = True
+
+    def _shift(self, start: int, old_end: int, new_end: int, old_end_line: int, line_delta: int) -> None:
+        """Keep stored findings, their LSP ranges and dirty ranges at the right place after an edit."""
+        delta = new_end - old_end
+        shifted = []
+        ranges: dict[int, tuple[Diagnostic, Encoding, LspRange]] = {}
+        for diagnostic in self.diagnostics:
+            cached = self._ranges.get(id(diagnostic))
+            if cached is not None and cached[0] is not diagnostic:
+                cached = None
+            if diagnostic.end <= start and diagnostic.start < start:
+                shifted.append(diagnostic)
+                if cached is not None:
+                    ranges[id(diagnostic)] = cached
+            elif diagnostic.start >= old_end:
+                moved = diagnostic.moved(delta)
+                shifted.append(moved)
+                # Below the edited line only the line numbers move; on it, columns change too.
+                if cached is not None and cached[2][0] > old_end_line:
+                    line, column, end_line, end_column = cached[2]
+                    ranges[id(moved)] = (moved, cached[1], (line + line_delta, column, end_line + line_delta, end_column))
+            # findings overlapping the edit are dropped; re-analysis of the region brings them back
+        self.diagnostics = shifted
+        self._ranges = ranges
+        if self.dirty is not None:
+            moved = [
+                (a + delta, b + delta) if a >= old_end else (a, b if b <= start else max(b + delta, new_end))
+                for a, b in self.dirty
+            ]
+            self.dirty = moved + [(start, new_end)]
+
+    # --- analysis ------------------------------------------------------------------------
+
+    def analyse(self, settings: Settings, crate: CrateIndex | None, file: Path | None, exact: bool = True) -> None:
+        """Bring `diagnostics` up to date with the text, re-analysing as little as possible.
+
+        With `exact=False` (a keystroke) a tree re-parsed incrementally is used even while
+        the text has a syntax error; the server then reconciles with `exact=True` when
+        typing pauses.
+        """
+        if exact:
+            self.exact_tree()
+        display = str(self.path) if self.path is not None else self.uri
+        region = self._region()
+        if region == (0, 0):  # nothing changed since the last analysis
+            self.analysed_version = self.version
+            return
+        if region is None:
+            self.dirty = []
+            result = analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree)
+            self.diagnostics = result.diagnostics
+            self._ranges = {}
+        else:
+            result = analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree, region=region)
+            kept = [d for d in self.diagnostics if not region[0] <= d.start < region[1]]
+            self.diagnostics = sorted(kept + result.diagnostics, key=lambda d: (d.start, d.rule))
+        self.dirty = []
+        self.analysed_version = self.version
+
+    def full_result(self, settings: Settings, crate: CrateIndex | None, file: Path | None) -> FileResult:
+        """A fresh whole-file analysis (for code actions: every fix needs its current data)."""
+        self.exact_tree()
+        display = str(self.path) if self.path is not None else self.uri
+        return analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree)
+
+    def _region(self) -> tuple[int, int] | None:
+        """The one function item holding every edit since the last analysis, or None (analyse all)."""
+        if self.dirty is None or self.analysed_version is None:
+            return None
+        if not self.dirty:
+            return (0, 0)
+        start = min(a for a, _ in self.dirty)
+        end = max(b for _, b in self.dirty)
+        item = _function_item_around(self.tree.root_node, start, max(end, start))
+        return None if item is None else (item.start_byte, item.end_byte)
+
+    def line_position(self, offset: int, encoding: Encoding) -> Position:
+        return self.source.position(offset, encoding)
+
+    def lsp_range(self, diagnostic: Diagnostic, encoding: Encoding) -> LspRange:
+        """The finding's range in the client's position encoding (cached by identity)."""
+        cached = self._ranges.get(id(diagnostic))
+        if cached is not None and cached[0] is diagnostic and cached[1] == encoding:
+            return cached[2]
+        first = self.source.position(diagnostic.start, encoding)
+        last = self.source.position(max(diagnostic.end, diagnostic.start), encoding)
+        converted = (first.line, first.column, last.line, last.column)
+        self._ranges[id(diagnostic)] = (diagnostic, encoding, converted)
+        return converted
+
+
+def _point(source: SourceText, offset: int) -> Point:
+    line = source.line_of(offset)
+    return Point(line, offset - source.line_starts[line] if line > 0 or not source.has_bom else offset)
+
+
+def _function_item_around(root: Node, start: int, end: int) -> Node | None:
+    """The outermost function item containing [start, end] that is an item (not in another body)."""
+    node: Node | None = root.descendant_for_byte_range(start, end)
+    found = None
+    while node is not None:
+        if node.type == "function_item" and node.start_byte <= start and end <= node.end_byte:
+            found = node
+        node = node.parent
+    if found is None:
+        return None
+    # Only items directly in a module, impl or trait: their analysis stands alone.
+    parent = found.parent
+    if parent is None or parent.type not in _CONTAINERS:
+        return None
+    body = found.child_by_field_name("body")
+    # An edit reaching the signature may change the item's docs or visibility checks: analyse all.
+    if body is None or start < body.start_byte:
+        return None
+    return found

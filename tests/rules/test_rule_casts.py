@@ -1,0 +1,249 @@
+"""missing-cast and cast-annotation-mismatch: the `// CAST: <from> → <to>, <reason>` convention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from expectations import actual, describe, expected
+from safety_ls.core.findings import Diagnostic
+from safety_ls.core.placement import PlacementOptions
+from safety_ls.core.settings import Settings
+from safety_ls.core.source import SourceText
+from safety_ls.engine.analyze import analyze
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "rules" / "casts"
+RULES = {"missing-cast", "cast-annotation-mismatch"}
+
+
+def check(source: str, settings: Settings | None = None) -> list[Diagnostic]:
+    result = analyze(SourceText.from_text(source), "x.rs", settings or Settings(select=frozenset(RULES)))
+    assert result.error is None
+    return result.diagnostics
+
+
+def lines(source: str, rule: str, settings: Settings | None = None) -> list[int]:
+    return [d.line for d in check(source, settings) if d.rule == rule]
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.rs")), ids=lambda p: p.name)
+def test_cast_rules_match_fixture_markers(fixture: Path) -> None:
+    want = expected(fixture, RULES)
+    got = actual(fixture, RULES)
+    assert got == want, describe(fixture, want - got, got - want)
+
+
+def test_missing_cast_is_in_the_default_profile() -> None:
+    diagnostics = check("fn f(n: usize) -> u32 { n as u32 }\n", Settings())
+    assert [d.rule for d in diagnostics] == ["missing-cast"]
+
+
+def test_missing_cast_message_names_inferred_source_and_target() -> None:
+    (diagnostic,) = check("fn f(n: usize) -> u32 {\n    n as u32\n}\n")
+    assert diagnostic.message == "`as u32` cast missing a `// CAST: usize → u32, <reason>` comment"
+    assert (diagnostic.data["from"], diagnostic.data["to"]) == ("usize", "u32")
+
+
+def test_missing_cast_message_uses_placeholder_when_source_unknown() -> None:
+    (diagnostic,) = check("fn f() -> u32 {\n    g() as u32\n}\n")
+    assert "`// CAST: <from> → u32, <reason>`" in diagnostic.message
+
+
+def test_missing_cast_range_is_the_cast_expression_in_characters() -> None:
+    source = 'fn f(n: usize) {\n    let s = "→→"; let a = n as u32;\n}\n'
+    (diagnostic,) = check(source)
+    assert (diagnostic.line, diagnostic.column) == (2, 27)
+    assert (diagnostic.end_line, diagnostic.end_column) == (2, 35)
+
+
+@pytest.mark.parametrize("target", ["*const u8", "char", "_", "&dyn std::any::Any", "Box<u8>"])
+def test_non_numeric_targets_are_not_casts_to_annotate(target: str) -> None:
+    assert check(f"fn f(b: u8) {{\n    let x = b as {target};\n}}\n") == []
+
+
+@pytest.mark.parametrize("target", ["u8", "i128", "usize", "isize", "f32", "f64"])
+def test_every_numeric_target_needs_a_cast_comment(target: str) -> None:
+    assert lines(f"fn f(b: u8) {{\n    let x = b as {target};\n}}\n", "missing-cast") == [2]
+
+
+def test_casts_in_const_contexts_count() -> None:
+    source = "const A: u32 = 7u64 as u32;\nstatic B: [u8; 2u16 as usize] = [0; 2];\nfn f() { let a = [0u8; 3u8 as usize]; }\n"
+    assert lines(source, "missing-cast") == [1, 2, 3]
+
+
+def test_comment_above_attribute_counts_for_cast() -> None:
+    source = (
+        "fn f(n: usize) {\n"
+        "    // CAST: usize → u32, dims are bounded by the model config\n"
+        "    #[allow(clippy::cast_possible_truncation)]\n"
+        "    let a = n as u32;\n"
+        "}\n"
+    )
+    assert check(source) == []
+
+
+def test_comment_above_attribute_does_not_count_when_attributes_are_not_transparent() -> None:
+    source = (
+        "fn f(n: usize) {\n"
+        "    // CAST: usize → u32, dims are bounded by the model config\n"
+        "    #[allow(clippy::cast_possible_truncation)]\n"
+        "    let a = n as u32;\n"
+        "}\n"
+    )
+    settings = Settings(select=frozenset(RULES), placement=PlacementOptions(accept_comment_above_attributes=False))
+    assert lines(source, "missing-cast", settings) == [4]
+
+
+WRAPPED_LET = (
+    "fn f(n: usize) {\n"
+    "    // CAST: usize → u64, widening; never truncates on 64-bit hosts\n"
+    "    let total: u64 =\n"
+    "        n as u64;\n"
+    "}\n"
+)
+
+
+def test_comment_above_wrapped_let_counts_for_cast() -> None:
+    assert check(WRAPPED_LET) == []
+
+
+def test_comment_above_wrapped_let_needs_accept_comment_above_statement() -> None:
+    settings = Settings(select=frozenset(RULES), placement=PlacementOptions(accept_comment_above_statement=False))
+    assert lines(WRAPPED_LET, "missing-cast", settings) == [4]
+
+
+def test_trailing_cast_comment_is_rejected() -> None:
+    assert lines("fn f(n: usize) {\n    let a = n as u32; // CAST: usize → u32, fits\n}\n", "missing-cast") == [2]
+
+
+def test_cast_comment_above_fn_is_rejected() -> None:
+    source = "// CAST: usize → u32, fits\nfn f(n: usize) -> u32 {\n    n as u32\n}\n"
+    assert lines(source, "missing-cast") == [3]
+
+
+def test_cast_comment_above_fn_covers_a_cast_in_its_signature() -> None:
+    source = "// CAST: u16 → usize, widening\nfn f() -> [u8; 4u16 as usize] {\n    [0; 4]\n}\n"
+    assert check(source) == []
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "/* CAST: usize → u32, fits */",
+        "/*\n     * CAST: usize → u32, fits\n     */",
+        "// CAST: usize → u32, the header stores dims\n    // as u32, capped at 65536",
+        "// The dimension comes from the header.\n    // CAST: usize → u32, the header stores it as u32",
+    ],
+    ids=["block", "multi-line block", "run, tag first", "run, tag last"],
+)
+def test_comment_forms_count_for_cast(comment: str) -> None:
+    assert check(f"fn f(n: usize) {{\n    {comment}\n    let a = n as u32;\n}}\n") == []
+
+
+def test_chained_call_cast_site_is_the_line_of_the_cast() -> None:
+    source = (
+        "fn f(v: &[u8], n: usize) {\n"
+        "    let m = v\n"
+        "        .iter()\n"
+        "        // CAST: usize → u8, n < 256 checked by the caller\n"
+        "        .map(|x| x + n as u8)\n"
+        "        .count();\n"
+        "    let k = v\n"
+        "        .iter()\n"
+        "        .map(|x| x + n as u8)\n"
+        "        .count();\n"
+        "}\n"
+    )
+    assert lines(source, "missing-cast") == [9]
+
+
+def test_cast_inside_macro_arguments_is_checked() -> None:
+    source = (
+        "fn f(n: usize) {\n"
+        "    // CAST: usize → u32, fits\n"
+        '    println!("{}", n as u32);\n'
+        '    println!("{}", n as u32);\n'
+        "}\n"
+    )
+    assert lines(source, "missing-cast") == [4]
+
+
+def test_crlf_source_behaves_like_lf_for_cast() -> None:
+    lf = "fn f(n: usize) {\n    // CAST: usize → u32, fits\n    let a = n as u32;\n    let b = n as u32;\n}\n"
+    crlf = lf.replace("\n", "\r\n")
+    assert [(d.line, d.column, d.rule) for d in check(crlf)] == [(d.line, d.column, d.rule) for d in check(lf)] == [
+        (4, 13, "missing-cast")
+    ]
+
+
+@pytest.mark.parametrize("arrow", ["→", "->"])
+def test_both_arrows_name_the_conversion(arrow: str) -> None:
+    good = f"fn f(n: usize) {{\n    // CAST: usize {arrow} u32, fits\n    let a = n as u32;\n}}\n"
+    stale = f"fn f(n: usize) {{\n    // CAST: usize {arrow} u16, fits\n    let a = n as u32;\n}}\n"
+    assert check(good) == []
+    assert lines(stale, "cast-annotation-mismatch") == [3]
+
+
+def test_mismatch_message_for_a_stale_target() -> None:
+    source = "fn f(n: usize) {\n    // CAST: usize → u16, fits\n    let a = n as u32;\n}\n"
+    (diagnostic,) = check(source)
+    assert diagnostic.message == "CAST comment says usize → u16 but this cast is to `u32`"
+
+
+def test_mismatch_message_for_a_stale_source() -> None:
+    source = "fn f(n: u64) {\n    // CAST: usize → u32, fits\n    let a = n as u32;\n}\n"
+    (diagnostic,) = check(source)
+    assert diagnostic.message == "CAST comment says usize → u32 but the value cast here is `u64`"
+
+
+def test_mismatch_when_the_comment_names_no_conversion() -> None:
+    source = "fn f(n: usize) {\n    // CAST: fits in u32 because dims are small\n    let a = n as u32;\n}\n"
+    (diagnostic,) = check(source)
+    assert diagnostic.rule == "cast-annotation-mismatch"
+    assert "does not name the conversion" in diagnostic.message
+
+
+def test_struct_field_source_type_via_self() -> None:
+    source = (
+        "struct S { rows: u64 }\n"
+        "impl S {\n"
+        "    fn f(&self) -> u32 {\n"
+        "        // CAST: usize → u32, stale\n"
+        "        self.rows as u32\n"
+        "    }\n"
+        "}\n"
+    )
+    assert lines(source, "cast-annotation-mismatch") == [5]
+
+
+def test_shadowed_binding_uses_the_latest_declaration() -> None:
+    source = (
+        "fn f() {\n"
+        "    let x: u64 = 1;\n"
+        "    let x: i64 = -1;\n"
+        "    // CAST: i64 → i32, small offset\n"
+        "    let y = x as i32;\n"
+        "}\n"
+    )
+    assert check(source) == []
+
+
+def test_unfilled_template_is_left_to_placeholder_annotation() -> None:
+    source = "fn f(n: usize) {\n    // CAST: <from> → <to>, <reason>\n    let a = n as u32;\n}\n"
+    diagnostics = check(source, Settings(select=frozenset(RULES | {"placeholder-annotation"})))
+    assert [(d.line, d.rule) for d in diagnostics] == [(2, "placeholder-annotation")]
+
+
+def test_multi_pair_comment_covers_each_cast_of_the_statement() -> None:
+    source = (
+        "fn f(rows: usize, cols: i64) {\n"
+        "    // CAST: usize → u32, i64 → u32, both dims are bounded by the model config\n"
+        "    let shape = (rows as u32, cols as u32);\n"
+        "}\n"
+    )
+    assert check(source) == []
+
+
+def test_chained_conversion_covers_nested_casts() -> None:
+    source = "fn f(x: u8) {\n    // CAST: u8 → u16 → u32, two widening steps\n    let y = (x as u16) as u32;\n}\n"
+    assert check(source) == []

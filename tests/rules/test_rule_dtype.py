@@ -1,0 +1,239 @@
+"""missing-promote and missing-contiguous: `// PROMOTE:` and `// CONTIGUOUS:` (candle-mi)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from expectations import actual, describe, expected
+from safety_ls.core.findings import Diagnostic
+from safety_ls.core.settings import Settings
+from safety_ls.core.source import SourceText
+from safety_ls.engine.analyze import analyze
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "rules" / "dtype"
+RULES = {"missing-promote", "missing-contiguous"}
+
+
+def check(source: str, settings: Settings | None = None) -> list[Diagnostic]:
+    result = analyze(SourceText.from_text(source), "x.rs", settings or Settings(select=frozenset(RULES)))
+    assert result.error is None
+    return result.diagnostics
+
+
+def found(source: str, settings: Settings | None = None) -> list[tuple[int, str]]:
+    return [(d.line, d.rule) for d in check(source, settings)]
+
+
+def fn(body: str) -> str:
+    return f"fn f(x: &Tensor, q: &Tensor, k: &Tensor) -> Result<Tensor> {{\n{body}}}\n"
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.rs")), ids=lambda p: p.name)
+def test_dtype_rules_match_fixture_markers(fixture: Path) -> None:
+    want = expected(fixture, RULES)
+    got = actual(fixture, RULES)
+    assert got == want, describe(fixture, want - got, got - want)
+
+
+# --- missing-promote ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argument", ["DType::F32", "candle_core::DType::F32", "DType::F64"])
+def test_promotion_to_a_wide_float_needs_promote(argument: str) -> None:
+    assert found(fn(f"    x.to_dtype({argument})\n")) == [(2, "missing-promote")]
+
+
+@pytest.mark.parametrize("argument", ["DType::F16", "DType::BF16", "DType::U8", "x.dtype()", "dtype"])
+def test_other_dtypes_are_not_promotions(argument: str) -> None:
+    assert found(fn(f"    x.to_dtype({argument})\n")) == []
+
+
+def test_promotion_targets_setting_changes_what_counts() -> None:
+    source = fn("    let a = x.to_dtype(DType::F64)?;\n    x.to_dtype(DType::F32)\n")
+    assert found(source, Settings(select=frozenset(RULES), promotion_targets=("F32",))) == [(3, "missing-promote")]
+
+
+def test_promote_message_and_range_start_at_the_method_name() -> None:
+    (diagnostic,) = check(fn("    let p = x.to_dtype(DType::F32)?.exp()?;\n    Ok(p)\n"))
+    assert diagnostic.message == "promotion to F32 missing a `// PROMOTE: <reason>` comment"
+    assert (diagnostic.line, diagnostic.column) == (2, 15)
+    assert diagnostic.data["fix"]["context"]["hint"] == "exp"
+
+
+def test_single_promote_above_map_covers_the_closure() -> None:
+    source = (
+        "fn f(xs: &[Tensor]) -> Vec<Result<Tensor>> {\n"
+        "    // PROMOTE: per-head scores are summed in F32 to match the Python reference\n"
+        "    xs.iter().map(|t| t.to_dtype(DType::F32)).collect()\n"
+        "}\n"
+    )
+    assert found(source) == []
+
+
+def test_promote_above_statement_covers_a_wrapped_single_expression_closure() -> None:
+    source = (
+        "fn f(xs: &[Tensor]) -> Vec<Result<Tensor>> {\n"
+        "    // PROMOTE: per-head scores are summed in F32 to match the Python reference\n"
+        "    let out = xs\n"
+        "        .iter()\n"
+        "        .map(|t| t.to_dtype(DType::F32))\n"
+        "        .collect();\n"
+        "    out\n"
+        "}\n"
+    )
+    assert found(source) == []
+
+
+def test_promote_above_statement_does_not_reach_into_a_braced_closure() -> None:
+    source = (
+        "fn f(xs: &[Tensor]) -> Vec<Result<Tensor>> {\n"
+        "    // PROMOTE: per-head scores are summed in F32\n"
+        "    xs.iter().map(|t| {\n"
+        "        t.to_dtype(DType::F32)\n"
+        "    }).collect()\n"
+        "}\n"
+    )
+    assert found(source) == [(4, "missing-promote")]
+
+
+def test_chained_promote_site_is_the_method_name_line() -> None:
+    annotated = fn(
+        "    let p = x\n"
+        "        .narrow(0, 0, 4)?\n"
+        "        // PROMOTE: softmax over F16 produces NaN; compute in F32\n"
+        "        .to_dtype(DType::F32)?;\n"
+        "    Ok(p)\n"
+    )
+    bare = fn("    let p = x\n        .narrow(0, 0, 4)?\n        .to_dtype(DType::F32)?;\n    Ok(p)\n")
+    assert found(annotated) == []
+    assert found(bare) == [(4, "missing-promote")]
+
+
+def test_trailing_promote_comment_is_rejected() -> None:
+    assert found(fn("    x.to_dtype(DType::F32) // PROMOTE: softmax over F16 produces NaN\n")) == [(2, "missing-promote")]
+
+
+def test_promote_comment_above_fn_is_rejected() -> None:
+    assert found("// PROMOTE: softmax over F16 produces NaN\n" + fn("    x.to_dtype(DType::F32)\n")) == [
+        (3, "missing-promote")
+    ]
+
+
+def test_promote_above_attributes_counts() -> None:
+    source = fn(
+        "    // PROMOTE: softmax over F16 produces NaN\n"
+        "    #[allow(clippy::let_and_return)]\n"
+        "    let p = x.to_dtype(DType::F32)?;\n"
+        "    Ok(p)\n"
+    )
+    assert found(source) == []
+
+
+def test_promote_inside_macro_arguments() -> None:
+    source = fn(
+        "    // PROMOTE: the assertion compares against an F32 reference\n"
+        "    assert!(x.to_dtype(DType::F32).is_ok());\n"
+        "    assert!(x.to_dtype(DType::F32).is_ok());\n"
+        "    Ok(x.clone())\n"
+    )
+    assert found(source) == [(4, "missing-promote")]
+
+
+def test_promote_with_crlf_and_non_ascii() -> None:
+    source = fn(
+        "    // PROMOTE: log-softmax in F16 → -inf for small probabilities\n"
+        "    let a = x.to_dtype(DType::F32)?;\n"
+        '    let s = "→"; let b = x.to_dtype(DType::F32)?;\n'
+        "    Ok(a)\n"
+    ).replace("\n", "\r\n")
+    (diagnostic,) = check(source)
+    assert (diagnostic.line, diagnostic.column) == (4, 28)
+
+
+# --- missing-contiguous --------------------------------------------------------------------
+
+
+def test_contiguous_in_the_same_chain_as_matmul() -> None:
+    assert found(fn("    k.t()?.contiguous()?.matmul(q)\n")) == [(2, "missing-contiguous")]
+
+
+def test_contiguous_as_a_matmul_argument() -> None:
+    assert found(fn("    q.matmul(&k.t()?.contiguous()?)\n")) == [(2, "missing-contiguous")]
+
+
+def test_contiguous_binding_later_used_by_matmul() -> None:
+    source = fn("    let kt = k.t()?.contiguous()?;\n    let s = (q * 0.5)?;\n    s.matmul(&kt)\n")
+    assert found(source) == [(2, "missing-contiguous")]
+
+
+def test_contiguous_that_never_reaches_a_matmul_is_not_flagged() -> None:
+    source = fn("    let kt = k.t()?.contiguous()?;\n    let s = kt.sum_all()?;\n    x.matmul(q)\n")
+    assert found(source) == []
+
+
+def test_contiguous_binding_used_by_matmul_in_another_function_is_not_flagged() -> None:
+    source = fn("    let kt = k.t()?.contiguous()?;\n    Ok(kt)\n") + "fn g(q: &Tensor, kt: &Tensor) -> Result<Tensor> {\n    q.matmul(kt)\n}\n"
+    assert found(source) == []
+
+
+def test_matmul_methods_setting_changes_the_set() -> None:
+    source = fn("    let a = k.t()?.contiguous()?.my_gemm(q)?;\n    k.t()?.contiguous()?.matmul(q)\n")
+    custom = Settings(select=frozenset(RULES), matmul_methods=("my_gemm",))
+    assert found(source) == [(3, "missing-contiguous")]
+    assert found(source, custom) == [(2, "missing-contiguous")]
+
+
+def test_matmul_methods_setting_applies_to_free_functions() -> None:
+    source = fn("    fused::my_gemm(q, &k.t()?.contiguous()?)\n")
+    assert found(source, Settings(select=frozenset(RULES), matmul_methods=("my_gemm",))) == [(2, "missing-contiguous")]
+
+
+def test_contiguous_message_and_range() -> None:
+    (diagnostic,) = check(fn("    k.transpose(1, 2)?.contiguous()?.matmul(q)\n"))
+    assert diagnostic.message == "`.contiguous()` before a matmul missing a `// CONTIGUOUS: <reason>` comment"
+    assert (diagnostic.line, diagnostic.column) == (2, 24)
+    assert diagnostic.data["fix"]["context"]["cause"] == "transpose"
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "// CONTIGUOUS: transpose produces non-unit strides; matmul requires contiguous layout",
+        "/* CONTIGUOUS: transpose produces non-unit strides */",
+        "// The key is stored transposed.\n    // CONTIGUOUS: transpose produces non-unit strides",
+        "// CONTIGUOUS: transpose produces non-unit strides\n    #[allow(unused_variables)]",
+    ],
+    ids=["line", "block", "run", "above attribute"],
+)
+def test_contiguous_comment_forms(comment: str) -> None:
+    assert found(fn(f"    {comment}\n    let a = q.matmul(&k.t()?.contiguous()?)?;\n    Ok(a)\n")) == []
+
+
+def test_contiguous_above_wrapped_chain_statement_counts_and_method_line_is_the_site() -> None:
+    annotated = fn(
+        "    // CONTIGUOUS: permute leaves a strided view\n"
+        "    let out = k\n"
+        "        .permute((0, 2, 1, 3))?\n"
+        "        .contiguous()?\n"
+        "        .matmul(q)?;\n"
+        "    Ok(out)\n"
+    )
+    bare = annotated.replace("    // CONTIGUOUS: permute leaves a strided view\n", "")
+    assert found(annotated) == []
+    assert [(d.line, d.column) for d in check(bare)] == [(4, 10)]
+
+
+def test_trailing_contiguous_comment_is_rejected() -> None:
+    source = fn("    q.matmul(&k.t()?.contiguous()?) // CONTIGUOUS: transpose produces non-unit strides\n")
+    assert found(source) == [(2, "missing-contiguous")]
+
+
+def test_contiguous_inside_macro_arguments() -> None:
+    source = fn(
+        "    // CONTIGUOUS: transpose produces non-unit strides\n"
+        "    let v = vec![q.matmul(&k.t()?.contiguous()?)?];\n"
+        "    let w = vec![q.matmul(&k.t()?.contiguous()?)?];\n"
+        "    Ok(x.clone())\n"
+    )
+    assert found(source) == [(4, "missing-contiguous")]

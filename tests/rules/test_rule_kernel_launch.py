@@ -1,0 +1,325 @@
+"""kernel-launch and kernel-launch-mismatch: launch sites, their SAFETY comments, and the workspace's kernels."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from expectations import describe, expected
+from safety_ls.config.templates import Templates
+from safety_ls.core.parsing import build_units, parse
+from safety_ls.core.settings import Settings
+from safety_ls.core.source import SourceText
+from safety_ls.engine.analyze import analyze, check_path
+from safety_ls.facts.cuda_kernels import kernels_in_source, workspace_kernels
+from safety_ls.facts.launches import find_launches
+from safety_ls.fixes.apply import fix_source
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "rules" / "kernel_launch"
+CRATE = FIXTURES / "crate"
+GPU_CRATE = Path(__file__).parent.parent / "gpu-crate"
+RULES = {"kernel-launch", "kernel-launch-mismatch"}
+
+
+def sites(code: str, patterns: tuple[str, ...] = ()):
+    data = code.encode()
+    unit = build_units(parse(data), data, re.compile(rb"launch|unsafe"))
+    source = SourceText(data)
+    return [(source.line_of(site.start) + 1, site) for site in find_launches(unit, patterns)]
+
+
+# --- launch sites -------------------------------------------------------------------------
+
+
+def test_cudarc_launch_resolves_kernel_arguments_and_launch_config():
+    code = """
+fn f(dev: &Dev, a: &Buf, out: &mut Buf) {
+    let f = dev.get_func("module", "scale_f32").unwrap();
+    let cfg = LaunchConfig { grid_dim: (8, 1, 1), block_dim: (128, 2, 1), shared_mem_bytes: 512 };
+    unsafe { f.launch(cfg, (a, out, 7u32)) }.unwrap();
+}
+"""
+    ((line, site),) = sites(code)
+    assert line == 5 and site.form == "cudarc" and site.function == "f"
+    assert (site.kernel, site.arguments) == ("scale_f32", ("a", "out", "7u32"))
+    assert (site.block, site.block_threads, site.shared_memory_bytes) == (("128", "2", "1"), 256, 512)
+
+
+def test_turbofish_launch_with_a_parameter_binding_and_for_num_elems():
+    code = """
+fn f(dev: &Dev) {
+    let func = dev.load_function("softmax").unwrap();
+    let params = (a, b,);
+    unsafe { func.launch::<(u8, u8)>(LaunchConfig::for_num_elems(n), params) }.unwrap();
+}
+"""
+    ((_, site),) = sites(code)
+    assert (site.kernel, site.arguments, site.block_threads) == ("softmax", ("a", "b"), 1024)
+
+
+def test_multi_line_builder_chain_is_sited_at_the_launch_method():
+    code = """
+fn f(stream: &Stream, dev: &Dev) {
+    let k = dev.get_func("m", "rms_norm").unwrap();
+    unsafe {
+        stream
+            .launch_builder(&k)
+            .arg(&x)
+            .arg(&mut y)
+            .launch(cfg)
+    }
+    .unwrap();
+}
+"""
+    ((line, site),) = sites(code)
+    assert line == 9 and site.form == "builder"
+    assert (site.kernel, site.arguments) == ("rms_norm", ("&x", "&mut y"))
+
+
+def test_candle_builder_collects_arg_statements_and_builder_arg_macro():
+    code = """
+fn f(func: &CudaFunction) {
+    let mut builder = func.builder();
+    builder.arg(&src);
+    candle::builder_arg!(builder, n, d);
+    builder.arg(&dst);
+    unsafe { builder.launch(cfg) }.w()?;
+}
+"""
+    ((_, site),) = sites(code)
+    assert site.arguments == ("&src", "n", "d", "&dst")
+
+
+def test_builder_arguments_pushed_in_a_loop_are_not_counted():
+    code = """
+fn f(stream: &Stream, k: &CudaFunction, xs: &[Buf]) {
+    let mut builder = stream.launch_builder(k);
+    for x in xs { builder.arg(x); }
+    unsafe { builder.launch(cfg) }.unwrap();
+}
+"""
+    ((_, site),) = sites(code)
+    assert site.arguments is None
+
+
+def test_cust_launch_macro_names_kernel_block_and_arguments():
+    code = """
+fn f(module: &Module, stream: &Stream) -> CudaResult<()> {
+    unsafe {
+        launch!(module.sum<<<(4, 1, 1), (32, 8, 1), 64, stream>>>(x.as_device_ptr(), y.len()))?;
+    }
+    Ok(())
+}
+"""
+    ((_, site),) = sites(code)
+    assert site.form == "cust" and site.kernel == "sum"
+    assert (site.arguments, site.block_threads, site.shared_memory) == (("x.as_device_ptr()", "y.len()"), 256, "64")
+
+
+def test_driver_api_launches_by_path_field_and_method():
+    code = """
+const THREADS: u32 = 256;
+fn f(cu: &Driver, lib: &Lib, module: CUmodule) {
+    let mut f = std::ptr::null_mut();
+    let mut params = [&mut a as *mut _ as *mut c_void, &mut n as *mut _ as *mut c_void];
+    unsafe {
+        cuModuleGetFunction(&mut f, module, c"saxpy".as_ptr());
+        sys::cuLaunchKernel(f, 4, 1, 1, THREADS, 1, 1, 0, stream, params.as_mut_ptr(), std::ptr::null_mut());
+        (cu.cuLaunchKernel)(f, 4, 1, 1, 64, 2, 1, 0, stream, std::ptr::null_mut(), std::ptr::null_mut());
+        lib.hipModuleLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, stream, params.as_mut_ptr(), std::ptr::null_mut());
+    }
+}
+"""
+    found = sites(code)
+    assert [(line, s.form, s.kernel, s.arguments, s.block_threads) for line, s in found] == [
+        (8, "driver", "saxpy", ("a", "n"), 256),
+        (9, "driver", "saxpy", (), 128),
+        (10, "hip", "saxpy", ("a", "n"), 32),
+    ]
+
+
+def test_kernel_of_a_struct_field_is_read_from_its_initializer():
+    code = """
+impl Q {
+    fn new(device: &Dev) -> Self { Self { matmul: device.get_func("q4", "q4_matmul_f32").unwrap() } }
+    fn forward(&self) { unsafe { self.matmul.launch(cfg, (a, b)) }.unwrap(); }
+}
+"""
+    ((_, site),) = sites(code)
+    assert site.kernel == "q4_matmul_f32"
+
+
+def test_ffi_launchers_by_built_in_and_configured_pattern():
+    code = """
+fn f() {
+    unsafe { ffi::launch_rms_norm(x, n, stream) };
+    unsafe { kernels::run_gemm(a, b, c) };
+    unsafe { kernels::other(a) };
+}
+"""
+    assert [(line, s.kernel) for line, s in sites(code)] == [(3, "launch_rms_norm")]
+    configured = sites(code, ("kernels::run_*",))
+    assert [(line, s.form, s.kernel, s.arguments) for line, s in configured] == [
+        (3, "ffi", "launch_rms_norm", ("x", "n", "stream")),
+        (4, "ffi", "run_gemm", ("a", "b", "c")),
+    ]
+
+
+def test_launch_outside_unsafe_code_is_not_a_kernel_launch():
+    code = """
+fn serve(app: App, rocket: Rocket) {
+    app.launch();
+    rocket.launch(config, routes);
+    let launch = 3;
+}
+"""
+    assert sites(code) == []
+
+
+def test_launch_in_an_unsafe_fn_body_counts_without_a_block():
+    ((_, site),) = sites("pub unsafe fn go(f: &CudaFunction) { f.launch(cfg, (a,)).unwrap(); }\n")
+    assert site.unsafe_block is None and site.arguments == ("a",)
+
+
+# --- CUDA sources -----------------------------------------------------------------------------
+
+
+def test_extern_c_kernels_with_launch_bounds_in_every_spelling():
+    source = b"""
+#define THREADS 128
+extern "C" {
+__global__ void a(void) {}
+__global__ void __launch_bounds__(THREADS, 2) b(const float* x, int n) {}
+}
+template <typename T> __global__ void generic(T* x) {}
+__global__ void cpp_only(int x) {}
+extern "C" __launch_bounds__(64) __global__ void c(float *x /* , int y */) {}
+// extern "C" __global__ void commented(int a) {}
+extern "C" __global__ void d(Pair<int, float> p, int n);
+"""
+    found = {k.name: (len(k.parameters), k.max_threads, k.line) for k in kernels_in_source(source, "k.cu")}
+    assert found == {"a": (0, None, 4), "b": (2, 128, 5), "c": (1, 64, 9), "d": (2, None, 11)}
+
+
+def test_kernel_index_sees_a_new_cuda_file(tmp_path: Path):
+    (tmp_path / "a.cu").write_text('extern "C" __global__ void one(int x) {}\n')
+    assert set(workspace_kernels(tmp_path).kernels) == {"one"}
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.cuh").write_text('extern "C" __global__ void two(int x, int y);\n')
+    assert set(workspace_kernels(tmp_path).kernels) == {"one", "two"}
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+
+def test_fixture_crate_findings_are_exactly_the_marked_lines():
+    path = CRATE / "src" / "lib.rs"
+    result = check_path(path, str(path), Settings(select=frozenset(RULES)))
+    assert result.error is None and not result.warnings
+    found = {(d.line, d.rule) for d in result.diagnostics}
+    marked = expected(path, RULES)
+    assert found == marked, describe(path, marked - found, found - marked)
+
+
+def test_messages_name_the_missing_invariants_and_the_kernel_source():
+    path = CRATE / "src" / "lib.rs"
+    result = check_path(path, str(path), Settings(select=frozenset(RULES)))
+    messages = {(d.line, d.rule): d.message for d in result.diagnostics}
+    assert messages[(18, "kernel-launch")] == (
+        "the SAFETY comment of this launch of `add` does not address: aliasing, launch dimensions"
+    )
+    assert "dynamic shared memory" in messages[(37, "kernel-launch")]
+    assert messages[(68, "kernel-launch-mismatch")] == (
+        "`fill` takes 2 parameter(s) (kernels/kernels.cuh:9) but this launch passes 1"
+    )
+    assert "over `scale`'s __launch_bounds__(128)" in messages[(51, "kernel-launch-mismatch")]
+
+
+def test_undocumented_launch_block_is_left_to_the_block_rule_with_the_launch_template():
+    path = CRATE / "src" / "lib.rs"
+    result = check_path(path, str(path), Settings(select=frozenset({"undocumented-unsafe-block", *RULES})))
+    at_23 = [d for d in result.diagnostics if d.line == 23]
+    assert [d.rule for d in at_23] == ["undocumented-unsafe-block"]
+    context = at_23[0].data["fix"]["context"]
+    assert (context["kernel"], context["arguments"]) == ("fill", ["x", "n"])
+
+
+def test_fix_completes_the_comment_and_leaves_placeholders_to_fill():
+    code = """\
+fn f(dev: &Dev, a: &Buf, out: &mut Buf, n: u32) {
+    let f = dev.get_func("kernels", "add").unwrap();
+    // SAFETY: the arguments match the kernel's signature and every buffer holds n elements.
+    unsafe { f.launch(cfg, (a, out, n)) }.unwrap();
+}
+"""
+    settings = Settings(select=frozenset({"kernel-launch", "placeholder-annotation"}))
+    outcome = fix_source(code.encode(), "f.rs", settings, Templates())
+    fixed = outcome.fixed.decode()
+    assert fixed.splitlines()[2:6] == [
+        "    // SAFETY: the arguments match the kernel's signature and every buffer holds n elements.",
+        "    // - aliasing: no buffer passed as `&T` is also passed as `*mut T` and written: <reason>",
+        "    // - launch dimensions: grid and block sizes stay within the kernel's launch bounds and index range: <reason>",
+        "    unsafe { f.launch(cfg, (a, out, n)) }.unwrap();",
+    ]
+    assert [d.rule for d in outcome.remaining] == ["placeholder-annotation"]
+    assert outcome.applied[0].title == "Complete the launch's `// SAFETY:` comment"
+    again = fix_source(outcome.fixed, "f.rs", settings, Templates())
+    assert again.fixed == outcome.fixed
+
+
+def test_fix_in_an_unsafe_fn_inserts_the_whole_launch_template():
+    code = """\
+pub unsafe fn go(f: &CudaFunction, x: &mut Buf) {
+    f.launch(LaunchConfig::for_num_elems(8), (x, 8u32)).unwrap();
+}
+"""
+    outcome = fix_source(code.encode(), "f.rs", Settings(select=frozenset({"kernel-launch"})), Templates())
+    lines = outcome.fixed.decode().splitlines()
+    assert lines[1] == "    // SAFETY: launching the kernel upholds its launch invariants:"
+    assert "the 2 arguments (x, 8u32)" in lines[2]
+    assert not [d for d in outcome.remaining if d.rule == "kernel-launch"]
+
+
+def test_gpu_test_crate_launches_are_documented_and_match_their_kernels():
+    path = GPU_CRATE / "src" / "main.rs"
+    result = check_path(path, str(path), Settings())
+    assert result.diagnostics == [], [f"{d.line} {d.rule} {d.message}" for d in result.diagnostics]
+    data = path.read_bytes()
+    launches = sites(data.decode())
+    assert [(s.function, s.kernel, len(s.arguments or ()), s.block_threads) for _, s in launches] == [
+        ("launch_vector_add", "vector_add", 4, 256),
+        ("launch_scale_uninit", "scale", 4, 256),
+        ("launch_block_sum_race", "block_sum", 3, 256),
+        ("launch_vector_add_oob", "vector_add", 4, 256),
+    ]
+
+
+def test_changing_a_kernel_signature_rechecks_launches_through_the_cache(tmp_path: Path):
+    crate = tmp_path / "crate"
+    shutil.copytree(CRATE, crate)
+    command = [sys.executable, "-m", "safety_ls", "check", "src/lib.rs", "--select", "kernel-launch-mismatch", "--format", "json"]
+    first = subprocess.run(command, cwd=crate, capture_output=True, text=True, timeout=120)
+    assert '"line": 87' in first.stdout  # driver_api passes 3 arguments to add's 4 parameters
+    header = crate / "kernels" / "kernels.cuh"
+    time.sleep(0.01)
+    header.write_text(header.read_text().replace("float* out, unsigned int n);", "float* out);"))
+    second = subprocess.run(command, cwd=crate, capture_output=True, text=True, timeout=120)
+    assert '"line": 87' not in second.stdout and '"line": 18' in second.stdout
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_rules_are_in_the_default_profile(rule: str):
+    from safety_ls.rules import ALL_RULES
+
+    assert "default" in ALL_RULES[rule].profiles
+
+
+def test_analysis_without_a_crate_still_checks_comments():
+    code = b"fn f() {\n    // SAFETY: arguments ok\n    unsafe { k.launch(cfg, (a,)) };\n}\n"
+    result = analyze(SourceText(code), "f.rs", Settings(select=frozenset(RULES)))
+    assert [(d.line, d.rule) for d in result.diagnostics] == [(3, "kernel-launch")]
