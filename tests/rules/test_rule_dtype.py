@@ -85,7 +85,7 @@ def test_promote_above_statement_covers_a_wrapped_single_expression_closure() ->
     assert found(source) == []
 
 
-def test_promote_above_statement_does_not_reach_into_a_braced_closure() -> None:
+def test_promote_above_statement_reaches_a_braced_closure_of_one_expression() -> None:
     source = (
         "fn f(xs: &[Tensor]) -> Vec<Result<Tensor>> {\n"
         "    // PROMOTE: per-head scores are summed in F32\n"
@@ -94,7 +94,20 @@ def test_promote_above_statement_does_not_reach_into_a_braced_closure() -> None:
         "    }).collect()\n"
         "}\n"
     )
-    assert found(source) == [(4, "missing-promote")]
+    assert found(source) == []
+
+
+def test_promote_above_statement_does_not_reach_into_a_closure_with_statements() -> None:
+    source = (
+        "fn f(xs: &[Tensor]) -> Vec<Result<Tensor>> {\n"
+        "    // PROMOTE: per-head scores are summed in F32\n"
+        "    xs.iter().map(|t| {\n"
+        "        let u = t.relu()?;\n"
+        "        u.to_dtype(DType::F32)\n"
+        "    }).collect()\n"
+        "}\n"
+    )
+    assert found(source) == [(5, "missing-promote")]
 
 
 def test_chained_promote_site_is_the_method_name_line() -> None:

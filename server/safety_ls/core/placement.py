@@ -5,9 +5,12 @@ it looks at the lines above the site's line, within a window that starts
 after the enclosing `fn` item's first line (or after the previous item, for
 items), skipping blank and one-line attribute lines. It also accepts a
 comment above the construct (statement, `let`, assignment, const/static)
-that the site reaches through expression parents only. The same logic is
-applied to PROMOTE, CONTIGUOUS and CAST so that one placement rule holds for
-every tag; the in-braces form is for SAFETY only.
+that the site reaches through expression parents only. PROMOTE, CONTIGUOUS
+and CAST start from the same logic and are more lenient where their authors
+annotate the statement rather than the line (docs/clippy-placement.md §6):
+attributes of any length are transparent, and a comment above a statement
+also covers sites in its single-expression branches and closures. The
+in-braces form is for SAFETY only.
 """
 
 from __future__ import annotations
@@ -90,16 +93,43 @@ def _comment_body(text: str) -> str:
     return text.lstrip("/!").strip()
 
 
+# How far up a multi-line attribute's `#[` is looked for (candle-mi's longest `#[allow(` lists are ~10 lines).
+_LONGEST_ATTRIBUTE = 64
+
+
+def _multi_line_attribute_start(source: SourceText, last: int, floor: int) -> int | None:
+    """The line holding the `#[` of a multi-line attribute whose closing `]` ends line `last`."""
+    closing = _stripped(source, last)
+    if not closing.endswith(b"]") or closing.count(b"]") <= closing.count(b"["):
+        return None  # `)]` closes a bracket opened above; `x[i]` does not
+    depth = 0
+    for current in range(last, max(floor, last - _LONGEST_ATTRIBUTE), -1):
+        text = _stripped(source, current)
+        if current != last and text.endswith((b";", b"{", b"}")):
+            return None  # a statement or block boundary: not inside one attribute
+        depth += text.count(b"]") - text.count(b"[")
+        if text.startswith((b"#[", b"#![")):
+            return current if depth == 0 else None
+    return None
+
+
 def scan_above(source: SourceText, line: int, floor: int, tag: str, options: PlacementOptions) -> Annotation | None:
-    """The annotation that the lines above `line` (and after `floor`) give, clippy's way."""
+    """The annotation that the lines above `line` (and after `floor`) give, clippy's way.
+
+    For tags other than SAFETY, multi-line attributes are skipped like one-line ones.
+    """
     skip_attributes = options.accept_comment_above_attributes
+    skip_long_attributes = skip_attributes and tag != SAFETY
 
     def next_line_up(current: int) -> int:
         current -= 1
         while current > floor:
             text = _stripped(source, current)
             if text and not (skip_attributes and _is_attribute_line(text)):
-                return current
+                start = _multi_line_attribute_start(source, current, floor) if skip_long_attributes else None
+                if start is None:
+                    return current
+                current = start
             current -= 1
         return -1
 
@@ -298,12 +328,44 @@ def _top_is_branching(unit: SyntaxUnit, expression: Node) -> bool:
     return expression.type == "macro_invocation" and _macro_name(unit, expression) in _BRANCHING_MACROS
 
 
-def enclosing_construct(unit: SyntaxUnit, site: Node) -> tuple[SyntaxUnit, Node] | None:
-    """The statement, `let`, assignment or const/static whose comment covers `site`."""
+# Parents a branch's value reaches its statement through, for the lenient tags: an `if`'s
+# branches, a `match`'s arms, and a closure's body.
+_BRANCH_PARENTS = frozenset({"if_expression", "else_clause", "match_expression", "match_block", "match_arm", "closure_expression"})
+
+
+def _single_expression(block: Node) -> Node | None:
+    """The one expression a `{ expr }` block consists of (comments aside), else None."""
+    children = [child for child in block.named_children if child.type not in ("line_comment", "block_comment")]
+    if len(children) == 1 and children[0].type not in ("expression_statement", "let_declaration"):
+        return children[0]
+    return None
+
+
+def _is_branch_body(unit: SyntaxUnit, block: Node, child: Node) -> bool:
+    """`block` is `{ child }`, the whole body of an if/else branch, a match arm or a closure."""
+    parent = unit.parent_of(block)
+    return parent is not None and parent.type in _BRANCH_PARENTS and _single_expression(block) == child
+
+
+def _branch_covered(top: Node, branches: bool) -> bool:
+    """A statement whose top is an `if` or `match` covers its branches for the lenient tags."""
+    return branches and top.type in ("if_expression", "match_expression")
+
+
+def enclosing_construct(unit: SyntaxUnit, site: Node, branches: bool) -> tuple[SyntaxUnit, Node] | None:
+    """The statement, `let`, assignment or const/static whose comment covers `site`.
+
+    With `branches` (PROMOTE, CONTIGUOUS, CAST), the walk also climbs out of
+    single-expression if/else branches, match arms and closure bodies, and a
+    statement whose top is an `if` or `match` still covers its branches.
+    """
     child, current = site, unit.parent_of(site)
     while True:
         while current is not None and not unit.is_synthetic(current):
             kind = current.type
+            if branches and (kind in _BRANCH_PARENTS or (kind == "block" and _is_branch_body(unit, current, child))):
+                child, current = current, unit.parent_of(current)
+                continue
             if kind == "let_declaration":
                 return (unit, current) if child == current.child_by_field_name("value") else None
             if kind in ("assignment_expression", "compound_assignment_expr"):
@@ -314,11 +376,11 @@ def enclosing_construct(unit: SyntaxUnit, site: Node) -> tuple[SyntaxUnit, Node]
             if kind in ("const_item", "static_item"):
                 return unit, current
             if kind == "expression_statement":
-                return None if _top_is_branching(unit, child) else (unit, current)
+                return None if _top_is_branching(unit, child) and not _branch_covered(child, branches) else (unit, current)
             if kind == "block":
                 last = current.named_child(current.named_child_count - 1) if current.named_child_count else None
                 if last is not None and last == child and child.type not in ("expression_statement", "let_declaration"):
-                    return None if _top_is_branching(unit, child) else (unit, child)
+                    return None if _top_is_branching(unit, child) and not _branch_covered(child, branches) else (unit, child)
                 return None
             if kind in _PASS_THROUGH_FIELD:
                 through = current.child_by_field_name(_PASS_THROUGH_FIELD[kind])
@@ -369,10 +431,10 @@ def find_annotation(
     if tag == SAFETY and (inside := _comment_inside_braces(source, unit, site)) is not None:
         return inside
     if options.accept_comment_above_statement and site.type not in ("impl_item",):
-        construct = enclosing_construct(unit, site)
+        construct = enclosing_construct(unit, site, branches=tag != SAFETY)
         if construct is not None:
             construct_unit, node = construct
-            # Attributes above the construct are skipped as text by scan_above (one-line ones only).
+            # Attributes above the construct are skipped as text by scan_above.
             first_line = source.line_of(construct_unit.start(node))
             if first_line < site_line:
                 return scan_above(source, first_line, floor, tag, options)
@@ -439,7 +501,9 @@ def insertion_point(
         attributes = _attributes_start(source, unit, site) if options.accept_comment_above_attributes else None
         candidates = [attributes if attributes is not None else own]
     else:
-        if options.accept_comment_above_statement and (construct := enclosing_construct(unit, site)) is not None:
+        if options.accept_comment_above_statement and (
+            construct := enclosing_construct(unit, site, branches=tag != SAFETY)
+        ) is not None:
             construct_unit, node = construct
             line = source.line_of(construct_unit.start(node))
             attributes = (
