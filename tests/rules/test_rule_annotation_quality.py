@@ -105,6 +105,23 @@ def test_empty_reason_message() -> None:
     assert diagnostic.message == "SAFETY annotation gives no reason: name what makes this site correct"
 
 
+def test_reason_after_a_blank_comment_line_is_read() -> None:
+    source = (
+        "fn f(p: *const u8) {\n"
+        "    // SAFETY:\n"
+        "    //\n"
+        "    // `p` points into the mmapped file, which outlives this borrow\n"
+        "    unsafe { g(p) };\n"
+        "}\n"
+    )
+    assert check(source) == []
+
+
+def test_blank_comment_line_does_not_reach_past_the_comment_run() -> None:
+    source = "fn f() {\n    // SAFETY:\n    //\n    g();\n    // the next comment\n}\n"
+    assert found(source) == [(2, "vague-annotation")]
+
+
 def test_specific_reasons_are_not_vague() -> None:
     source = (
         "fn f(x: &Tensor) {\n"

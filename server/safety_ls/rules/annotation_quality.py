@@ -108,9 +108,10 @@ def _continuation(ctx: FileContext, line: int, is_block: bool) -> Iterator[str]:
         if not text.startswith("//"):
             return
         body = text.lstrip("/!").strip()
-        if NEXT_TAG.match(body) or not body:
+        if NEXT_TAG.match(body):
             return
-        yield body
+        if body:  # a blank `//` separates paragraphs of one comment (candle's safetensors.rs)
+            yield body
 
 
 def _safety_doc_sections(ctx: FileContext) -> Iterator[WrittenAnnotation]:
