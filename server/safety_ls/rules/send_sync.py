@@ -40,6 +40,18 @@ _DISCIPLINE = re.compile(
 )
 _LIBRARY_GUARANTEE = re.compile(r"thread[- ]safe|can be (used|called) (concurrently|from (multiple|any) threads?)", re.I)
 _LIBRARY_SOURCE = re.compile(r"\bdoc(s|umentation|umented)?\b|\bv?\d+\.\d+|guarantee", re.I)
+# The specific shapes real comments give a library's promise in: the handle may be used
+# from several threads, or concurrent use is allowed. Naming the library is source enough.
+_CONCURRENT_USE_ALLOWED = re.compile(
+    r"(may|can) be (used|called|shared|accessed) (concurrently |safely )?from (multiple|several|many|any|other|different)"
+    r"( host)? threads?"
+    r"|concurrent (use|calls?|access)\b.{0,60}\b(is|are) (allowed|permitted|supported|safe)",
+    re.I,
+)
+_NAMED_LIBRARY = re.compile(
+    r"\b(cu[A-Z]\w*|cuda\w*|CUDA|NCCL|nccl\w*|HIP|hip[A-Z]\w*|roc[A-Z]\w*|MIOpen|oneDNN|MKL|OpenBLAS|Metal|cudarc)\b"
+    r"|\b(allowed|permitted|guaranteed|documented|promised) by\s+[A-Z]\w*"
+)
 
 
 def _describe(fields: list[tuple[str, str]]) -> str:
@@ -67,7 +79,10 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
             exposed = [(name, declared) for name, declared in exposed if NOT_SEND.search(declared)]
         has_primitive = any(SYNCHRONIZED.search(declared) for _, declared in struct.fields)
         concrete = bool(_DISCIPLINE.search(justification) or _EXTERNAL.search(justification))
-        library = bool(_LIBRARY_GUARANTEE.search(justification) and _LIBRARY_SOURCE.search(justification))
+        library = bool(_LIBRARY_GUARANTEE.search(justification) and _LIBRARY_SOURCE.search(justification)) or bool(
+            _CONCURRENT_USE_ALLOWED.search(justification)
+            and (_NAMED_LIBRARY.search(justification) or _LIBRARY_SOURCE.search(justification))
+        )
         start = unit.start(impl)
         span = (start, start + len("unsafe"))
         if _CLAIMS_SYNCHRONIZATION.search(reason) and not has_primitive and exposed and not concrete:
