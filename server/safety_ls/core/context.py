@@ -31,6 +31,7 @@ SITE_PATTERNS = {
         (function_item (function_modifiers "unsafe")) @unsafe_fn
         (function_signature_item (function_modifiers "unsafe")) @unsafe_fn""",
     "unsafe_trait": '(trait_item "unsafe") @unsafe_trait',
+    "unsafe_extern": '(foreign_mod_item "unsafe") @unsafe_extern',
     "cast": "(type_cast_expression type: (primitive_type)) @cast",
     "method_name": """
         (call_expression function: (field_expression field: (field_identifier) @method_name
@@ -57,6 +58,7 @@ _KEYWORD_SITES: dict[str, tuple[re.Pattern[bytes], str, dict[str, str]]] = {
             "impl_item": "unsafe_impl",
             "trait_item": "unsafe_trait",
             "function_modifiers": "unsafe_fn",
+            "foreign_mod_item": "unsafe_extern",
         },
     ),
     "as": (triggers.NUMERIC_CAST, "as", {"type_cast_expression": "cast"}),
