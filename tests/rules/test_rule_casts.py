@@ -247,3 +247,30 @@ def test_multi_pair_comment_covers_each_cast_of_the_statement() -> None:
 def test_chained_conversion_covers_nested_casts() -> None:
     source = "fn f(x: u8) {\n    // CAST: u8 → u16 → u32, two widening steps\n    let y = (x as u16) as u32;\n}\n"
     assert check(source) == []
+
+
+LOSSY = Settings(select=frozenset(RULES), cast_policy="lossy")
+
+
+@pytest.mark.parametrize(
+    ("declared", "target"),
+    [("u8", "u32"), ("f32", "f64"), ("u32", "i64"), ("i32", "f64"), ("u16", "usize"), ("bool", "u8"), ("usize", "u64")],
+)
+def test_lossy_policy_skips_widenings_the_source_type_proves(declared: str, target: str) -> None:
+    assert lines(f"fn f(x: {declared}) {{\n    let y = x as {target};\n}}\n", "missing-cast", LOSSY) == []
+
+
+@pytest.mark.parametrize(
+    ("declared", "target"),
+    [("u64", "u32"), ("i32", "u32"), ("u32", "f32"), ("f64", "f32"), ("u32", "usize"), ("usize", "f64"), ("f32", "i32")],
+)
+def test_lossy_policy_flags_casts_that_can_truncate_change_sign_or_round(declared: str, target: str) -> None:
+    assert lines(f"fn f(x: {declared}) {{\n    let y = x as {target};\n}}\n", "missing-cast", LOSSY) == [2]
+
+
+def test_lossy_policy_flags_casts_whose_source_is_unknown() -> None:
+    assert lines("fn f() {\n    let y = g() as u64;\n}\n", "missing-cast", LOSSY) == [2]
+
+
+def test_all_policy_is_the_default_and_flags_widenings() -> None:
+    assert lines("fn f(x: u8) {\n    let y = x as u32;\n}\n", "missing-cast") == [2]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from expectations import actual, describe, expected
 from safety_ls.core.findings import Diagnostic
+from safety_ls.core.placement import PlacementOptions
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceText
 from safety_ls.engine.analyze import analyze
@@ -250,3 +251,31 @@ def test_contiguous_inside_macro_arguments() -> None:
         "    Ok(x.clone())\n"
     )
     assert found(source) == [(4, "missing-contiguous")]
+
+
+GROUPED = Settings(select=frozenset(RULES), placement=PlacementOptions(group_annotations=True))
+_RUN = (
+    "fn f(a: &Tensor, b: &Tensor, c: &Tensor, d: &Tensor) -> Result<()> {\n"
+    "    // PROMOTE: the four logits are compared in F32 against the reference\n"
+    "    let a = a.to_dtype(DType::F32)?;\n"
+    "    let b = b.to_dtype(DType::F32)?;\n"
+    "    let c = c.to_dtype(DType::F32)?;\n"
+    "\n"
+    "    let d = d.to_dtype(DType::F32)?;\n"
+    "    Ok(())\n"
+    "}\n"
+)
+
+
+def test_group_annotations_cover_the_run_of_statements_up_to_a_blank_line() -> None:
+    assert found(_RUN, GROUPED) == [(7, "missing-promote")]
+
+
+def test_without_group_annotations_each_statement_needs_its_own_comment() -> None:
+    assert found(_RUN) == [(4, "missing-promote"), (5, "missing-promote"), (7, "missing-promote")]
+
+
+def test_group_annotations_do_not_apply_to_safety() -> None:
+    source = "fn f() {\n    // SAFETY: g has no preconditions\n    unsafe { g() };\n    unsafe { g() };\n}\n"
+    settings = Settings(select=frozenset({"undocumented-unsafe-block"}), placement=PlacementOptions(group_annotations=True))
+    assert found(source, settings) == [(4, "undocumented-unsafe-block")]

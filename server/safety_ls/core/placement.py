@@ -29,6 +29,9 @@ from safety_ls.core.tags import NEXT_TAG, SAFETY
 class PlacementOptions:
     accept_comment_above_statement: bool = True
     accept_comment_above_attributes: bool = True
+    # PROMOTE, CONTIGUOUS and CAST: a tag comment also covers the statements that follow the
+    # one below it, up to a blank line (`group-annotations`, off by default).
+    group_annotations: bool = False
 
 
 @dataclass(frozen=True)
@@ -411,6 +414,37 @@ def _comment_inside_braces(source: SourceText, unit: SyntaxUnit, site: Node) -> 
     return Annotation(SAFETY, line, found.reason, unit.start(first), unit.end(first))
 
 
+def _statement_in_block(unit: SyntaxUnit, site: Node) -> Node | None:
+    """The statement directly inside a `{ }` block that holds `site`."""
+    current: Node | None = site
+    while current is not None and not unit.is_synthetic(current):
+        parent = unit.parent_of(current)
+        if parent is not None and parent.type == "block":
+            return current
+        current = parent
+    return None
+
+
+def _grouped_annotation(source: SourceText, unit: SyntaxUnit, site: Node, floor: int, tag: str, options: PlacementOptions) -> Annotation | None:
+    """`group-annotations`: the tag comment above an earlier statement of the same run.
+
+    A run is statements on consecutive lines (no blank line between them), as
+    candle-mi writes one `// PROMOTE:` above four promotions in a row.
+    """
+    statement = _statement_in_block(unit, site)
+    while statement is not None:
+        previous = statement.prev_named_sibling
+        if previous is None or previous.type in ("line_comment", "block_comment", "attribute_item"):
+            return None  # a comment directly above was already read; a stray one ends the run
+        if source.line_of(unit.end(previous) - 1) + 1 != source.line_of(unit.start(statement)):
+            return None  # a blank line (or a statement on the same line) ends the run
+        found = scan_above(source, source.line_of(unit.start(previous)), floor, tag, options)
+        if found is not None:
+            return found
+        statement = previous
+    return None
+
+
 # --- the one entry point ---------------------------------------------------------------
 
 
@@ -436,8 +470,10 @@ def find_annotation(
             construct_unit, node = construct
             # Attributes above the construct are skipped as text by scan_above.
             first_line = source.line_of(construct_unit.start(node))
-            if first_line < site_line:
-                return scan_above(source, first_line, floor, tag, options)
+            if first_line < site_line and (found := scan_above(source, first_line, floor, tag, options)) is not None:
+                return found
+    if tag != SAFETY and options.group_annotations:
+        return _grouped_annotation(source, unit, site, floor, tag, options)
     return None
 
 

@@ -43,6 +43,48 @@ _METHOD_RESULTS = {
 }
 
 
+# Integer widths, and whether signed. usize/isize are taken as at most 64 bits (every target
+# Rust supports); u16 → usize is lossless, u32 → usize only on 32-bit and wider targets.
+_INTEGERS = {
+    "u8": (8, False), "u16": (16, False), "u32": (32, False), "u64": (64, False), "u128": (128, False),
+    "i8": (8, True), "i16": (16, True), "i32": (32, True), "i64": (64, True), "i128": (128, True),
+}
+_POINTER_SIZED = {"usize": False, "isize": True}
+# Exact integers a float's significand holds: every integer of up to this many bits converts exactly.
+_FLOAT_SIGNIFICAND = {"f16": 11, "f32": 24, "f64": 53, "f128": 113}
+_FLOAT_ORDER = ("f16", "f32", "f64", "f128")
+
+
+def _integer_fits(source: tuple[int, bool], target: tuple[int, bool]) -> bool:
+    (source_bits, source_signed), (target_bits, target_signed) = source, target
+    if source_signed and not target_signed:
+        return False  # a negative value changes sign
+    return source_bits < target_bits if target_signed and not source_signed else source_bits <= target_bits
+
+
+def is_lossless(source: str, target: str) -> bool:
+    """Whether every value of `source` converts to `target` exactly: no truncation, sign change or rounding."""
+    if source == target:
+        return True
+    if source == "bool":
+        return target in _INTEGERS or target in _POINTER_SIZED
+    if source == "char":
+        return target in ("u32", "u64", "u128", "i64", "i128")
+    if source in _FLOAT_ORDER:
+        return target in _FLOAT_ORDER and _FLOAT_ORDER.index(source) <= _FLOAT_ORDER.index(target)
+    if source in _POINTER_SIZED:
+        widest = (64, _POINTER_SIZED[source])
+        return target in _INTEGERS and _integer_fits(widest, _INTEGERS[target])
+    if source not in _INTEGERS:
+        return False
+    if target in _POINTER_SIZED:
+        return _integer_fits(_INTEGERS[source], (16, _POINTER_SIZED[target]))
+    if target in _INTEGERS:
+        return _integer_fits(_INTEGERS[source], _INTEGERS[target])
+    bits, signed = _INTEGERS[source]
+    return target in _FLOAT_SIGNIFICAND and bits - int(signed) <= _FLOAT_SIGNIFICAND[target]
+
+
 def cast_target(unit: SyntaxUnit, cast: Node) -> str | None:
     target = cast.child_by_field_name("type")
     if target is None or target.type != "primitive_type":

@@ -94,7 +94,7 @@ def _binding_value(unit: SyntaxUnit, name: str, use: Node) -> Node | None:
         node = stack.pop()
         if node.start_byte >= use.start_byte:
             continue
-        if node.type == "let_declaration":
+        if node.type == "let_declaration" and node.end_byte <= use.start_byte:  # `let a = a.f()` reads the old `a`
             pattern = node.child_by_field_name("pattern")
             value = node.child_by_field_name("value")
             if pattern is not None and value is not None and unit.text(pattern).removeprefix("mut ").strip() == name:

@@ -8,15 +8,18 @@ from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
 from safety_ls.core.tags import CAST
 from safety_ls.core.triggers import NUMERIC_CAST
-from safety_ls.facts.casts import conversions, numeric_casts, source_type
+from safety_ls.facts.casts import conversions, is_lossless, numeric_casts, source_type
 from safety_ls.rules import Rule
 
 
 def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
+    lossy_only = ctx.settings.cast_policy == "lossy"
     for unit, cast, target in numeric_casts(ctx):
         if ctx.annotation(unit, cast, CAST) is None:
             value = cast.child_by_field_name("value")
             source = source_type(ctx, unit, value) if value is not None else None
+            if lossy_only and source is not None and is_lossless(source, target):
+                continue  # `cast-policy = "lossy"`: a widening the source type proves exact
             yield Finding(
                 "missing-cast",
                 unit.start(cast),

@@ -18,11 +18,50 @@ GRIT = frozenset({"grit"})
 _EXHAUSTIVE_ALLOW = re.compile(r"\b(allow|expect)\s*\([^)]*clippy\s*::\s*exhaustive_enums")
 
 
+# The clippy lint whose `#[allow]` already records the decision a grit tag asks for.
+_MATCHING_LINT = {"INDEX": "indexing_slicing"}
+
+
+def _allows(unit: SyntaxUnit, attribute: Node, lint: str) -> bool:
+    return bool(re.search(r"\b(allow|expect)\s*\([^\]]*\bclippy\s*::\s*" + lint + r"\b", unit.text(attribute)))
+
+
+def _reasoned(ctx: FileContext, unit: SyntaxUnit, first: Node, attribute: Node) -> bool:
+    """The allow gives its reason: `reason = ".."`, a trailing comment, or a comment right above the attributes."""
+    if re.search(r"\breason\s*=", unit.text(attribute)):
+        return True
+    trailing = ctx.source.line_text(ctx.source.line_of(unit.end(attribute))).split("]")[-1]
+    if "//" in trailing:
+        return True
+    above = first.prev_named_sibling
+    return above is not None and above.type in ("line_comment", "block_comment") and (
+        ctx.source.line_of(unit.end(above) - 1) + 1 >= ctx.source.line_of(unit.start(first))
+    )
+
+
+def _allowed_with_reason(ctx: FileContext, unit: SyntaxUnit, site: Node, tag: str) -> bool:
+    """An enclosing item or statement carries the matching clippy `#[allow]`, with a reason."""
+    lint = _MATCHING_LINT.get(tag)
+    if lint is None:
+        return False
+    for owner, node in [(unit, site), *unit.ancestors(site)]:
+        attributes = []
+        sibling = node.prev_named_sibling
+        while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
+            if sibling.type == "attribute_item":
+                attributes.append(sibling)
+            sibling = sibling.prev_named_sibling
+        for attribute in attributes:
+            if _allows(owner, attribute, lint) and _reasoned(ctx, owner, attributes[-1], attribute):
+                return True
+    return False
+
+
 def _require(
     ctx: FileContext, rule_id: str, tag: str, sites: Iterator[tuple[SyntaxUnit, Node]], message: Callable[[SyntaxUnit, Node], str]
 ) -> Iterator[Finding]:
     for unit, site in sites:
-        if ctx.annotation(unit, site, tag) is None:
+        if ctx.annotation(unit, site, tag) is None and not _allowed_with_reason(ctx, unit, site, tag):
             fix = ctx.comment_fix(unit, site, tag, f"{tag.lower()}.j2", {})
             yield Finding(rule_id, unit.start(site), unit.end(site), message(unit, site), {"tag": tag, "fix": fix})
 

@@ -19,7 +19,7 @@ from safety_ls.facts.categories import (
 )
 from safety_ls.facts.launches import launches_in_block
 from safety_ls.facts.threads import unsynchronized_fields
-from safety_ls.facts.unsafe_sites import impl_trait_name, opening_text
+from safety_ls.facts.unsafe_sites import impl_trait_name, opening_text, paired_send_sync_impl
 from safety_ls.rules import Rule
 
 _UNSAFE_KEYWORD = len("unsafe")
@@ -75,9 +75,15 @@ def _impl_template(ctx: FileContext, trait_name: str, type_name: str) -> tuple[s
     return "safety_send_sync.j2", context
 
 
+def _documented_by_pair(ctx: FileContext, unit: SyntaxUnit, impl: Node) -> bool:
+    """`send-sync-pair`: a SAFETY comment over the Send impl right before covers this Sync impl."""
+    paired = paired_send_sync_impl(unit, impl) if ctx.settings.send_sync_pair else None
+    return paired is not None and (ctx.annotation(unit, paired, SAFETY) is not None or _documented_by_pair(ctx, unit, paired))
+
+
 def _undocumented_impls(ctx: FileContext) -> Iterator[Finding]:
     for unit, impl in ctx.sites("unsafe_impl"):
-        if ctx.annotation(unit, impl, SAFETY) is None:
+        if ctx.annotation(unit, impl, SAFETY) is None and not _documented_by_pair(ctx, unit, impl):
             trait_name, type_name = impl_trait_name(unit, impl)
             start = unit.start(impl)
             template, context = _impl_template(ctx, trait_name, type_name)
