@@ -116,25 +116,39 @@ def _multi_line_attribute_start(source: SourceText, last: int, floor: int) -> in
     return None
 
 
+def _next_line_up(source: SourceText, current: int, floor: int, tag: str, options: PlacementOptions) -> int:
+    """The nearest line above `current` (and after `floor`) that is neither blank nor a skipped attribute; -1 if none."""
+    skip_attributes = options.accept_comment_above_attributes
+    current -= 1
+    while current > floor:
+        text = _stripped(source, current)
+        if text and not (skip_attributes and _is_attribute_line(text)):
+            start = _multi_line_attribute_start(source, current, floor) if skip_attributes and tag != SAFETY else None
+            if start is None:
+                return current
+            current = start
+        current -= 1
+    return -1
+
+
+def comment_run_above(source: SourceText, line: int, floor: int, tag: str, options: PlacementOptions) -> list[int]:
+    """The lines of the `//` comment run where a `// TAG:` for `line` would stand, top first (none: [])."""
+    run: list[int] = []
+    probe = _next_line_up(source, line, floor, tag, options)
+    while probe >= 0 and _stripped(source, probe).startswith(b"//"):
+        run.append(probe)
+        probe = _next_line_up(source, probe, floor, tag, options)
+    return run[::-1]
+
+
 def scan_above(source: SourceText, line: int, floor: int, tag: str, options: PlacementOptions) -> Annotation | None:
     """The annotation that the lines above `line` (and after `floor`) give, clippy's way.
 
     For tags other than SAFETY, multi-line attributes are skipped like one-line ones.
     """
-    skip_attributes = options.accept_comment_above_attributes
-    skip_long_attributes = skip_attributes and tag != SAFETY
 
     def next_line_up(current: int) -> int:
-        current -= 1
-        while current > floor:
-            text = _stripped(source, current)
-            if text and not (skip_attributes and _is_attribute_line(text)):
-                start = _multi_line_attribute_start(source, current, floor) if skip_long_attributes else None
-                if start is None:
-                    return current
-                current = start
-            current -= 1
-        return -1
+        return _next_line_up(source, current, floor, tag, options)
 
     nearest = next_line_up(line)
     if nearest < 0:
@@ -475,6 +489,23 @@ def find_annotation(
     if tag != SAFETY and options.group_annotations:
         return _grouped_annotation(source, unit, site, floor, tag, options)
     return None
+
+
+def comment_where_tag_goes(
+    source: SourceText, unit: SyntaxUnit, site: Node, site_offset: int, tag: str, options: PlacementOptions
+) -> list[int]:
+    """The lines of the `//` run standing where `find_annotation` would accept `// TAG:` for the site
+    (above its line, else above its statement), whatever the run says; [] when there is none."""
+    site_line = source.line_of(site_offset)
+    floor = window_floor(source, unit, site)
+    run = comment_run_above(source, site_line, floor, tag, options)
+    if run or not options.accept_comment_above_statement:
+        return run
+    construct = enclosing_construct(unit, site, branches=tag != SAFETY)
+    if construct is None:
+        return []
+    first_line = source.line_of(construct[0].start(construct[1]))
+    return comment_run_above(source, first_line, floor, tag, options) if first_line < site_line else []
 
 
 # --- where a fix inserts an annotation ----------------------------------------------------

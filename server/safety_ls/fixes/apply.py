@@ -112,12 +112,15 @@ def build_fixes(
     """One fix per insertion point (diagnostics sharing one are fixed by one comment)."""
     grouped: dict[tuple[int, str], list[Diagnostic]] = {}
     allocations: list[Diagnostic] = []
+    tags: dict[tuple[int, str], list[Diagnostic]] = {}  # a tag written into an existing comment
     for diagnostic in diagnostics:
         request = diagnostic.data.get("fix")
         if not (diagnostic.fixable and request):
             continue
         if request["kind"] == "alloc-wrapper":
             allocations.append(diagnostic)
+        elif request["kind"] == "text":
+            tags.setdefault((request["offset"], request["text"]), []).append(diagnostic)
         else:
             grouped.setdefault((request["offset"], request["template"]), []).append(diagnostic)
     fixes = _allocation_fixes(source, allocations, templates, location) if location else []
@@ -137,6 +140,8 @@ def build_fixes(
         request = _merge([member.data["fix"] for member in members])
         text = _render(request, templates, _newline_at(source, offset))
         fixes.append(Fix(members[0].rule, _title(request), (Edit(offset, offset, text),), tuple(members)))
+    for (offset, text), members in sorted(tags.items(), key=lambda item: item[0]):
+        fixes.append(Fix(members[0].rule, members[0].data["fix"]["title"], (Edit(offset, offset, text),), tuple(members)))
     return fixes
 
 

@@ -8,6 +8,7 @@ from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
 from safety_ls.core.tags import CAST
 from safety_ls.core.triggers import NUMERIC_CAST
+from safety_ls.facts.annotations import tag_fix, untagged_message, untagged_reason
 from safety_ls.facts.casts import conversions, is_lossless, numeric_casts, source_type
 from safety_ls.rules import Rule
 
@@ -20,6 +21,11 @@ def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
             source = source_type(ctx, unit, value) if value is not None else None
             if lossy_only and source is not None and is_lossless(source, target):
                 continue  # `cast-policy = "lossy"`: a widening the source type proves exact
+            if (untagged := untagged_reason(ctx, unit, cast, CAST)) is not None:
+                fix = tag_fix(untagged, CAST, f"{source or '<from>'} → {target}, ")
+                message = untagged_message(f"`as {target}` cast", CAST)
+                yield Finding("missing-cast", unit.start(cast), unit.end(cast), message, {"from": source, "to": target, "fix": fix})
+                continue
             yield Finding(
                 "missing-cast",
                 unit.start(cast),

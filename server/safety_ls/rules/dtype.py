@@ -12,6 +12,7 @@ from safety_ls.core.findings import Finding
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.tags import CONTIGUOUS, PROMOTE
 from safety_ls.core.triggers import CONTIGUOUS_CALL, TO_DTYPE_CALL
+from safety_ls.facts.annotations import tag_fix, untagged_message, untagged_reason
 from safety_ls.facts.dtype import call_range, layout_copies, promotions
 from safety_ls.rules import Rule
 
@@ -20,6 +21,10 @@ def _missing_promote(ctx: FileContext) -> Iterator[Finding]:
     for unit, call, name, target in promotions(ctx):
         if ctx.annotation(unit, call, PROMOTE, unit.start(name)) is None:
             start, end = call_range(unit, call, name)
+            if (untagged := untagged_reason(ctx, unit, call, PROMOTE, unit.start(name))) is not None:
+                message = untagged_message(f"promotion to {target}", PROMOTE)
+                yield Finding("missing-promote", start, end, message, {"target": target, "fix": tag_fix(untagged, PROMOTE)})
+                continue
             yield Finding(
                 "missing-promote",
                 start,
@@ -59,6 +64,10 @@ def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
     for unit, call, name in layout_copies(ctx):
         if ctx.annotation(unit, call, CONTIGUOUS, unit.start(name)) is None:
             start, end = call_range(unit, call, name)
+            if (untagged := untagged_reason(ctx, unit, call, CONTIGUOUS, unit.start(name))) is not None:
+                message = untagged_message("`.contiguous()` before a matmul", CONTIGUOUS)
+                yield Finding("missing-contiguous", start, end, message, {"fix": tag_fix(untagged, CONTIGUOUS)})
+                continue
             yield Finding(
                 "missing-contiguous",
                 start,
