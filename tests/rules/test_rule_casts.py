@@ -274,3 +274,14 @@ def test_lossy_policy_flags_casts_whose_source_is_unknown() -> None:
 
 def test_all_policy_is_the_default_and_flags_widenings() -> None:
     assert lines("fn f(x: u8) {\n    let y = x as u32;\n}\n", "missing-cast") == [2]
+
+
+def test_cast_comment_on_an_enclosing_allow_is_checked_against_the_cast() -> None:
+    source = (
+        "// CAST: usize → u32, ids fit\n"
+        "#[allow(clippy::as_conversions)]\n"
+        "fn f(n: usize) -> u64 {\n"
+        "    n as u64\n"
+        "}\n"
+    )
+    assert lines(source, "cast-annotation-mismatch") == [4]

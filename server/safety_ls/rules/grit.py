@@ -11,6 +11,7 @@ from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.triggers import BORROW_METHODS, BRACKET, DYN, EXHAUSTIVE_ALLOW
+from safety_ls.facts.allows import enclosing_allows
 from safety_ls.facts.dtype import method_calls
 from safety_ls.rules import Rule
 
@@ -19,11 +20,7 @@ _EXHAUSTIVE_ALLOW = re.compile(r"\b(allow|expect)\s*\([^)]*clippy\s*::\s*exhaust
 
 
 # The clippy lint whose `#[allow]` already records the decision a grit tag asks for.
-_MATCHING_LINT = {"INDEX": "indexing_slicing"}
-
-
-def _allows(unit: SyntaxUnit, attribute: Node, lint: str) -> bool:
-    return bool(re.search(r"\b(allow|expect)\s*\([^\]]*\bclippy\s*::\s*" + lint + r"\b", unit.text(attribute)))
+_MATCHING_LINT = {"INDEX": ("indexing_slicing",)}
 
 
 def _reasoned(ctx: FileContext, unit: SyntaxUnit, first: Node, attribute: Node) -> bool:
@@ -41,20 +38,10 @@ def _reasoned(ctx: FileContext, unit: SyntaxUnit, first: Node, attribute: Node) 
 
 def _allowed_with_reason(ctx: FileContext, unit: SyntaxUnit, site: Node, tag: str) -> bool:
     """An enclosing item or statement carries the matching clippy `#[allow]`, with a reason."""
-    lint = _MATCHING_LINT.get(tag)
-    if lint is None:
-        return False
-    for owner, node in [(unit, site), *unit.ancestors(site)]:
-        attributes = []
-        sibling = node.prev_named_sibling
-        while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
-            if sibling.type == "attribute_item":
-                attributes.append(sibling)
-            sibling = sibling.prev_named_sibling
-        for attribute in attributes:
-            if _allows(owner, attribute, lint) and _reasoned(ctx, owner, attributes[-1], attribute):
-                return True
-    return False
+    lints = _MATCHING_LINT.get(tag)
+    return lints is not None and any(
+        _reasoned(ctx, owner, first, attribute) for owner, _, first, attribute in enclosing_allows(unit, site, lints)
+    )
 
 
 def _require(
