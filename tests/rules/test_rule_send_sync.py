@@ -214,3 +214,14 @@ def test_trailing_comment_on_send_line_keeps_the_pair_for_sync() -> None:
     )
     result = analyze(SourceText.from_text(source), "pair.rs", Settings(select=frozenset({"unjustified-send-sync"})))
     assert [(d.line, d.rule) for d in result.diagnostics] == [(7, "unjustified-send-sync")]
+
+
+def test_reason_after_a_blank_comment_line_is_read() -> None:
+    source = (
+        "struct Handle { raw: *mut std::ffi::c_void }\n"
+        "// SAFETY:\n"
+        "//\n"
+        "// NCCL communicators may be used from any host thread (NCCL docs)\n"
+        "unsafe impl Sync for Handle {}\n"
+    )
+    assert flagged(source) == []
