@@ -53,3 +53,19 @@ def test_comments_that_do_not_give_the_reason_get_the_template(comment: str) -> 
     (diagnostic,) = analyze(SourceText.from_text(source), "x.rs", SETTINGS).diagnostics
     assert "untagged" not in diagnostic.message
     assert diagnostic.data["fix"]["kind"] == "insert"
+
+
+def test_a_section_title_is_not_the_reason_but_the_lines_below_it_are() -> None:
+    source = (
+        "fn f(a: &Tensor) -> Result<Tensor> {\n"
+        "    // --- Recurrence loop (F32) ---\n"
+        "    let p = a.to_dtype(DType::F32)?;\n"
+        "    // --- Verify logits changed ---\n"
+        "    // Move both to F32 for the comparison with the reference\n"
+        "    a.to_dtype(DType::F32)\n"
+        "}\n"
+    )
+    first, second = analyze(SourceText.from_text(source), "x.rs", SETTINGS).diagnostics
+    assert "untagged" not in first.message
+    assert "untagged" in second.message
+    assert source.encode()[second.data["fix"]["offset"] :].startswith(b"Move both")

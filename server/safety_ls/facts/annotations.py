@@ -44,6 +44,8 @@ _SUBJECTS = {
         r"\bcast|conver(t|sion)|truncat|\bfits?\b|lossless|lossy|overflow|wrap|\b[iuf](8|16|32|64|128|size)\b", re.I
     ),
 }
+# A section title such as `// --- Verify logits ---` or `// ==== Decode ====`.
+_SECTION_HEADER = re.compile(r"^\s*//+\s*(-{3,}|={3,}|#{2,}|\*{3,})")
 # A commented-out line of code is not a reason.
 _CODE_LINE = re.compile(r"[;{}]\s*$|^\s*(let|fn|use|pub|impl|mod)\b")
 
@@ -67,6 +69,9 @@ def untagged_reason(ctx: FileContext, unit: SyntaxUnit, site: Node, tag: str, of
     source = ctx.source
     start = unit.start(site) if offset is None else offset
     lines = comment_where_tag_goes(source, unit, site, start, tag, ctx.settings.placement)
+    headers = [index for index, line in enumerate(lines) if _SECTION_HEADER.search(source.line_text(line))]
+    if headers:
+        lines = lines[headers[-1] + 1 :]  # `// --- Recurrence (F32) ---` titles a section, not this site
     bodies = [source.line_text(line).strip() for line in lines]
     if not bodies or any(body.startswith(("///", "//!")) for body in bodies):
         return None  # none, or doc comments: they document the item, not this site
