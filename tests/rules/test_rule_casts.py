@@ -285,3 +285,33 @@ def test_cast_comment_on_an_enclosing_allow_is_checked_against_the_cast() -> Non
         "}\n"
     )
     assert lines(source, "cast-annotation-mismatch") == [4]
+
+
+@pytest.mark.parametrize(
+    ("body", "source"),
+    [
+        ("let flops = b * m * k;\n    let y = flops as f64;", "usize"),  # an untyped let of known operands
+        ("let half = n / 2;\n    let y = half as f64;", "usize"),  # an unsuffixed literal takes the other's type
+        ("for i in 0..n {\n        let y = i as f64;\n    }", "usize"),  # a for loop over a range
+        ("for (i, _) in v.iter().enumerate() {\n        let y = i as f64;\n    }", "usize"),
+        ("let y = t.dim(0)? as f64;", "usize"),  # candle's Result<usize> dims
+        ("let y = start.elapsed().as_secs_f32() as f64;", "f32"),
+        ("let y = (n > b) as f64;", "bool"),
+    ],
+)
+def test_source_type_is_inferred_through_lets_loops_and_operators(body: str, source: str) -> None:
+    code = f"fn f(n: usize, b: usize, m: usize, k: usize, v: &[u8], t: &Tensor, start: Instant) {{\n    {body}\n}}\n"
+    (diagnostic,) = [d for d in check(code) if d.rule == "missing-cast"]
+    assert diagnostic.data["from"] == source
+
+
+def test_a_let_that_shadows_reads_the_old_binding() -> None:
+    code = "fn f(n: u64) {\n    let n: u32 = n as u32;\n}\n"
+    (diagnostic,) = [d for d in check(code) if d.rule == "missing-cast"]
+    assert diagnostic.data["from"] == "u64"
+
+
+def test_operands_of_different_types_are_unknown() -> None:
+    code = "fn f(a: u8, b: u16) {\n    let y = (a + b) as f64;\n}\n"
+    (diagnostic,) = [d for d in check(code) if d.rule == "missing-cast"]
+    assert diagnostic.data["from"] is None

@@ -40,7 +40,19 @@ _METHOD_RESULTS = {
     "trailing_zeros": "u32",
     "size_of": "usize",
     "align_of": "usize",
+    # candle's Tensor/Shape
+    "elem_count": "usize",
+    "rank": "usize",
+    # std::time::Duration
+    "as_secs": "u64",
+    "as_millis": "u128",
+    "as_micros": "u128",
+    "as_nanos": "u128",
+    "as_secs_f32": "f32",
+    "as_secs_f64": "f64",
 }
+# candle methods returning `Result<usize>`, read through `?`.
+_FALLIBLE_USIZE_METHODS = frozenset({"dim", "dims1"})
 
 
 # Integer widths, and whether signed. usize/isize are taken as at most 64 bits (every target
@@ -109,20 +121,51 @@ def _declares(unit: SyntaxUnit, node: Node, name: str) -> str | None:
     return unit.text(declared) if unit.text(pattern).removeprefix("mut ").strip() == name else None
 
 
-def _binding_type(unit: SyntaxUnit, name: str, use: Node) -> str | None:
-    """The declared type of a local or parameter `name` visible at `use`."""
+# How many untyped `let`s are followed back to their values.
+_BINDING_DEPTH = 4
+
+
+def _let_binding(unit: SyntaxUnit, node: Node, name: str) -> str | Node | None:
+    """For a `let` binding `name`: its declared type text, else its value to infer from."""
+    pattern = node.child_by_field_name("pattern")
+    if pattern is None or unit.text(pattern).removeprefix("mut ").strip() != name:
+        return None
+    declared = node.child_by_field_name("type")
+    return unit.text(declared) if declared is not None else node.child_by_field_name("value")
+
+
+def _for_binding(unit: SyntaxUnit, node: Node, name: str) -> str | Node | None:
+    """For a `for` binding `name`: the range it walks (`for i in 0..n`), or usize for `.enumerate()`'s index."""
+    pattern, value = node.child_by_field_name("pattern"), node.child_by_field_name("value")
+    if pattern is None or value is None:
+        return None
+    if pattern.type == "identifier" and unit.text(pattern) == name and value.type == "range_expression":
+        return value
+    first = pattern.named_child(0) if pattern.type == "tuple_pattern" and pattern.named_child_count else None
+    if first is not None and unit.text(first) == name and unit.text(value).rstrip().endswith(".enumerate()"):
+        return "usize"
+    return None
+
+
+def _binding(unit: SyntaxUnit, name: str, use: Node) -> str | Node | None:
+    """What the local or parameter `name` visible at `use` is bound with: a declared type text,
+    or a value (an untyped `let`'s, a `for` loop's range) whose type may be inferred."""
     function = _enclosing(use, ("function_item", "closure_expression"))
     while function is not None:
-        latest: tuple[int, str] | None = None
+        latest: tuple[int, str | Node] | None = None
         body = function.child_by_field_name("body")
         stack = [body] if body is not None else []
         while stack:
             node = stack.pop()
             if node.start_byte >= use.start_byte:
                 continue
-            if node.type == "let_declaration" and (declared := _declares(unit, node, name)):
-                if latest is None or node.start_byte > latest[0]:
-                    latest = (node.start_byte, declared)
+            bound = None
+            if node.type == "let_declaration" and node.end_byte <= use.start_byte:  # `let n = n as u32` reads the old n
+                bound = _let_binding(unit, node, name)
+            elif node.type == "for_expression" and node.end_byte > use.start_byte:
+                bound = _for_binding(unit, node, name)
+            if bound is not None and (latest is None or node.start_byte > latest[0]):
+                latest = (node.start_byte, bound)
             if node.type not in ("closure_expression", "function_item"):
                 stack.extend(node.named_children)
         if latest is not None:
@@ -135,6 +178,34 @@ def _binding_type(unit: SyntaxUnit, name: str, use: Node) -> str | None:
     return None
 
 
+_COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
+_SHIFTS = frozenset({"<<", ">>"})
+
+
+def _is_unsuffixed_literal(unit: SyntaxUnit, node: Node) -> bool:
+    return node.type in ("integer_literal", "float_literal") and not (
+        _INTEGER_SUFFIX.search(unit.text(node)) or _FLOAT_SUFFIX.search(unit.text(node))
+    )
+
+
+def _binary_type(ctx: FileContext, unit: SyntaxUnit, node: Node, depth: int) -> str | None:
+    """`a * b`: the operands' common type (an unsuffixed literal takes the other's); a comparison is bool."""
+    operator = node.child_by_field_name("operator")
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if operator is None or left is None or right is None:
+        return None
+    symbol = unit.text(operator)
+    if symbol in _COMPARISONS:
+        return "bool"
+    left_type = source_type(ctx, unit, left, depth)
+    if symbol in _SHIFTS:
+        return left_type
+    right_type = source_type(ctx, unit, right, depth)
+    if left_type is not None and (left_type == right_type or _is_unsuffixed_literal(unit, right)):
+        return left_type
+    return right_type if right_type is not None and _is_unsuffixed_literal(unit, left) else None
+
+
 def _self_type_name(unit: SyntaxUnit, node: Node) -> str | None:
     impl = _enclosing(node, ("impl_item",))
     if impl is None:
@@ -145,8 +216,8 @@ def _self_type_name(unit: SyntaxUnit, node: Node) -> str | None:
     return unit.text(target).split("<")[0].strip()
 
 
-def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node) -> str | None:
-    """The type of a cast's operand where the syntax alone says it."""
+def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node, depth: int = 0) -> str | None:
+    """The type of a cast's operand where the syntax alone says it (through up to `_BINDING_DEPTH` lets)."""
     # `(x)` and `-x` have x's type; unwrap them in a loop (deeply nested input must not recurse).
     while value.named_child_count == 1 and (
         value.type == "parenthesized_expression" or (value.type == "unary_expression" and unit.text(value).startswith("-"))
@@ -168,8 +239,20 @@ def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node) -> str | None:
         target = value.child_by_field_name("type")
         return unit.text(target) if target is not None else None
     if kind == "identifier":
-        declared = _binding_type(unit, text, value)
-        return _primitive(declared)
+        bound = _binding(unit, text, value)
+        if isinstance(bound, Node):
+            return source_type(ctx, unit, bound, depth + 1) if depth < _BINDING_DEPTH else None
+        return _primitive(bound)
+    if kind == "binary_expression":
+        return _binary_type(ctx, unit, value, depth)
+    if kind == "range_expression":
+        bounds = [child for child in value.named_children if not _is_unsuffixed_literal(unit, child)]
+        return source_type(ctx, unit, bounds[0], depth) if bounds else None
+    if kind == "try_expression" and value.named_child_count:
+        inner = value.named_child(0)
+        function = inner.child_by_field_name("function") if inner is not None and inner.type == "call_expression" else None
+        method = function.child_by_field_name("field") if function is not None and function.type == "field_expression" else None
+        return "usize" if method is not None and unit.text(method) in _FALLIBLE_USIZE_METHODS else None
     if kind == "field_expression":
         base = value.child_by_field_name("value")
         field_node = value.child_by_field_name("field")
