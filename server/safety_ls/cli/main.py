@@ -32,6 +32,7 @@ from safety_ls.engine.workspace import check_files
 from safety_ls.fixes.alloc_wrapper import WrapperPlan
 from safety_ls.fixes.apply import FileLocation, fix_source
 from safety_ls.rules import ALL_RULES, PROFILES
+from safety_ls.rules.annotation_quality import PLACEHOLDER_ANNOTATION
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -263,7 +264,7 @@ def run_fix(args: argparse.Namespace) -> int:
         if not changed:
             print("No fixes available.", file=sys.stderr if args.diff else sys.stdout)
         return EXIT_FINDINGS if changed else EXIT_CLEAN
-    placeholders = sum(1 for d in remaining if d.rule == "placeholder-annotation")
+    placeholders = sum(1 for d in remaining if d.rule == PLACEHOLDER_ANNOTATION)
     print(
         f"Fixed {fixed_count} finding(s) in {changed} file(s); {len(remaining)} remaining"
         + (f", {placeholders} of them template placeholders to fill in" if placeholders else "")

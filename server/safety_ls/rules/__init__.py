@@ -31,6 +31,8 @@ class Rule:
     default_severity: Severity = Severity.WARNING
     profiles: frozenset[str] = DEFAULT_PROFILES  # profiles that enable the rule
     fixable: bool = False
+    # The fix rewrites code rather than adding an annotation (offered as a refactoring, not a quick fix).
+    fix_rewrites_code: bool = False
     clippy_lint: str | None = None  # the clippy lint it mirrors, if any
     # The site captures (context.SITE_PATTERNS) the check reads; none means text only.
     sites: tuple[str, ...] = ()

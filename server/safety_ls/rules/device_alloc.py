@@ -56,6 +56,7 @@ RULES = [
         check=_unchecked_allocations,
         default_severity=Severity.INFO,
         fixable=True,
+        fix_rewrites_code=True,
         sites=("unsafe_block",),
         trigger=UNCHECKED_ALLOC,
         example='let out = unsafe { dev.alloc::<f32>(n) }?; // the fix: alloc_device_buffer::<f32>(&dev, n)?',
