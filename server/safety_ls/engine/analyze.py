@@ -162,7 +162,7 @@ def _combined_trigger(triggers: tuple[re.Pattern[bytes] | None, ...]) -> re.Patt
 
 
 def context_lines(source: SourceText, line: int) -> range:
-    """The lines kept with a finding on `line`: it and its neighbours (fingerprints.py reads them)."""
+    """The lines kept with a finding on `line`: it and its neighbours (core/fingerprints.py reads them)."""
     return range(max(line - CONTEXT_REACH, 0), min(line + CONTEXT_REACH + 1, source.line_count))
 
 

@@ -1,7 +1,7 @@
 """`unsafe { dev.alloc::<T>(n) }`: uninitialized device memory, with the safe wrapper offered.
 
 mistral.rs's SAFETY.md §5.3 asks for one checked wrapper instead of scattered
-unsafe allocations; the fix rewrites the call to it (see alloc_wrapper.py,
+unsafe allocations; the fix rewrites the call to it (see fixes/alloc_wrapper.py,
 which also adds the wrapper once per crate).
 """
 
