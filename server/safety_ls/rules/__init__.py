@@ -42,7 +42,7 @@ class Rule:
     since: str = "0.1.0"  # the safety-ls version that introduced the rule
 
     def documentation(self) -> str:
-        """The rule's page in Markdown: `safety-ls rules ID`, SARIF help and the docs show this."""
+        """The rule's page in Markdown: `safety-ls rules ID` prints it and SARIF carries it as help."""
         parts = [f"## `{self.id}`", "", self.summary, "", self.explanation, ""]
         if self.example:
             parts += ["Example:", "", "```rust", self.example, "```", ""]
@@ -90,7 +90,7 @@ def profiles_column(rule: Rule) -> str:
     return "all" if len(rule.profiles) == len(PROFILES) else ", ".join(sorted(rule.profiles))
 
 
-# The order rule families are presented in (the README table, docs/rules.md); a new module goes last.
+# The order rule families are presented in (the README table); a new module goes last.
 _PRESENTATION = ("unsafe_code", "safety_doc", "send_sync", "device_alloc", "kernel_launch", "gpu_sanitizer", "dtype", "casts", "annotation_quality", "grit")
 
 
