@@ -84,6 +84,7 @@ def prepare(
         module_is_public=crate.file_is_public(file) if in_crate else True,  # type: ignore[union-attr,arg-type]
         module_path=crate.module_of(file) if in_crate else (),  # type: ignore[union-attr,arg-type]
         site_names=site_names,
+        methods=tuple(sorted({method for rule in active for method in rule.methods})),
         region=region,
     )
     return ctx, active, tree

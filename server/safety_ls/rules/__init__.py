@@ -36,6 +36,8 @@ class Rule:
     clippy_lint: str | None = None  # the clippy lint it mirrors, if any
     # The site captures (context.SITE_PATTERNS) the check reads; none means text only.
     sites: tuple[str, ...] = ()
+    # Method names whose calls the check reads through `method_name` sites.
+    methods: tuple[str, ...] = ()
     # A file without a match for this cannot produce a finding (saves parsing it).
     trigger: re.Pattern[bytes] | None = None
     example: str = ""  # Rust the rule flags, for the rule's documentation
