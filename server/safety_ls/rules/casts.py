@@ -17,6 +17,8 @@ from safety_ls.facts.annotations import tag_fix, untagged_message, untagged_reas
 from safety_ls.facts.casts import conversions, is_lossless, numeric_casts, source_type
 from safety_ls.rules import Rule
 
+MISSING_CAST = "missing-cast"
+
 
 # clippy's lints against `as` casts: silencing one on an item is the decision CAST records.
 _CAST_LINTS = ("as_conversions", "cast_")
@@ -44,7 +46,7 @@ def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
             if (untagged := untagged_reason(ctx, unit, cast, CAST)) is not None:
                 fix = tag_fix(untagged, CAST, f"{source or '<from>'} → {target}, ")
                 message = untagged_message(f"`as {target}` cast", CAST)
-                yield Finding("missing-cast", unit.start(cast), unit.end(cast), message, {"from": source, "to": target, "fix": fix})
+                yield Finding(MISSING_CAST, unit.start(cast), unit.end(cast), message, {"from": source, "to": target, "fix": fix})
                 continue
             yield Finding(
                 "missing-cast",
@@ -98,7 +100,7 @@ def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="missing-cast",
+        id=MISSING_CAST,
         summary="numeric `as` cast without a `// CAST:` comment",
         explanation=(
             "An `as` cast between numeric types can truncate, wrap or lose precision silently. "
@@ -110,6 +112,7 @@ RULES = [
         sites=("cast",),
         trigger=NUMERIC_CAST,
         tag=CAST,
+        example='let n = values.len() as u32; // no `// CAST: usize → u32, <reason>` above',
     ),
     Rule(
         id="cast-annotation-mismatch",
@@ -122,5 +125,6 @@ RULES = [
         sites=("cast",),
         trigger=NUMERIC_CAST,
         tag=CAST,
+        example='// CAST: usize → u32, the count fits: at most 4096 tokens\nlet n = values.len() as u64;',
     ),
 ]

@@ -10,6 +10,8 @@ from safety_ls.core.findings import Finding
 from safety_ls.core.tags import SAFETY
 from safety_ls.rules import Rule
 
+UNSAFE_ATTRIBUTE = "unsafe-attribute"
+
 _UNSAFE_ATTRIBUTE = re.compile(rb"#!?\[\s*unsafe\s*\(")
 # `unsafe(no_mangle)`, `unsafe(export_name = "..")`, `unsafe(link_section = "..")`: the name inside.
 _WRAPPED_NAME = re.compile(r"^#!?\[\s*unsafe\s*\(\s*(\w+)")
@@ -20,7 +22,7 @@ def _undocumented_unsafe_attributes(ctx: FileContext) -> Iterator[Finding]:
         wrapped = _WRAPPED_NAME.match(unit.text(attribute))
         if wrapped is not None and ctx.annotation(unit, attribute, SAFETY) is None:
             yield Finding(
-                "unsafe-attribute",
+                UNSAFE_ATTRIBUTE,
                 unit.start(attribute),
                 unit.end(attribute),
                 f"`#[unsafe({wrapped.group(1)})]` missing a `// SAFETY:` comment",
@@ -30,7 +32,7 @@ def _undocumented_unsafe_attributes(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="unsafe-attribute",
+        id=UNSAFE_ATTRIBUTE,
         summary="`#[unsafe(no_mangle)]`-style attribute without a SAFETY comment (opt-in)",
         explanation=(
             "`#[unsafe(no_mangle)]`, `#[unsafe(export_name = ..)]` and `#[unsafe(link_section = ..)]` "
@@ -45,5 +47,6 @@ RULES = [
         trigger=_UNSAFE_ATTRIBUTE,
         tag=SAFETY,
         profiles=frozenset(),  # in no profile: `extend-select` turns it on
+        example='#[unsafe(no_mangle)]\npub extern "C" fn init() {}',
     ),
 ]

@@ -10,6 +10,8 @@ from safety_ls.core.findings import Finding
 from safety_ls.core.tags import SAFETY
 from safety_ls.rules import Rule
 
+UNSAFE_EXTERN_BLOCK = "unsafe-extern-block"
+
 _UNSAFE_EXTERN = re.compile(rb"\bunsafe\s+extern\b")
 
 
@@ -18,7 +20,7 @@ def _undocumented_extern_blocks(ctx: FileContext) -> Iterator[Finding]:
         if ctx.annotation(unit, block, SAFETY) is None:
             start = unit.start(block)
             yield Finding(
-                "unsafe-extern-block",
+                UNSAFE_EXTERN_BLOCK,
                 start,
                 start + len("unsafe"),
                 "`unsafe extern` block missing a `// SAFETY:` comment",
@@ -28,7 +30,7 @@ def _undocumented_extern_blocks(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="unsafe-extern-block",
+        id=UNSAFE_EXTERN_BLOCK,
         summary="`unsafe extern` block without a SAFETY comment (opt-in)",
         explanation=(
             "In Rust 2024 an `extern` block is written `unsafe extern`: by writing it the author "
@@ -43,5 +45,6 @@ RULES = [
         trigger=_UNSAFE_EXTERN,
         tag=SAFETY,
         profiles=frozenset(),  # in no profile: `extend-select` turns it on
+        example='unsafe extern "C" {\n    fn abs(x: i32) -> i32;\n}',
     ),
 ]
