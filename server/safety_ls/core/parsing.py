@@ -109,6 +109,8 @@ class SyntaxUnit:
     _parents: dict[int, Node | None] = field(default_factory=dict, repr=False)
     # Comment-search window (placement.window_floor) of the sites below each node, once known.
     floors: dict[int, int] = field(default_factory=dict, repr=False)
+    # Facts computed once per unit and reused by every site in it (e.g. the bindings of a function).
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def parent_of(self, node: Node) -> Node | None:
         key = node.id

@@ -147,29 +147,60 @@ def _for_binding(unit: SyntaxUnit, node: Node, name: str) -> str | Node | None:
     return None
 
 
+def _bound_names(unit: SyntaxUnit, node: Node) -> list[str]:
+    """The names a `let` or a `for` may bind that `_let_binding` / `_for_binding` can answer for."""
+    pattern = node.child_by_field_name("pattern")
+    if pattern is None:
+        return []
+    if node.type == "let_declaration":
+        return [unit.text(pattern).removeprefix("mut ").strip()]
+    first = pattern.named_child(0) if pattern.type == "tuple_pattern" and pattern.named_child_count else None
+    return [unit.text(pattern)] + ([unit.text(first)] if first is not None else [])
+
+
+def _bindings_in(unit: SyntaxUnit, function: Node) -> dict[str, list[Node]]:
+    """Every `let` and `for` of a function body (not of nested closures or fns) by bound name, in order.
+
+    Built once per function and unit: looking a name up for each cast must not walk the body
+    again (a function with thousands of casts would take quadratic time).
+    """
+    key = ("bindings", function.start_byte, function.end_byte, function.type)
+    found = unit.memo.get(key)
+    if found is None:
+        found = {}
+        body = function.child_by_field_name("body")
+        stack = [body] if body is not None else []
+        while stack:
+            node = stack.pop()
+            if node.type in ("let_declaration", "for_expression"):
+                for name in _bound_names(unit, node):
+                    found.setdefault(name, []).append(node)
+            if node.type not in ("closure_expression", "function_item"):
+                stack.extend(node.named_children)
+        for nodes in found.values():
+            nodes.sort(key=lambda node: node.start_byte)
+        unit.memo[key] = found
+    return found
+
+
 def _binding(unit: SyntaxUnit, name: str, use: Node) -> str | Node | None:
     """What the local or parameter `name` visible at `use` is bound with: a declared type text,
     or a value (an untyped `let`'s, a `for` loop's range) whose type may be inferred."""
     function = _enclosing(use, ("function_item", "closure_expression"))
     while function is not None:
-        latest: tuple[int, str | Node] | None = None
-        body = function.child_by_field_name("body")
-        stack = [body] if body is not None else []
-        while stack:
-            node = stack.pop()
+        # The latest binding that starts before the use: a `let` that ended before it
+        # (`let n = n as u32` reads the old n), or a `for` whose body holds it.
+        for node in reversed(_bindings_in(unit, function).get(name, ())):
             if node.start_byte >= use.start_byte:
                 continue
-            bound = None
-            if node.type == "let_declaration" and node.end_byte <= use.start_byte:  # `let n = n as u32` reads the old n
+            if node.type == "let_declaration" and node.end_byte <= use.start_byte:
                 bound = _let_binding(unit, node, name)
             elif node.type == "for_expression" and node.end_byte > use.start_byte:
                 bound = _for_binding(unit, node, name)
-            if bound is not None and (latest is None or node.start_byte > latest[0]):
-                latest = (node.start_byte, bound)
-            if node.type not in ("closure_expression", "function_item"):
-                stack.extend(node.named_children)
-        if latest is not None:
-            return latest[1]
+            else:
+                bound = None
+            if bound is not None:
+                return bound
         parameters = function.child_by_field_name("parameters")
         for parameter in parameters.named_children if parameters is not None else ():
             if declared := _declares(unit, parameter, name):
