@@ -51,6 +51,17 @@ def percentage(value: str) -> float:
     return number
 
 
+def add_arguments(audit: argparse.ArgumentParser) -> None:
+    audit.add_argument("path", type=Path, metavar="PATH", help="a Cargo workspace, a crate, or a directory of .rs files")
+    audit.add_argument("--format", choices=FORMATS, default="markdown")
+    audit.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    audit.add_argument("--compare", type=Path, metavar="OLD.json", help="show what changed since this JSON report")
+    audit.add_argument("--max-undocumented", type=non_negative_int, metavar="N", help="fail (exit 1) above N undocumented unsafe sites")
+    audit.add_argument("--max-unsafe-percent", type=percentage, metavar="P", help="fail (exit 1) when a crate has over P%% of its lines inside unsafe")
+    audit.add_argument("--config", type=Path, help="use this config file instead of searching for one")
+    audit.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+
+
 def load_previous(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
