@@ -17,11 +17,7 @@ def run(args: argparse.Namespace) -> int:
         rule = ALL_RULES.get(args.rule)
         if rule is None:
             raise UsageError(f"unknown rule id {args.rule!r}")
-        print(f"{rule.id}: {rule.summary}\n")
-        print(rule.explanation)
-        print(f"\nprofiles: {', '.join(sorted(rule.profiles))}; default severity: {rule.default_severity.value}")
-        if rule.clippy_lint:
-            print(f"mirrors clippy::{rule.clippy_lint}")
+        print(rule.documentation())
         return EXIT_CLEAN
     width = max(len(rule_id) for rule_id in ALL_RULES)
     for rule_id in sorted(ALL_RULES):

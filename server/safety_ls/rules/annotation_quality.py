@@ -171,6 +171,7 @@ RULES = [
             "annotation counts as written only when a person has replaced them with the real reason."
         ),
         check=_placeholders,
+        example='// PROMOTE: <reason, e.g. softmax over F16 overflows>\nlet x = x.to_dtype(DType::F32)?;',
     ),
     Rule(
         id="vague-annotation",
@@ -181,5 +182,6 @@ RULES = [
             "F16, which stride the copy removes."
         ),
         check=_vague,
+        example='// SAFETY: this is safe\nunsafe { buffer.set_len(n) }',
     ),
 ]

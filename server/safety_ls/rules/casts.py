@@ -81,6 +81,7 @@ RULES = [
         sites=("cast",),
         trigger=NUMERIC_CAST,
         tag=CAST,
+        example='let n = values.len() as u32; // no `// CAST: usize → u32, <reason>` above',
     ),
     Rule(
         id="cast-annotation-mismatch",
@@ -93,5 +94,6 @@ RULES = [
         sites=("cast",),
         trigger=NUMERIC_CAST,
         tag=CAST,
+        example='// CAST: usize → u32, the count fits: at most 4096 tokens\nlet n = values.len() as u64;',
     ),
 ]

@@ -58,5 +58,6 @@ RULES = [
         fixable=True,
         sites=("unsafe_block",),
         trigger=UNCHECKED_ALLOC,
+        example='let out = unsafe { dev.alloc::<f32>(n) }?; // the fix: alloc_device_buffer::<f32>(&dev, n)?',
     ),
 ]

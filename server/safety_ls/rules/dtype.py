@@ -96,6 +96,7 @@ RULES = [
         sites=("method_name",),
         trigger=TO_DTYPE_CALL,
         tag=PROMOTE,
+        example='let probs = logits.to_dtype(DType::F32)?.softmax(1)?; // no `// PROMOTE:` above',
     ),
     Rule(
         id="missing-contiguous",
@@ -110,5 +111,6 @@ RULES = [
         sites=("method_name", "function_name"),
         trigger=CONTIGUOUS_CALL,
         tag=CONTIGUOUS,
+        example='let y = x.transpose(0, 1)?.contiguous()?.matmul(&w)?; // no `// CONTIGUOUS:` above',
     ),
 ]

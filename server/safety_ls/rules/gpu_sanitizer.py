@@ -33,5 +33,6 @@ RULES = [
         check=_from_runner_only,
         default_severity=Severity.ERROR,
         profiles=frozenset(),
+        example='unsafe { builder.launch(cfg) }?; // memcheck: Invalid __global__ write of size 4 in `vector_add`',
     ),
 ]

@@ -197,6 +197,7 @@ RULES = [
         trigger=LAUNCH_TRIGGER,
         tag=SAFETY,
         sites=("unsafe_block",),
+        example='// SAFETY: the buffers are valid.   (says nothing of sizes, aliasing, grid and block)\nunsafe { func.launch(cfg, (&out, &input, n)) }?;',
     ),
     Rule(
         id="kernel-launch-mismatch",
@@ -210,5 +211,6 @@ RULES = [
         check=_mismatches,
         trigger=LAUNCH_TRIGGER,
         sites=("unsafe_block",),
+        example='// kernels/add.cu: extern "C" __global__ void add(float* out, const float* a, const float* b, int n)\nunsafe { add.launch(cfg, (&out, &a, n)) }?; // 3 arguments for 4 parameters',
     ),
 ]

@@ -222,6 +222,7 @@ RULES = [
         sites=("unsafe_fn", "unsafe_trait"),
         trigger=UNSAFE,
         clippy_lint="missing_safety_doc",
+        example='/// Reads `n` floats from `ptr`.   (no `# Safety` section)\npub unsafe fn read_floats(ptr: *const f32, n: usize) -> Vec<f32> { /* ... */ }',
     ),
     Rule(
         id="incomplete-safety-doc",
@@ -236,5 +237,6 @@ RULES = [
         sites=("unsafe_fn", "unsafe_trait"),
         trigger=UNSAFE,
         profiles=frozenset({"structured"}),
+        example='/// # Safety\n/// `ptr` must be valid for `n` reads.   (no `## Invariants`, `## Caller Responsibilities`, `## Justification`)\npub unsafe fn read_floats(ptr: *const f32, n: usize) -> Vec<f32> { /* ... */ }',
     ),
 ]

@@ -112,6 +112,7 @@ RULES = [
         trigger=UNSAFE,
         tag=SAFETY,
         clippy_lint="undocumented_unsafe_blocks",
+        example='let value = unsafe { *ptr }; // no `// SAFETY:` above',
     ),
     Rule(
         id="undocumented-unsafe-impl",
@@ -128,5 +129,6 @@ RULES = [
         trigger=UNSAFE,
         tag=SAFETY,
         clippy_lint="undocumented_unsafe_blocks",
+        example='unsafe impl Send for DevicePtr {} // no `// SAFETY:` above',
     ),
 ]
