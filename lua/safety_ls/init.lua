@@ -160,22 +160,53 @@ local function keep_lenses_fresh(client, bufnr)
   })
 end
 
--- Before 0.8 Neovim has no handler for the server asking to re-fetch lenses (after a GPU validation).
-local function handlers()
-  if vim.lsp.handlers["workspace/codeLens/refresh"] then
-    return nil
+--- Asks the server again for the diagnostics of every buffer `client_id` serves (the pull model's
+--- answer to workspace/diagnostic/refresh); the results go to Neovim's own handler.
+local function pull_diagnostics(client_id)
+  local client = vim.lsp.get_client_by_id(client_id)
+  if not client then
+    return
   end
-  return {
-    ["workspace/codeLens/refresh"] = function()
+  for _, bufnr in ipairs(vim.lsp.get_buffers_by_client_id(client_id)) do
+    local params = { textDocument = { uri = vim.uri_from_bufnr(bufnr) } }
+    if vim.fn.has("nvim-0.11") == 1 then
+      client:request("textDocument/diagnostic", params, nil, bufnr)
+    else
+      client.request("textDocument/diagnostic", params, nil, bufnr) -- 0.10: a plain function field
+    end
+  end
+end
+
+--- Handlers for what the server asks of this Neovim when Neovim itself does not answer it, and the
+--- capabilities that tell the server so: before 0.8 workspace/codeLens/refresh (after a GPU
+--- validation or a config change); on 0.10 and 0.11, which pull diagnostics,
+--- workspace/diagnostic/refresh (a config file read again changes the findings without an edit).
+local function server_requests()
+  local own, capabilities = {}, {}
+  if not vim.lsp.handlers["workspace/codeLens/refresh"] then
+    own["workspace/codeLens/refresh"] = function()
       for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
         refresh_lenses(bufnr)
       end
       return vim.NIL
-    end,
-  }
+    end
+    capabilities.codeLens = { refreshSupport = true }
+  end
+  if vim.lsp.diagnostic.on_diagnostic and not vim.lsp.handlers["workspace/diagnostic/refresh"] then
+    own["workspace/diagnostic/refresh"] = function(_, _, context)
+      pull_diagnostics(context.client_id)
+      return vim.NIL
+    end
+    capabilities.diagnostics = { refreshSupport = true }
+  end
+  return own, { workspace = capabilities }
 end
 
 local function client_config(opts)
+  local own_handlers, answered = server_requests()
+  local capabilities = vim.tbl_deep_extend(
+    "force", vim.lsp.protocol.make_client_capabilities(), opts.capabilities or {}, answered
+  )
   local config = {
     name = M.name,
     cmd = opts.cmd,
@@ -183,8 +214,8 @@ local function client_config(opts)
     init_options = opts.settings,
     -- Answers the server's workspace/configuration request for the section "safety-ls".
     settings = { ["safety-ls"] = opts.settings },
-    capabilities = opts.capabilities,
-    handlers = handlers(),
+    capabilities = capabilities,
+    handlers = own_handlers,
     on_init = opts.on_init,
     on_attach = function(client, bufnr)
       keep_lenses_fresh(client, bufnr)

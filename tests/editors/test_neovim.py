@@ -197,3 +197,42 @@ def test_root_is_the_cargo_workspace_not_the_member_crate(find_neovim, version: 
     report = _workflow(nvim, version, tmp_path, MODE="root", FILE=str(member / "src" / "lib.rs"))
     assert report["client_root"] == str(workspace)
     assert report["plugin_root"] == str(workspace)
+
+
+def _ffi_launcher_crate(tmp_path: Path) -> Path:
+    crate = tmp_path / "ffi-crate"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text('[package]\nname = "ffi"\nversion = "0.1.0"\nedition = "2021"\n')
+    (crate / "src" / "lib.rs").write_text(
+        "pub fn go(x: *mut f32, p: *const u8) -> u8 {\n"
+        "    // SAFETY: x points to 4 floats.\n"
+        "    unsafe { kernels::run_softmax(x, 4) };\n"
+        "    unsafe { *p }\n"
+        "}\n"
+    )
+    return crate
+
+
+@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
+def test_a_config_file_edited_outside_the_editor_is_read_again_on_save(find_neovim, version: str, tmp_path: Path) -> None:
+    nvim = find_neovim()
+    crate = _ffi_launcher_crate(tmp_path)
+    report = _workflow(
+        nvim, version, tmp_path, MODE="config-save", FILE=str(crate / "src" / "lib.rs"), RULE="undocumented-unsafe-block",
+        CONFIG=str(crate / "safety-ls.toml"), CONFIG_TEXT='ignore = ["undocumented-unsafe-block"]',
+    )
+    assert report["reported"], "the finding was not reported before the config changed"
+    assert report["gone_after_save"], "the server did not read the changed config when the buffer was saved"
+
+
+@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
+def test_lenses_follow_a_config_change_the_server_notices_on_save(find_neovim, version: str, tmp_path: Path) -> None:
+    nvim = find_neovim()
+    crate = _ffi_launcher_crate(tmp_path)
+    report = _workflow(
+        nvim, version, tmp_path, MODE="lenses-config-save", FILE=str(crate / "src" / "lib.rs"),
+        CONFIG=str(crate / "safety-ls.toml"), CONFIG_TEXT='launch-patterns = ["kernels::run_*"]',
+    )
+    assert report["before"] == []  # `kernels::run_softmax` is no launch until the config says so
+    assert report["appeared"], f"no lens after the config change: {report}"
+    assert report["after"] == [2]

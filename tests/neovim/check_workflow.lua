@@ -8,6 +8,9 @@
 --   lenses: waits for code lenses without asking for them, inserts three lines at the top, and
 --     waits for the lenses to follow.
 --   root: waits for the client and reports its root directory.
+--   config-save: writes CONFIG (CONFIG_TEXT) behind the editor's back, saves the buffer, and waits for
+--     RULE's findings to go (Neovim on Linux watches no files: the server must notice on save).
+--   lenses-config-save: the same with a config that adds `launch-patterns`, waiting for lenses.
 local env = vim.env
 
 local function write_result(result)
@@ -114,6 +117,42 @@ local function check_lenses()
   write_result({ appeared = first_ok, before = before, after = lens_lines(bufnr), followed = moved_ok })
 end
 
+--- Writes CONFIG_TEXT to CONFIG from outside the editor (no file watcher sees it), then saves the
+--- buffer without changing it: the server must read the config again and say so.
+local function change_config_and_save(bufnr)
+  local handle = assert(io.open(env.CONFIG, "w"))
+  handle:write(env.CONFIG_TEXT .. "\n")
+  handle:close()
+  vim.api.nvim_set_current_buf(bufnr)
+  vim.cmd("write")
+end
+
+local function check_config_save()
+  local bufnr = open()
+  local reported = vim.wait(30000, function()
+    return #findings(bufnr, env.RULE) > 0
+  end, 20)
+  change_config_and_save(bufnr)
+  local gone = vim.wait(15000, function()
+    return #findings(bufnr, env.RULE) == 0
+  end, 20)
+  write_result({ reported = reported, gone_after_save = gone })
+end
+
+local function check_lenses_after_config_save()
+  local bufnr = open()
+  vim.wait(30000, function()
+    return #vim.diagnostic.get(bufnr) > 0 or #lens_lines(bufnr) > 0
+  end, 20)
+  vim.wait(1000) -- the lenses asked for on attach have had their answer
+  local before = lens_lines(bufnr)
+  change_config_and_save(bufnr)
+  local appeared = vim.wait(15000, function()
+    return #lens_lines(bufnr) > 0
+  end, 20)
+  write_result({ before = before, after = lens_lines(bufnr), appeared = appeared })
+end
+
 local function check_root()
   local bufnr = open()
   local client = lsp_client(bufnr)
@@ -126,7 +165,13 @@ end
 local ok, error_message = xpcall(function()
   vim.opt.runtimepath:prepend(env.SAFETY_LS_ROOT)
   vim.cmd("filetype on")
-  local checks = { ["line-actions"] = check_line_actions, lenses = check_lenses, root = check_root }
+  local checks = {
+    ["line-actions"] = check_line_actions,
+    lenses = check_lenses,
+    root = check_root,
+    ["config-save"] = check_config_save,
+    ["lenses-config-save"] = check_lenses_after_config_save,
+  }
   assert(checks[env.MODE], "unknown MODE " .. tostring(env.MODE))()
 end, debug.traceback)
 
