@@ -225,3 +225,22 @@ def test_the_doc_test_sees_the_examples_the_issue_named() -> None:
     assert any(b.language == "console" and "safety-ls audit" in b.text and b.name in tested for b in readme)
     # a plain-text check of the config example, so a reader of this test sees what "parsed" means
     assert tomllib.loads(next(b.text for b in readme if b.language == "toml"))["launch-patterns"] == ["kernels::run_*"]
+
+
+def test_readme_pre_commit_snippet_runs_in_real_pre_commit(tmp_path: Path) -> None:
+    """The README's remote-hook snippet as written, with `repo:` pointed at this repository: pre-commit
+    clones it at the snippet's `rev`, builds the hook's environment, and the hook finds the finding."""
+    readme = next(b for b in ALL_BLOCKS if b.document.name == "README.md" and b.language == "yaml" and "rev:" in b.text)
+    config = yaml.safe_load(readme.text)
+    config["repos"][0]["repo"] = str(ROOT)
+    workspace = example_workspace(tmp_path)
+    (workspace / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    subprocess.run(["git", "add", ".pre-commit-config.yaml"], cwd=workspace, check=True)
+    env = {k: v for k, v in environment(tmp_path).items() if k not in ("SKIP", "PYTHONPATH")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--files", "src/quant_matmul.rs", "--color", "never"],
+        cwd=workspace, env=env | {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")},
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "src/quant_matmul.rs:97:9: undocumented-unsafe-block" in done.stdout, done.stdout + done.stderr
