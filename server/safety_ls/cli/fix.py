@@ -30,6 +30,7 @@ from safety_ls.core.source import SourceError
 from safety_ls.engine.discovery import rust_files
 from safety_ls.fixes.alloc_wrapper import WrapperPlan
 from safety_ls.fixes.apply import FileLocation, fix_source
+from safety_ls.rules.annotation_quality import PLACEHOLDER_ANNOTATION
 
 
 def add_arguments(fix: argparse.ArgumentParser) -> None:
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         if not changed:
             print("No fixes available.", file=sys.stderr if args.diff else sys.stdout)
         return EXIT_FINDINGS if changed else EXIT_CLEAN
-    placeholders = sum(1 for d in remaining if d.rule == "placeholder-annotation")
+    placeholders = sum(1 for d in remaining if d.rule == PLACEHOLDER_ANNOTATION)
     print(
         f"Fixed {fixed_count} finding(s) in {changed} file(s); {len(remaining)} remaining"
         + (f", {placeholders} of them template placeholders to fill in" if placeholders else "")

@@ -31,16 +31,20 @@ class Rule:
     default_severity: Severity = Severity.WARNING
     profiles: frozenset[str] = DEFAULT_PROFILES  # profiles that enable the rule
     fixable: bool = False
+    # The fix rewrites code rather than adding an annotation (offered as a refactoring, not a quick fix).
+    fix_rewrites_code: bool = False
     clippy_lint: str | None = None  # the clippy lint it mirrors, if any
     # The site captures (context.SITE_PATTERNS) the check reads; none means text only.
     sites: tuple[str, ...] = ()
+    # Method names whose calls the check reads through `method_name` sites.
+    methods: tuple[str, ...] = ()
     # A file without a match for this cannot produce a finding (saves parsing it).
     trigger: re.Pattern[bytes] | None = None
     example: str = ""  # Rust the rule flags, for the rule's documentation
     since: str = "0.1.0"  # the safety-ls version that introduced the rule
 
     def documentation(self) -> str:
-        """The rule's page in Markdown: `safety-ls rules ID`, SARIF help and the docs show this."""
+        """The rule's page in Markdown: `safety-ls rules ID` prints it and SARIF carries it as help."""
         parts = [f"## `{self.id}`", "", self.summary, "", self.explanation, ""]
         if self.example:
             parts += ["Example:", "", "```rust", self.example, "```", ""]
@@ -88,7 +92,7 @@ def profiles_column(rule: Rule) -> str:
     return "all" if len(rule.profiles) == len(PROFILES) else ", ".join(sorted(rule.profiles))
 
 
-# The order rule families are presented in (the README table, docs/rules.md); a new module goes last.
+# The order rule families are presented in (the README table); a new module goes last.
 _PRESENTATION = ("unsafe_code", "safety_doc", "send_sync", "device_alloc", "kernel_launch", "gpu_sanitizer", "dtype", "casts", "annotation_quality", "grit")
 
 

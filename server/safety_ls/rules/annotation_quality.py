@@ -12,6 +12,8 @@ from safety_ls.core.tags import NEXT_TAG, TAG_IN_COMMENT
 from safety_ls.facts.annotations import placeholder_in
 from safety_ls.rules import Rule
 
+PLACEHOLDER_ANNOTATION = "placeholder-annotation"
+
 _SAFETY_HEADING = re.compile(rb"^[ \t]*///[ \t]*#+[ \t]*Safety[ \t]*\r?$", re.M | re.I)
 
 
@@ -164,7 +166,7 @@ def _vague(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="placeholder-annotation",
+        id=PLACEHOLDER_ANNOTATION,
         summary="annotation still holding template placeholders (`<reason>`, `TODO`, `[...]`)",
         explanation=(
             "Fixes insert templates with placeholders such as `<reason>` or `[Invariant 1]`. The "

@@ -11,6 +11,8 @@ from safety_ls.core.triggers import NUMERIC_CAST
 from safety_ls.facts.casts import conversions, numeric_casts, source_type
 from safety_ls.rules import Rule
 
+MISSING_CAST = "missing-cast"
+
 
 def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
     for unit, cast, target in numeric_casts(ctx):
@@ -69,7 +71,7 @@ def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="missing-cast",
+        id=MISSING_CAST,
         summary="numeric `as` cast without a `// CAST:` comment",
         explanation=(
             "An `as` cast between numeric types can truncate, wrap or lose precision silently. "

@@ -117,6 +117,7 @@ RULES = [
         check=_borrows,
         fixable=True,
         sites=("method_name",),
+        methods=("as_str", "as_bytes", "to_owned"),
         trigger=BORROW_METHODS,
         tag="BORROW",
         profiles=GRIT,

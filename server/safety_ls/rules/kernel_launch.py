@@ -4,8 +4,8 @@ The invariants are those rust-cuda's safety chapter puts on the caller of a
 kernel: the parameters match in number and type, buffers are large enough,
 references do not alias a written pointer, the launch dimensions fit the
 kernel (and its `__launch_bounds__`), and dynamic shared memory covers what the
-kernel uses. Launch sites come from launches.py, kernel signatures from the
-workspace's `.cu`/`.cuh` files (cuda_kernels.py).
+kernel uses. Launch sites come from facts/launches.py, kernel signatures from the
+workspace's `.cu`/`.cuh` files (facts/cuda_kernels.py).
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ from safety_ls.config.templates import TemplateError
 from safety_ls.lsp.convert import lsp_range
 from safety_ls.lsp.edits import fixes_for, workspace_edit
 from safety_ls.lsp.language_server import SafetyLanguageServer
+from safety_ls.rules import ALL_RULES
 
 FIX_ALL_KIND = "source.fixAll.safety-ls"
 FIX_ALL_COMMAND = "safety-ls.fixAll"
-_REFACTOR_RULES = frozenset({"unsafe-device-alloc"})
 
 
 def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
@@ -44,7 +44,7 @@ def on_code_action(server: SafetyLanguageServer, params: lsp.CodeActionParams) -
             ranges = [lsp_range(document, d.start, d.end, encoding) for d in fix.diagnostics]
             if not any(_overlaps(r, params.range) for r in ranges):
                 continue
-            refactor = fix.rule in _REFACTOR_RULES
+            refactor = ALL_RULES[fix.rule].fix_rewrites_code
             kind = lsp.CodeActionKind.RefactorRewrite if refactor else lsp.CodeActionKind.QuickFix
             actions.append(
                 lsp.CodeAction(
