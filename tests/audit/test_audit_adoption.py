@@ -205,3 +205,14 @@ def test_html_page_never_scrolls_sideways_on_a_laptop_or_a_phone(workspace: Path
     assert image_width == width
     _, most = colour_counts(rows).most_common(1)[0]
     assert most < 0.97 * width * 1000, "the page rendered (almost) blank"
+
+
+def test_the_page_is_written_with_the_users_umask(workspace: Path, tmp_path: Path) -> None:
+    """A CI job publishes the page: 0644 under the usual umask, not the 0600 of a temporary file."""
+    page = tmp_path / "audit.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "safety_ls", "audit", ".", "--format", "html", "--output", str(page)],
+        cwd=workspace, capture_output=True, timeout=300, preexec_fn=lambda: os.umask(0o022),
+    )
+    assert done.returncode == 0, done.stderr
+    assert page.stat().st_mode & 0o777 == 0o644
