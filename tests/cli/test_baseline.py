@@ -8,7 +8,10 @@ new findings, even after lines were inserted above the recorded ones.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,7 +60,7 @@ def test_write_baseline_records_every_finding_and_exits_zero(project: Path) -> N
     assert before.returncode == 1 and len(reported(before)) == 4
     done = write_baseline(project)
     assert reported(done) == []
-    assert "recorded 4 finding(s)" in done.stderr
+    assert "recorded 4 findings from 1 of 1 checked file(s) in safety-baseline.json" in done.stderr
     document = json.loads((project / "safety-baseline.json").read_text(encoding="utf-8"))
     assert document["version"] == 1
     assert [(e["path"], e["line"], e["rule"]) for e in document["findings"]] == [
@@ -74,7 +77,7 @@ def test_baseline_hides_the_recorded_findings(project: Path) -> None:
     done = check("src", "--format", "json", "--baseline", "safety-baseline.json", cwd=project)
     assert done.returncode == 0
     assert reported(done) == []
-    assert "4 known finding(s) not shown" in done.stderr
+    assert "baseline safety-baseline.json: 4 known findings not shown" in done.stderr
 
 
 def test_baseline_survives_lines_inserted_above_the_findings(project: Path) -> None:
@@ -123,7 +126,7 @@ def test_fixed_findings_are_counted_as_gone(project: Path) -> None:
     source.write_text(CODE.replace("    unsafe { *p }", "    // SAFETY: callers pass a valid pointer.\n    unsafe { *p }"), encoding="utf-8")
     done = check("src", "--format", "json", "--baseline", "safety-baseline.json", cwd=project)
     assert done.returncode == 0
-    assert "3 known finding(s) not shown; 1 recorded finding(s) no longer occur" in done.stderr
+    assert "3 known findings not shown; 1 recorded finding no longer occurs" in done.stderr
 
 
 def test_baseline_paths_are_relative_to_the_baseline_file(project: Path) -> None:
@@ -161,3 +164,43 @@ def test_baseline_and_write_baseline_cannot_be_combined(project: Path) -> None:
     done = check("src", "--baseline", "a.json", "--write-baseline", "b.json", cwd=project)
     assert done.returncode == 2
     assert "not allowed with argument" in done.stderr
+
+
+def test_write_baseline_in_text_says_what_it_recorded_instead_of_all_checks_passed(project: Path) -> None:
+    done = check("src", "--write-baseline", "safety-baseline.json", cwd=project)
+    assert done.returncode == 0
+    assert done.stdout == "Recorded 4 findings from 1 of 1 checked file(s) in safety-baseline.json.\n"
+    assert "All checks passed" not in done.stdout
+
+
+def test_a_run_on_some_files_reports_only_on_the_recorded_findings_of_those_files(project: Path) -> None:
+    (project / "src" / "other.rs").write_text("fn g(p: *const u8) -> u8 {\n    unsafe { *p }\n}\n", encoding="utf-8")
+    write_baseline(project)  # 4 findings in lib.rs, 1 in other.rs
+    (project / "src" / "other.rs").write_text("fn g() {}\n", encoding="utf-8")
+    # What pre-commit does: only the staged file; lib.rs's four recorded findings are not "gone".
+    done = check("src/other.rs", "--baseline", "safety-baseline.json", cwd=project)
+    assert done.returncode == 0
+    assert "0 known findings in the 1 checked file(s) not shown" in done.stderr
+    assert "1 recorded finding in the 1 checked file(s) no longer occurs" in done.stderr
+    untouched = check("src/lib.rs", "--baseline", "safety-baseline.json", cwd=project)
+    assert "4 known findings in the 1 checked file(s) not shown" in untouched.stderr
+    assert "no longer" not in untouched.stderr
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_the_baseline_is_written_with_the_users_umask(project: Path, umask: int) -> None:
+    def with_umask() -> None:
+        os.umask(umask)
+
+    subprocess.run(
+        [sys.executable, "-m", "safety_ls", "check", "--no-cache", "src", "--write-baseline", "b.json"],
+        cwd=project, check=True, capture_output=True, preexec_fn=with_umask, timeout=120,
+    )
+    assert stat.S_IMODE((project / "b.json").stat().st_mode) == 0o666 & ~umask
+
+
+def test_rewriting_a_baseline_keeps_the_mode_the_user_gave_it(project: Path) -> None:
+    write_baseline(project)
+    (project / "safety-baseline.json").chmod(0o640)
+    write_baseline(project)
+    assert stat.S_IMODE((project / "safety-baseline.json").stat().st_mode) == 0o640

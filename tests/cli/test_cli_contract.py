@@ -237,7 +237,7 @@ def test_text_shows_location_rule_message_source_line_and_caret(tmp_path: Path) 
     carets = caret_line[len("  | ") :]
     assert code == "    let t = unsafe { f() };"
     assert carets.index("^") == code.index("unsafe")
-    assert carets.strip() == "^" * len("unsafe")
+    assert carets.strip() == "^" * len("unsafe") + " warning"
     assert "Found 1 finding in 1 file." in done.stdout
 
 

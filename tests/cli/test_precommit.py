@@ -159,3 +159,43 @@ def test_local_system_hook_fails_then_passes(crate_repo: Path, tmp_path: Path) -
     second = _pre_commit("run", "--all-files", cwd=crate_repo, home=home, path_prefix=scripts)
     assert second.returncode == 0, _output(second)
     assert "Passed" in second.stdout, _output(second)
+
+
+def _local_hook(repo: Path, args: list[str]) -> str:
+    """The offline hook of the README with `args`, committed with the crate; the PATH prefix to run it."""
+    _require_pre_commit()
+    config = LOCAL_CONFIG + (f"        args: [{', '.join(args)}]\n" if args else "")
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    subprocess.run(["git", "add", ".pre-commit-config.yaml"], cwd=repo, env=git_env(), check=True)
+    return sysconfig.get_path("scripts")
+
+
+def test_hints_and_info_are_shown_but_do_not_block_a_commit(crate_repo: Path, tmp_path: Path) -> None:
+    (crate_repo / "safety-ls.toml").write_text('[severity]\nundocumented-unsafe-block = "hint"\n')
+    subprocess.run(["git", "add", "safety-ls.toml"], cwd=crate_repo, env=git_env(), check=True)
+    scripts = _local_hook(crate_repo, [])
+    done = _pre_commit("run", "--all-files", "--verbose", cwd=crate_repo, home=tmp_path / "home", path_prefix=scripts)
+    assert done.returncode == 0, _output(done)
+    assert "Passed" in done.stdout and FINDING in done.stdout, _output(done)
+    blocking = _local_hook(crate_repo, ["--fail-on", "hint"])
+    done = _pre_commit("run", "--all-files", cwd=crate_repo, home=tmp_path / "home", path_prefix=blocking)
+    assert done.returncode == 1 and FINDING in done.stdout, _output(done)
+
+
+def test_a_baseline_in_pre_commit_judges_only_the_staged_files(crate_repo: Path, tmp_path: Path) -> None:
+    (crate_repo / "src" / "other.rs").write_text("pub fn second(p: *const u8) -> u8 {\n    unsafe { *p }\n}\n")
+    recorded = subprocess.run(
+        [Path(sysconfig.get_path("scripts"), "safety-ls"), "check", "--no-cache", "--write-baseline", "safety-baseline.json", "src"],
+        cwd=crate_repo, capture_output=True, text=True, check=True,
+    )
+    assert recorded.stdout == "Recorded 2 findings from 2 of 3 checked file(s) in safety-baseline.json.\n"
+    scripts = _local_hook(crate_repo, ["--baseline", "safety-baseline.json"])
+    subprocess.run(["git", "add", "."], cwd=crate_repo, env=git_env(), check=True)
+    subprocess.run(["git", "commit", "-qm", "baseline"], cwd=crate_repo, env=git_env(), check=True)
+    # Touch one file: pre-commit passes only it; the other file's recorded finding is not "gone".
+    (crate_repo / "src" / "other.rs").write_text("// The second reader.\n" + (crate_repo / "src" / "other.rs").read_text())
+    subprocess.run(["git", "add", "src/other.rs"], cwd=crate_repo, env=git_env(), check=True)
+    done = _pre_commit("run", "--verbose", cwd=crate_repo, home=tmp_path / "home", path_prefix=scripts)
+    assert done.returncode == 0, _output(done)
+    assert "1 known finding in the 1 checked file(s) not shown" in done.stdout, _output(done)
+    assert "no longer" not in done.stdout, _output(done)

@@ -18,6 +18,7 @@ import pytest
 from editors import NEOVIM_011, ROOT, require_file, require_program
 
 SCRIPT = ROOT / "tests" / "neovim" / "check_plugin.lua"
+WORKFLOW_SCRIPT = ROOT / "tests" / "neovim" / "check_workflow.lua"
 FILE = "src/kernel_cache.rs"
 FIX_RULE = "undocumented-unsafe-impl"
 SAFETY_LS = ROOT / ".venv" / "bin" / "safety-ls"
@@ -42,7 +43,9 @@ def _version(nvim: str) -> str:
     return first_line.removeprefix("NVIM v")
 
 
-def _run(nvim: str, tmp_path: Path, path_dirs: list[str], **variables: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+def _run(
+    nvim: str, tmp_path: Path, path_dirs: list[str], script: Path = SCRIPT, **variables: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     result = tmp_path / "result.json"
     env = {
         **os.environ,
@@ -56,7 +59,7 @@ def _run(nvim: str, tmp_path: Path, path_dirs: list[str], **variables: str) -> t
         **variables,
     }
     done = subprocess.run(
-        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-n", "-c", f"luafile {SCRIPT}"],
+        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-n", "-c", f"luafile {script}"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
     return done, result
@@ -116,7 +119,8 @@ def test_setup_says_what_to_install_without_the_server(find_neovim, version: str
     done, result = _run(nvim, tmp_path, _system_path_without_safety_ls(), MODE="no-server")
     assert done.returncode == 0, f"nvim {version} failed:\n{done.stderr}\n{done.stdout}"
     [message] = json.loads(result.read_text())["messages"]
-    assert "`safety-ls` is not on PATH" in message and "pip install safety-ls" in message
+    assert "`safety-ls` is not on PATH" in message and "install it from a checkout" in message
+    assert "pip install safety-ls" not in message  # not on the package index
 
 
 def test_snippets_directory_has_what_luasnips_vscode_loader_reads() -> None:
@@ -127,3 +131,108 @@ def test_snippets_directory_has_what_luasnips_vscode_loader_reads() -> None:
     snippets = (ROOT / "snippets" / entry["path"]).resolve()
     assert snippets == ROOT / "snippets" / "safety-ls.code-snippets"
     assert json.loads(snippets.read_text())
+
+
+def _workflow(nvim: str, version: str, tmp_path: Path, **variables: str) -> dict:
+    done, result = _run(nvim, tmp_path, [str(SAFETY_LS.parent), *_system_path_without_safety_ls()], WORKFLOW_SCRIPT, **variables)
+    assert done.returncode == 0, f"nvim {version} failed:\n{done.stderr}\n{done.stdout}"
+    return json.loads(result.read_text())
+
+
+def _example_copy(tmp_path: Path) -> Path:
+    workspace = tmp_path / "workspace"
+    shutil.copytree(ROOT / "examples", workspace, ignore=shutil.ignore_patterns("target"))
+    return workspace
+
+
+@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
+def test_code_action_offers_the_fix_of_a_finding_with_the_cursor_at_the_start_of_its_line(
+    find_neovim, version: str, tmp_path: Path
+) -> None:
+    nvim = find_neovim()
+    workspace = _example_copy(tmp_path)
+    report = _workflow(
+        nvim, version, tmp_path, MODE="line-actions", FILE=str(workspace / "src/quant_matmul.rs"), LINE="97",
+        RULE="undocumented-unsafe-block",
+    )
+    print(f"\nNeovim {version}: the cursor's own menu: {report['at_cursor']}; the plugin's: {report['for_line']}")
+    assert report["column"] == 8  # `unsafe` is indented: column 0 is outside the diagnostic
+    assert any("(undocumented-unsafe-block)" in title for title in report["for_line"])
+    assert report["fixed"], "the chosen fix did not remove the finding"
+
+
+@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
+def test_code_action_offers_every_finding_on_the_line(find_neovim, version: str, tmp_path: Path) -> None:
+    nvim = find_neovim()
+    workspace = _example_copy(tmp_path)
+    report = _workflow(
+        nvim, version, tmp_path, MODE="line-actions", FILE=str(workspace / "src/quant_matmul.rs"), LINE="71",
+        RULE="unsafe-device-alloc",
+    )
+    assert any("(unsafe-device-alloc)" in title for title in report["for_line"])
+    assert report["fixed"]
+
+
+@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
+def test_lenses_appear_on_attach_and_follow_edits_without_a_manual_refresh(find_neovim, version: str, tmp_path: Path) -> None:
+    nvim = find_neovim()
+    workspace = _example_copy(tmp_path)
+    report = _workflow(nvim, version, tmp_path, MODE="lenses", FILE=str(workspace / "src/quant_matmul.rs"))
+    assert report["appeared"], "no code lens within 30 s of opening the file"
+    assert report["before"] == [83, 97, 119]  # the three launches (0-based lines)
+    assert report["followed"], f"the lenses did not move with the inserted lines: {report}"
+    assert report["after"] == [86, 100, 122]
+
+
+@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
+def test_root_is_the_cargo_workspace_not_the_member_crate(find_neovim, version: str, tmp_path: Path) -> None:
+    nvim = find_neovim()
+    workspace = tmp_path / "cargo-workspace"
+    member = workspace / "crates" / "kernels"
+    (member / "src").mkdir(parents=True)
+    (workspace / "Cargo.toml").write_text('[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n')
+    (member / "Cargo.toml").write_text('[package]\nname = "kernels"\nversion = "0.1.0"\nedition = "2021"\n')
+    (member / "src" / "lib.rs").write_text("pub fn first(p: *const u8) -> u8 {\n    unsafe { *p }\n}\n")
+    (workspace / ".git").mkdir()
+    report = _workflow(nvim, version, tmp_path, MODE="root", FILE=str(member / "src" / "lib.rs"))
+    assert report["client_root"] == str(workspace)
+    assert report["plugin_root"] == str(workspace)
+
+
+def _ffi_launcher_crate(tmp_path: Path) -> Path:
+    crate = tmp_path / "ffi-crate"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text('[package]\nname = "ffi"\nversion = "0.1.0"\nedition = "2021"\n')
+    (crate / "src" / "lib.rs").write_text(
+        "pub fn go(x: *mut f32, p: *const u8) -> u8 {\n"
+        "    // SAFETY: x points to 4 floats.\n"
+        "    unsafe { kernels::run_softmax(x, 4) };\n"
+        "    unsafe { *p }\n"
+        "}\n"
+    )
+    return crate
+
+
+@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
+def test_a_config_file_edited_outside_the_editor_is_read_again_on_save(find_neovim, version: str, tmp_path: Path) -> None:
+    nvim = find_neovim()
+    crate = _ffi_launcher_crate(tmp_path)
+    report = _workflow(
+        nvim, version, tmp_path, MODE="config-save", FILE=str(crate / "src" / "lib.rs"), RULE="undocumented-unsafe-block",
+        CONFIG=str(crate / "safety-ls.toml"), CONFIG_TEXT='ignore = ["undocumented-unsafe-block"]',
+    )
+    assert report["reported"], "the finding was not reported before the config changed"
+    assert report["gone_after_save"], "the server did not read the changed config when the buffer was saved"
+
+
+@pytest.mark.parametrize(("find_neovim", "version"), NEOVIMS)
+def test_lenses_follow_a_config_change_the_server_notices_on_save(find_neovim, version: str, tmp_path: Path) -> None:
+    nvim = find_neovim()
+    crate = _ffi_launcher_crate(tmp_path)
+    report = _workflow(
+        nvim, version, tmp_path, MODE="lenses-config-save", FILE=str(crate / "src" / "lib.rs"),
+        CONFIG=str(crate / "safety-ls.toml"), CONFIG_TEXT='launch-patterns = ["kernels::run_*"]',
+    )
+    assert report["before"] == []  # `kernels::run_softmax` is no launch until the config says so
+    assert report["appeared"], f"no lens after the config change: {report}"
+    assert report["after"] == [2]

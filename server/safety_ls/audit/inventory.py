@@ -101,15 +101,30 @@ def _doc_state(unit: SyntaxUnit, item: Node) -> str:
     return _state(None if section is None else " ".join(section))
 
 
+def _has_target_feature(unit: SyntaxUnit, item: Node) -> bool:
+    """Whether the fn carries `#[target_feature(..)]` (its attributes are the siblings before it)."""
+    sibling = item.prev_named_sibling
+    while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
+        if sibling.type == "attribute_item" and "target_feature" in unit.text(sibling):
+            return True
+        sibling = sibling.prev_named_sibling
+    return False
+
+
+def _fn_category(unit: SyntaxUnit, item: Node) -> Category:
+    if _has_target_feature(unit, item):
+        return Category.SIMD
+    body = item.child_by_field_name("body")
+    return code_category(unit, body) if body is not None else Category.OTHER
+
+
 def _unsafe_nodes(ctx: FileContext) -> list[tuple[str, SyntaxUnit, Node, Category, str]]:
     """(kind, unit, node, category, annotation state) of every unsafe block, fn and impl."""
     found = []
     for unit, block in ctx.sites("unsafe_block"):
         found.append(("block", unit, block, code_category(unit, block), _comment_state(ctx.annotation(unit, block, SAFETY))))
     for unit, item in ctx.sites("unsafe_fn"):
-        body = item.child_by_field_name("body")
-        category = code_category(unit, body) if body is not None else Category.OTHER
-        found.append(("fn", unit, item, category, _doc_state(unit, item)))
+        found.append(("fn", unit, item, _fn_category(unit, item), _doc_state(unit, item)))
     for unit, impl in ctx.sites("unsafe_impl"):
         trait, _ = impl_trait_name(unit, impl)
         category = Category.SEND_SYNC if trait in ("Send", "Sync") else Category.OTHER

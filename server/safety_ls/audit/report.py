@@ -34,6 +34,24 @@ from safety_ls.facts.categories import Category
 
 REPORT_VERSION = 1
 
+# What an unjustified site of each category risks, as mistral.rs's SAFETY.md rates them.
+CATEGORY_RISK = {
+    "device allocation": "MEDIUM",
+    "kernel launch": "HIGH",
+    "FFI call": "MEDIUM",
+    "mmap": "LOW",
+    "raw pointer dereference": "MEDIUM",
+    "transmute": "HIGH",
+    "Send/Sync": "HIGH",
+    "SIMD": "MEDIUM",
+    "other": "MEDIUM",
+}
+RISK_ORDER = ("LOW", "MEDIUM", "HIGH")
+APPROVED, NEEDS_DOCS = "approved", "needs docs"
+
+# Cargo's target directories; every other file of a crate (src/, build.rs) is "src".
+CARGO_TARGETS = ("src", "tests", "examples", "benches")
+
 
 class AuditError(Exception):
     """The audit cannot run as asked (a broken manifest, an unreadable earlier report)."""
@@ -106,6 +124,15 @@ def _relative(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path, base)).as_posix()
 
 
+def cargo_target(path: Path, crate_directory: Path) -> str:
+    """Which Cargo target a file of the crate belongs to, by its top directory in the crate."""
+    try:
+        top = path.relative_to(crate_directory).parts[0]
+    except (ValueError, IndexError):
+        return "src"
+    return top if top in CARGO_TARGETS else "src"
+
+
 @dataclass(frozen=True)
 class AuditPlan:
     """What to audit: each target's files, with the name they are reported under and their crate."""
@@ -114,7 +141,9 @@ class AuditPlan:
     work: list[tuple[AuditTarget, list[tuple[Path, str, CrateInfo]]]]
 
 
-def plan_audit(targets: list[AuditTarget]) -> AuditPlan:
+def plan_audit(targets: list[AuditTarget], cargo_targets: Iterable[str] = CARGO_TARGETS) -> AuditPlan:
+    """The files to audit under `targets`, those of the Cargo targets named in `cargo_targets` only."""
+    wanted = frozenset(cargo_targets)
     roots = [target.path.resolve() for target in targets]
     base = Path(os.path.commonpath(roots)) if roots else Path.cwd()
     if base.is_file():
@@ -129,18 +158,22 @@ def plan_audit(targets: list[AuditTarget]) -> AuditPlan:
         settings = target.settings
         exclude_root = Path(settings.root) if settings.root else directory
         files = [path.resolve() for path in rust_files([root], settings.exclude, exclude_root)]
-        work.append((target, [(path, _relative(path, base), crate_of(path, declared, directory)) for path in files]))
+        located = [(path, _relative(path, base), crate_of(path, declared, directory)) for path in files]
+        work.append((target, [item for item in located if cargo_target(item[0], item[2].directory) in wanted]))
     return AuditPlan(base, work)
 
 
-def run_audit(targets: list[AuditTarget], *, jobs: int | None = None, date: str | None = None) -> dict[str, Any]:
+def run_audit(
+    targets: list[AuditTarget], *, jobs: int | None = None, date: str | None = None, cargo_targets: Iterable[str] = CARGO_TARGETS
+) -> dict[str, Any]:
     """Audit every Rust file under the targets, spread over `jobs` processes, and build the report."""
-    plan = plan_audit(targets)
+    cargo_targets = tuple(cargo_targets)
+    plan = plan_audit(targets, cargo_targets)
     assigned: list[tuple[CrateInfo, FileAudit]] = []
     for target, files in plan.work:
         audits = map_files([(path, display) for path, display, _ in files], audit_path, target.settings, jobs)
         assigned.extend((crate, audit) for (_, _, crate), audit in zip(files, audits))
-    return build_report(plan.base, assigned, date or today())
+    return build_report(plan.base, assigned, date or today(), cargo_targets)
 
 
 def today() -> str:
@@ -186,7 +219,10 @@ def _tally(audits: list[FileAudit]) -> dict[str, Any]:
             "total": len(of_category),
             "documented": written,
             "documented_percent": _percent(written, len(of_category)),
+            "risk": CATEGORY_RISK[category.value],
+            "status": APPROVED if written == len(of_category) else NEEDS_DOCS,
         }
+    tally["overall_risk"] = overall_risk(tally["categories"])
     tally["annotations"] = {}
     for tag in ANNOTATION_TAGS:
         total = sum(audit.coverage[tag].sites for audit in audits if tag in audit.coverage)
@@ -195,12 +231,24 @@ def _tally(audits: list[FileAudit]) -> dict[str, Any]:
     return tally
 
 
-def _site_json(site: UnsafeSite, path: str, crate: str) -> dict[str, Any]:
+def overall_risk(categories: Mapping[str, Mapping[str, Any]]) -> str:
+    """The highest risk among the categories that still need justifications; LOW when none does."""
+    needing = [counts["risk"] for counts in categories.values() if counts["status"] == NEEDS_DOCS]
+    return max(needing, key=RISK_ORDER.index, default="LOW")
+
+
+def _target_tally(audits: list[FileAudit]) -> dict[str, Any]:
+    tally = _tally(audits)
+    return {key: tally[key] for key in ("files", "lines", "unsafe_lines", "unsafe_percent", "sites", "documented_percent")}
+
+
+def _site_json(site: UnsafeSite, path: str, crate: str, target: str) -> dict[str, Any]:
     return {
         "path": path,
         "line": site.line,
         "column": site.column,
         "crate": crate,
+        "target": target,
         "kind": site.kind,
         "category": site.category.value,
         "annotation": site.annotation,
@@ -211,7 +259,9 @@ def _site_json(site: UnsafeSite, path: str, crate: str) -> dict[str, Any]:
     }
 
 
-def build_report(base: Path, assigned: Iterable[tuple[CrateInfo, FileAudit]], date: str) -> dict[str, Any]:
+def build_report(
+    base: Path, assigned: Iterable[tuple[CrateInfo, FileAudit]], date: str, cargo_targets: Iterable[str] = CARGO_TARGETS
+) -> dict[str, Any]:
     by_crate: dict[CrateInfo, list[FileAudit]] = {}
     for crate, audit in assigned:
         by_crate.setdefault(crate, []).append(audit)
@@ -223,12 +273,19 @@ def build_report(base: Path, assigned: Iterable[tuple[CrateInfo, FileAudit]], da
     }
     every = [audit for crate in crates for audit in by_crate[crate]]
     analysed = [audit for audit in every if audit.error is None]
+    target = {id(audit): cargo_target(base / audit.path, crate.directory) for crate in crates for audit in by_crate[crate]}
     summary = {"crates": len(crates), **_tally(analysed)}
+    summary["targets"] = {
+        name: _target_tally([audit for audit in analysed if target[id(audit)] == name])
+        for name in CARGO_TARGETS
+        if any(target[id(audit)] == name for audit in analysed)
+    }
     report: dict[str, Any] = {
         "version": REPORT_VERSION,
         "tool": f"safety-ls {__version__}",
         "date": date,
         "root": base.name or str(base),
+        "targets_audited": [name for name in CARGO_TARGETS if name in tuple(cargo_targets)],
         "summary": summary,
         "crates": [],
         "sites": [],
@@ -241,7 +298,7 @@ def build_report(base: Path, assigned: Iterable[tuple[CrateInfo, FileAudit]], da
         audits = [audit for audit in by_crate[crate] if audit.error is None]
         report["crates"].append({"name": label[crate], "path": _relative(crate.directory, base), **_tally(audits)})
         for audit in sorted(audits, key=lambda audit: audit.path):
-            report["sites"].extend(_site_json(site, audit.path, label[crate]) for site in audit.sites)
+            report["sites"].extend(_site_json(site, audit.path, label[crate], target[id(audit)]) for site in audit.sites)
     return report
 
 

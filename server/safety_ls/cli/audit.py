@@ -16,6 +16,7 @@ from typing import Any
 from safety_ls.audit.html import render_html
 from safety_ls.audit.markdown import render_json, render_markdown
 from safety_ls.audit.report import (
+    CARGO_TARGETS,
     AuditError,
     AuditTarget,
     check_previous,
@@ -29,6 +30,14 @@ from safety_ls.core.files import write_text
 
 FORMATS = ("markdown", "json", "html")
 EXIT_PASSED, EXIT_GATE_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+def cargo_targets(value: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in value.split(",") if part.strip())
+    unknown = [name for name in chosen if name not in CARGO_TARGETS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown target {unknown[0] if unknown else value!r} (one of {', '.join(CARGO_TARGETS)})")
+    return chosen
 
 
 def non_negative_int(value: str) -> int:
@@ -49,6 +58,21 @@ def percentage(value: str) -> float:
     if not 0 <= number <= 100:
         raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {value}")
     return number
+
+
+def add_arguments(audit: argparse.ArgumentParser) -> None:
+    audit.add_argument("path", type=Path, metavar="PATH", help="a Cargo workspace, a crate, or a directory of .rs files")
+    audit.add_argument("--format", choices=FORMATS, default="markdown")
+    audit.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    audit.add_argument("--compare", type=Path, metavar="OLD.json", help="show what changed since this JSON report")
+    audit.add_argument("--max-undocumented", type=non_negative_int, metavar="N", help="fail (exit 1) above N undocumented unsafe sites")
+    audit.add_argument("--max-unsafe-percent", type=percentage, metavar="P", help="fail (exit 1) when a crate has over P%% of its lines inside unsafe")
+    audit.add_argument("--config", type=Path, help="use this config file instead of searching for one")
+    audit.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    audit.add_argument(
+        "--targets", type=cargo_targets, default=CARGO_TARGETS, metavar="T,..",
+        help="the Cargo targets to audit: src, tests, examples, benches (default: all)",
+    )
 
 
 def load_previous(path: Path) -> dict[str, Any]:
@@ -93,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
         raise AuditError(f"{path}: no such file or directory")
     previous = load_previous(args.compare) if args.compare else None  # before --output may replace it
     settings = load_settings(path if path.is_dir() else path.parent, args.config)
-    report = run_audit([AuditTarget(path, settings)], jobs=args.jobs)
+    report = run_audit([AuditTarget(path, settings)], jobs=args.jobs, cargo_targets=args.targets)
     if previous is not None:
         report["compare"] = compare(report, previous)
     report["gates"] = evaluate_gates(report, args.max_undocumented, args.max_unsafe_percent)

@@ -16,6 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from safety_ls.cli.formats import FORMATS, render
+from safety_ls.cli.formats.paint import colour_wanted
+from safety_ls.cli.options import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, display
 from safety_ls.config.loader import load_settings
 from safety_ls.core.settings import GPU_TOOLS, Settings
 from safety_ls.engine.analyze import FileResult
@@ -28,8 +31,6 @@ from safety_ls.gpu.runner import (
     validate,
 )
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
 
 def _tools(value: str) -> tuple[str, ...]:
     tools = tuple(part.strip() for part in value.split(",") if part.strip())
@@ -39,12 +40,11 @@ def _tools(value: str) -> tuple[str, ...]:
     return tools
 
 
-def add_parser(commands: argparse._SubParsersAction, formats: tuple[str, ...]) -> None:
-    validate_parser = commands.add_parser("validate", help="run the GPU program under compute-sanitizer, or import its reports")
+def add_arguments(validate_parser: argparse.ArgumentParser) -> None:
     validate_parser.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH", help="the workspace (default: .)")
     validate_parser.add_argument("--tool", type=_tools, help="memcheck,racecheck,initcheck,synccheck (default: [gpu] tools)")
     validate_parser.add_argument("--report", type=Path, nargs="+", metavar="FILE", help="import saved reports (text or --xml) instead of running")
-    validate_parser.add_argument("--format", choices=formats, default="text")
+    validate_parser.add_argument("--format", choices=FORMATS, default="text")
     validate_parser.add_argument("--config", type=Path, help="use this config file instead of searching for one")
     validate_parser.add_argument("--timeout", type=float, help="seconds per tool run (default: [gpu] timeout)")
     validate_parser.add_argument("--no-cache", action="store_true", help="run even when a cached result matches")
@@ -75,11 +75,7 @@ def _save_reports(directory: Path, validation: Validation) -> None:
     (directory / "runs.json").write_text(json.dumps(runs, indent=2) + "\n", encoding="utf-8")
 
 
-def run_validate(
-    args: argparse.Namespace,
-    render: Callable[[argparse.Namespace, list[FileResult], Path], str],
-    display: Callable[[Path, str], str],
-) -> int:
+def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     if not args.path.is_dir():
         print(f"safety-ls: error: {args.path}: not a directory (validate takes the workspace)", file=sys.stderr)
@@ -115,7 +111,7 @@ def run_validate(
         problems = validation.problems
     results = _file_results(mapped)
     if results or args.format != "text":
-        sys.stdout.write(render(args, results, root))
+        sys.stdout.write(render(args.format, results, root, colour=colour_wanted()))
     elif mapped.unmapped:
         print("No sanitizer finding could be placed in the workspace; see the warnings.")
     else:

@@ -18,6 +18,8 @@ from typing import Iterator
 import tree_sitter_rust
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
+from safety_ls.core.grammar_gaps import parse_around_gaps
+
 LANGUAGE = Language(tree_sitter_rust.language())
 
 _parser = Parser(LANGUAGE)
@@ -73,9 +75,11 @@ def without_metavariables(body: bytes) -> bytes:
 
 
 def parse(data: bytes, old_tree: Tree | None = None) -> Tree:
-    if old_tree is None:
-        return _parser.parse(data)
-    return _parser.parse(data, old_tree)
+    """The tree of `data`; where the grammar fails on valid Rust, the tree of the rest (grammar_gaps.py)."""
+    tree = _parser.parse(data) if old_tree is None else _parser.parse(data, old_tree)
+    if not tree.root_node.has_error:
+        return tree
+    return parse_around_gaps(_parser.parse, data, tree)
 
 
 @lru_cache(maxsize=None)

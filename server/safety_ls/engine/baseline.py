@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,15 @@ def write(path: Path, results: list[FileResult]) -> int:
     return len(entries)
 
 
-def read(path: Path) -> list[Fingerprint]:
+@dataclass(frozen=True)
+class Recorded:
+    """One finding of a baseline: the file it was in (relative to the baseline) and its fingerprint."""
+
+    path: str
+    fingerprint: Fingerprint
+
+
+def read(path: Path) -> list[Recorded]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -80,34 +88,67 @@ def read(path: Path) -> list[Fingerprint]:
     findings = document.get("findings") if isinstance(document, dict) else None
     if not isinstance(document, dict) or document.get("version") != BASELINE_VERSION or not isinstance(findings, list):
         raise BaselineError(f"{path}: not a safety-ls baseline (version {BASELINE_VERSION}); write it with --write-baseline")
-    prints = []
+    recorded = []
     for number, entry in enumerate(findings, start=1):
-        if not (isinstance(entry, dict) and isinstance(entry.get("fingerprint"), str) and isinstance(entry.get("line_fingerprint"), str)):
-            raise BaselineError(f"{path}: finding {number} lacks `fingerprint` and `line_fingerprint`")
-        prints.append(Fingerprint(entry["fingerprint"], entry["line_fingerprint"]))
-    return prints
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("fingerprint"), str)
+            and isinstance(entry.get("line_fingerprint"), str)
+        ):
+            raise BaselineError(f"{path}: finding {number} lacks `path`, `fingerprint` or `line_fingerprint`")
+        recorded.append(Recorded(entry["path"], Fingerprint(entry["fingerprint"], entry["line_fingerprint"])))
+    return recorded
 
 
-def without_known(path: Path, results: list[FileResult]) -> tuple[list[FileResult], int, int]:
-    """`results` less the findings recorded in the baseline `path`; also how many were hidden, and how
-    many recorded findings matched nothing (fixed since, or their code removed)."""
-    recorded = read(path)
-    current = _entries(results, path.resolve().parent)
+@dataclass(frozen=True)
+class Comparison:
+    """What a baseline did to one run's results."""
+
+    kept: list[FileResult]  # the results less the recorded findings
+    hidden: int  # findings not shown because the baseline records them
+    stale: int  # recorded findings, in the files checked, that no longer occur
+    checked_all: bool  # whether every file the baseline names was checked
+
+
+def without_known(path: Path, results: list[FileResult]) -> Comparison:
+    """`results` less the findings recorded in the baseline `path`.
+
+    Only the recorded findings of the files that were checked take part: a run on
+    a few files (pre-commit passes the staged ones) says nothing about the others.
+    """
+    directory = path.resolve().parent
+    checked = {_relative(result.path, directory) for result in results}
+    everything = read(path)
+    recorded = [entry.fingerprint for entry in everything if entry.path in checked]
+    current = _entries(results, directory)
     pairs = match([Fingerprint(e["fingerprint"], e["line_fingerprint"]) for _, _, e in current], recorded)
     known = {(id(current[index][0]), current[index][1]) for index in pairs}
     kept = [
         replace(result, diagnostics=[d for index, d in enumerate(result.diagnostics) if (id(result), index) not in known])
         for result in results
     ]
-    return kept, len(pairs), len(recorded) - len(pairs)
+    checked_all = all(entry.path in checked for entry in everything)
+    return Comparison(kept, len(pairs), len(recorded) - len(pairs), checked_all)
+
+
+def _findings(count: int, kind: str = "") -> str:
+    noun = "finding" if count == 1 else "findings"
+    return f"{count} {kind} {noun}" if kind else f"{count} {noun}"
 
 
 def apply(results: list[FileResult], *, read_from: Path | None, write_to: Path | None) -> tuple[list[FileResult], str]:
     """The results to report under `--baseline` / `--write-baseline`, and a line saying what the baseline did."""
     if write_to is not None:
         recorded = write(write_to, results)
-        return [replace(result, diagnostics=[]) for result in results], f"baseline {write_to}: recorded {recorded} finding(s)"
+        files = sum(1 for result in results if result.diagnostics)
+        note = f"recorded {_findings(recorded)} from {files} of {len(results)} checked file(s) in {write_to}"
+        return [replace(result, diagnostics=[]) for result in results], note
     assert read_from is not None
-    kept, known, stale = without_known(read_from, results)
-    note = f"baseline {read_from}: {known} known finding(s) not shown"
-    return kept, note + (f"; {stale} recorded finding(s) no longer occur" if stale else "")
+    outcome = without_known(read_from, results)
+    scope = "" if outcome.checked_all else f" in the {len(results)} checked file(s)"
+    note = f"baseline {read_from}: {_findings(outcome.hidden, 'known')}{scope} not shown"
+    if outcome.stale:
+        verb = "occurs" if outcome.stale == 1 else "occur"
+        note += f"; {_findings(outcome.stale, 'recorded')}{scope} no longer {verb} (--write-baseline drops them)"
+    return outcome.kept, note

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -65,6 +65,7 @@ def _size(path: Path) -> int:
 
 
 T = TypeVar("T")
+Progress = Callable[[int], None]  # told how many files are done so far
 FileTask = Callable[[Path, str, Settings], T]  # (path, display name, settings) -> a file's result
 
 
@@ -73,26 +74,41 @@ def _run_batch(item: tuple[list[tuple[int, Path, str]], FileTask[T], Settings]) 
     return [(position, task(path, display, settings)) for position, path, display in batch]
 
 
-def map_files(work: list[tuple[Path, str]], task: FileTask[T], settings: Settings, jobs: int | None = None) -> list[T]:
+def map_files(
+    work: list[tuple[Path, str]], task: FileTask[T], settings: Settings, jobs: int | None = None, progress: Progress | None = None
+) -> list[T]:
     """`task` over (path, display name) pairs, in the order given, spread over `jobs` processes.
 
     `task` must be a module-level function (it is sent to the workers by name).
     """
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(work) < PARALLEL_THRESHOLD:
-        return [task(path, display, settings) for path, display in work]
+        results = []
+        for path, display in work:
+            results.append(task(path, display, settings))
+            if progress is not None:
+                progress(len(results))
+        return results
     batches = _batches_by_crate(work)
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    by_position: dict[int, T] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        done = pool.map(_run_batch, [(batch, task, settings) for batch in batches])
-        by_position = {position: result for batch in done for position, result in batch}
+        pending = [pool.submit(_run_batch, (batch, task, settings)) for batch in batches]
+        for finished in as_completed(pending):
+            by_position.update(finished.result())
+            if progress is not None:
+                progress(len(by_position))
     return [by_position[position] for position in range(len(work))]
 
 
 def check_files(
-    files: list[tuple[Path, str]], settings: Settings, cache: ResultCache | None, jobs: int | None = None
+    files: list[tuple[Path, str]],
+    settings: Settings,
+    cache: ResultCache | None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
 ) -> list[FileResult]:
-    """Results for (path, display name) pairs, in the order given."""
+    """Results for (path, display name) pairs, in the order given; `progress` counts cache hits as done."""
     results: dict[int, FileResult] = {}
     pending: list[tuple[int, Path, str, str | None]] = []
     crate_states = _crate_states([path for path, _ in files], cache) if cache is not None else {}
@@ -110,7 +126,9 @@ def check_files(
                     results[position] = hit
                     continue
         pending.append((position, path, display, key))
-    analysed = map_files([(path, display) for _, path, display, _ in pending], check_path, settings, jobs)
+    cached = len(results)
+    counted = None if progress is None else (lambda analysed_so_far: progress(cached + analysed_so_far))
+    analysed = map_files([(path, display) for _, path, display, _ in pending], check_path, settings, jobs, counted)
     for (position, _, _, key), result in zip(pending, analysed):
         results[position] = result
         if cache is not None and key is not None:

@@ -14,6 +14,7 @@ class Category(str, enum.Enum):
     RAW_POINTER = "raw pointer dereference"
     TRANSMUTE = "transmute"
     SEND_SYNC = "Send/Sync"
+    SIMD = "SIMD"
     OTHER = "other"
 
 
@@ -33,6 +34,15 @@ _SIGNATURES: tuple[tuple[Category, re.Pattern[str]], ...] = (
     (
         Category.FFI_CALL,
         re.compile(r"\b(?:ffi|sys|libc|bindings|cuda_sys|cublas_sys|nccl_sys)::\w+\s*\(|\b(?:cu[A-Z]\w*|cublas\w*|cudnn\w*|nccl\w*|hip[A-Z]\w*)\s*\("),
+    ),
+    (
+        # CPU vector intrinsics (x86 `_mm*`, Arm NEON `vld1q_f32`...), their types, `std::arch`, and
+        # runtime feature checks: before raw pointers, since intrinsics take pointers.
+        Category.SIMD,
+        re.compile(
+            r"\b_mm(?:256|512)?_\w+\s*\(|\b__m(?:128|256|512)[dhi]?\b|\b(?:core|std)::arch::"
+            r"|\bv(?:ld|st)[1-4]q?_\w+\s*\(|\bv(?:add|sub|mul|fma|dup|get|set)q?_\w+\s*\(|\bis_\w+_feature_detected!"
+        ),
     ),
     (
         Category.RAW_POINTER,
@@ -57,5 +67,6 @@ SAFETY_BLOCK_TEMPLATES = {
     "mmap": "safety_mmap.j2",
     "raw pointer dereference": "safety_raw_pointer.j2",
     "transmute": "safety_transmute.j2",
+    "SIMD": "safety_block.j2",
     "other": "safety_block.j2",
 }

@@ -107,10 +107,12 @@ class SafetyLanguageServer(LanguageServer):
             self.ask_clients_to_pull()
 
     def reanalyse_all(self) -> None:
+        """After settings changed: every open document again, and its lenses (`launch-patterns` decides where they stand)."""
         for document in self.session.documents.values():
             document.dirty = None
             self.refresh(document)
         self.ask_clients_to_pull()
+        self.refresh_lenses()
 
     def ask_clients_to_pull(self) -> None:
         """In pull mode, findings that changed without an edit reach the client only if it asks again."""

@@ -1,21 +1,23 @@
-"""Report formats for `safety-ls check`: each renders results to a string."""
+"""Report formats for `check` and `validate`: each renders results to a string."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from pathlib import Path
 
-from safety_ls.core.findings import Diagnostic
-from safety_ls.core.fingerprints import fingerprint_sites
+from safety_ls.cli.formats import concise, github, json_format, sarif, text
 from safety_ls.engine.analyze import FileResult
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "concise", "json", "sarif", "github")
 
 
-def all_diagnostics(results: Iterable[FileResult]) -> list[Diagnostic]:
-    return sorted((d for result in results for d in result.diagnostics), key=Diagnostic.sort_key)
-
-
-def fingerprints(result: FileResult) -> dict[int, str]:
-    """A stable id per diagnostic: its rule, path and source text, not its line number (core/fingerprints.py)."""
-    found = fingerprint_sites(result.path, [(d.rule, d.line - 1) for d in result.diagnostics], result.excerpts.get)
-    return {id(diagnostic): found[index].exact for index, diagnostic in enumerate(result.diagnostics)}
+def render(output_format: str, results: list[FileResult], root: Path, *, colour: bool, summary: bool = True) -> str:
+    """`results` in `output_format`; `summary` adds the closing counts to the two human formats."""
+    if output_format == "json":
+        return json_format.render(results)
+    if output_format == "sarif":
+        return sarif.render(results, root)
+    if output_format == "github":
+        return github.render(results)
+    if output_format == "concise":
+        return concise.render(results, colour, summary)
+    return text.render(results, colour, summary)

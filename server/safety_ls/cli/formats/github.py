@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from safety_ls.cli.formats import all_diagnostics
+from safety_ls.cli.formats.sites import all_diagnostics
 from safety_ls.core.findings import Severity
 from safety_ls.engine.analyze import FileResult
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from safety_ls.cli.formats import all_diagnostics
+from safety_ls.cli.formats.sites import all_diagnostics
 from safety_ls.engine.analyze import FileResult
 
 JSON_VERSION = 1

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from safety_ls import __version__
-from safety_ls.cli.formats import fingerprints
+from safety_ls.cli.formats.sites import fingerprints
 from safety_ls.core.findings import Severity
 from safety_ls.engine.analyze import FileResult
 from safety_ls.rules import ALL_RULES

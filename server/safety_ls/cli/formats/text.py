@@ -1,17 +1,10 @@
-"""Human-readable output: location, rule, message, the source line with a caret."""
+"""Human-readable output: location, rule, message, the source line with a caret labelled with the severity."""
 
 from __future__ import annotations
 
-from collections import Counter
-
-from safety_ls.core.findings import Severity
+from safety_ls.cli.formats import summary
+from safety_ls.cli.formats.paint import BOLD, SEVERITY_COLOURS, paint
 from safety_ls.engine.analyze import FileResult
-
-_COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", Severity.HINT: "36"}
-
-
-def _paint(text: str, code: str, colour: bool) -> str:
-    return f"\x1b[{code}m{text}\x1b[0m" if colour else text
 
 
 def _expand_tabs(text: str, column: int) -> tuple[str, int]:
@@ -20,39 +13,29 @@ def _expand_tabs(text: str, column: int) -> tuple[str, int]:
     return text.expandtabs(4), len(prefix) + 1
 
 
-def render(results: list[FileResult], colour: bool) -> str:
+def render(results: list[FileResult], colour: bool, with_summary: bool = True) -> str:
     out: list[str] = []
-    counts: Counter[str] = Counter()
-    files_with_findings = 0
     for result in sorted(results, key=lambda r: r.path):
-        if result.diagnostics:
-            files_with_findings += 1
         for d in result.diagnostics:
-            counts[d.rule] += 1
-            location = _paint(f"{d.path}:{d.line}:{d.column}:", "1", colour)
-            rule = _paint(d.rule, _COLOURS[d.severity] + ";1", colour)
+            severity_colour = SEVERITY_COLOURS[d.severity]
+            location = paint(f"{d.path}:{d.line}:{d.column}:", BOLD, colour)
+            rule = paint(d.rule, severity_colour + ";1", colour)
             out.append(f"{location} {rule} {d.message}")
             line_text = result.excerpts.get(d.line - 1)
             if line_text is not None:
                 shown, caret_column = _expand_tabs(line_text.rstrip("\r\n"), d.column)
-                width = 1
                 if d.end_line == d.line:
                     width = max(1, len(line_text[d.column - 1 : d.end_column - 1].expandtabs(4)))
                 else:
                     width = max(1, len(shown) - caret_column + 1)
                 gutter = " " * len(str(d.line))
+                label = paint("^" * width + " " + d.severity.value, severity_colour, colour)
                 out.append(f"{gutter} |")
                 out.append(f"{d.line} | {shown}")
-                out.append(f"{gutter} | {' ' * (caret_column - 1)}{_paint('^' * width, _COLOURS[d.severity], colour)}")
+                out.append(f"{gutter} | {' ' * (caret_column - 1)}{label}")
+            else:
+                out.append(f"  = {d.severity.value}")
             out.append("")
-    total = sum(counts.values())
-    if total:
-        noun = "finding" if total == 1 else "findings"
-        files = "file" if files_with_findings == 1 else "files"
-        out.append(_paint(f"Found {total} {noun} in {files_with_findings} {files}.", "1", colour))
-        for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            out.append(f"  {count:>5}  {rule}")
-    else:
-        checked = len(results)
-        out.append(f"All checks passed ({checked} file{'s' if checked != 1 else ''} checked).")
-    return "\n".join(out) + "\n"
+    if with_summary:
+        out.extend(summary.render(results, colour))
+    return "".join(line + "\n" for line in out)

@@ -1,0 +1,114 @@
+"""`safety-ls fix`: insert annotation templates where they are missing.
+
+Exit codes: 0 nothing left to do, 1 findings remain (or, with --diff/--check,
+files would change), 2 an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+from pathlib import Path
+
+from safety_ls.cli.options import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    add_rule_options,
+    display,
+    project_root,
+    require_existing,
+    settings_for,
+)
+from safety_ls.config.templates import TemplateError, Templates
+from safety_ls.core.crate import crate_dir_of, crate_index
+from safety_ls.core.files import write_bytes
+from safety_ls.core.findings import Diagnostic
+from safety_ls.core.source import SourceError
+from safety_ls.engine.discovery import rust_files
+from safety_ls.fixes.alloc_wrapper import WrapperPlan
+from safety_ls.fixes.apply import FileLocation, fix_source
+from safety_ls.rules.annotation_quality import PLACEHOLDER_ANNOTATION
+
+
+def add_arguments(fix: argparse.ArgumentParser) -> None:
+    fix.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: .)")
+    add_rule_options(fix, "fix")
+    mode = fix.add_mutually_exclusive_group()
+    mode.add_argument("--diff", action="store_true", help="print the changes as a unified diff; write nothing")
+    mode.add_argument("--check", action="store_true", help="list the files that would change; write nothing")
+
+
+def _unified_diff(shown: str, before: bytes, after: bytes) -> str:
+    old = before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(old, new, fromfile=f"a/{shown}", tofile=f"b/{shown}"))
+
+
+def run(args: argparse.Namespace) -> int:
+    paths: list[Path] = args.paths or [Path(".")]
+    require_existing(paths)
+    settings = settings_for(args, paths[0])
+    root = project_root(settings)
+    templates = Templates((root / settings.template_dir) if settings.template_dir else None)
+    plan = WrapperPlan(settings.alloc_wrapper_module)
+    cwd = os.getcwd()
+    changed = fixed_count = errors = 0
+    remaining: list[Diagnostic] = []
+    for path in rust_files(paths, settings.exclude, root):
+        shown = display(path, cwd)
+        try:
+            raw = path.read_bytes()
+            if len(raw) > settings.max_file_size:
+                raise SourceError(f"file is larger than max-file-size ({settings.max_file_size} bytes); not fixed")
+            crate_dir = crate_dir_of(path)
+            crate = crate_index(crate_dir) if crate_dir is not None else None
+            location = FileLocation(path, crate_dir, plan)
+            outcome = fix_source(raw, shown, settings, templates, crate=crate, file=path.resolve(), location=location)
+        except (SourceError, OSError, TemplateError) as error:
+            errors += 1
+            print(f"safety-ls: error: {shown}: {error}", file=sys.stderr)
+            continue
+        for warning in outcome.warnings:
+            print(f"safety-ls: warning: {shown}: {warning}", file=sys.stderr)
+        remaining.extend(outcome.remaining)
+        if outcome.fixed == outcome.original:
+            continue
+        changed += 1
+        applied = sum(len(fix.diagnostics) for fix in outcome.applied)
+        fixed_count += applied
+        if args.diff:
+            sys.stdout.write(_unified_diff(shown, outcome.original, outcome.fixed))
+        elif args.check:
+            print(f"would fix {applied} finding(s) in {shown}")
+        else:
+            write_bytes(path, outcome.fixed)
+    for path, wrappers in plan.pending.items():  # the wrapper's home when it is not a fixed file
+        before = path.read_bytes()
+        newline = b"\r\n" if b"\r\n" in before else b"\n"
+        after = before + (b"" if before.endswith(b"\n") else newline) + "".join(wrappers).encode().replace(b"\n", newline)
+        changed += 1
+        shown = display(path, cwd)
+        if args.diff:
+            sys.stdout.write(_unified_diff(shown, before, after))
+        elif args.check:
+            print(f"would add the allocation wrapper to {shown}")
+        else:
+            write_bytes(path, after)
+    for problem in templates.problems:
+        print(f"safety-ls: warning: {problem}; the built-in template was used", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    if args.diff or args.check:
+        if not changed:
+            print("No fixes available.", file=sys.stderr if args.diff else sys.stdout)
+        return EXIT_FINDINGS if changed else EXIT_CLEAN
+    placeholders = sum(1 for d in remaining if d.rule == PLACEHOLDER_ANNOTATION)
+    print(
+        f"Fixed {fixed_count} finding(s) in {changed} file(s); {len(remaining)} remaining"
+        + (f", {placeholders} of them template placeholders to fill in" if placeholders else "")
+        + "."
+    )
+    return EXIT_FINDINGS if remaining else EXIT_CLEAN

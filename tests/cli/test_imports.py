@@ -1,0 +1,49 @@
+"""`safety-ls check` loads the analysis only: no language server, no templates, no audit.
+
+A pre-commit hook runs `check` on a few staged files, many times a day; what it
+imports is most of what it costs. The driver runs the real `main` in a fresh
+interpreter and prints the modules that were loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+DRIVER = """
+import json, sys
+from safety_ls.cli.main import main
+code = main(sys.argv[1:])
+print(json.dumps({"exit": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+NOT_FOR_CHECK = ("pygls", "lsprotocol", "jinja2", "safety_ls.lsp", "safety_ls.audit", "safety_ls.fixes")
+
+
+def loaded_modules(*args: str, cwd: Path) -> tuple[int, list[str]]:
+    done = subprocess.run([sys.executable, "-c", DRIVER, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return report["exit"], report["modules"]
+
+
+def _offending(modules: list[str], packages: tuple[str, ...]) -> list[str]:
+    return [name for name in modules if any(name == package or name.startswith(package + ".") for package in packages)]
+
+
+def test_check_imports_neither_the_language_server_nor_templates_nor_the_audit(tmp_path: Path) -> None:
+    (tmp_path / "a.rs").write_text("fn f(p: *const u8) -> u8 {\n    unsafe { *p }\n}\n", encoding="utf-8")
+    exit_code, modules = loaded_modules("check", "--no-cache", "a.rs", cwd=tmp_path)
+    assert exit_code == 1  # it did check: the unsafe block has no SAFETY comment
+    assert "safety_ls.engine.analyze" in modules
+    assert _offending(modules, NOT_FOR_CHECK) == []
+
+
+def test_audit_imports_what_check_leaves_out(tmp_path: Path) -> None:
+    """The driver does see lazily imported modules: the audit's own command loads the audit and jinja2."""
+    (tmp_path / "a.rs").write_text("fn f() {}\n", encoding="utf-8")
+    exit_code, modules = loaded_modules("audit", ".", cwd=tmp_path)
+    assert exit_code == 0
+    assert _offending(modules, ("safety_ls.audit", "jinja2")) != []
+    assert _offending(modules, ("pygls", "safety_ls.lsp")) == []
