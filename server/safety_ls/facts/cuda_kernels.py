@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from safety_ls.core.context import FileContext
 from safety_ls.facts.c_functions import CFunction, extern_c_functions
 from safety_ls.facts.cuda_sources import linkage_files
 from safety_ls.facts.cuda_preprocess import Preprocessed, preprocess
@@ -176,3 +177,25 @@ def workspace_root(crate_dir: Path) -> Path:
         if (directory / ".git").exists():
             break
     return crate_dir
+
+
+def index_for(ctx: FileContext) -> tuple[KernelIndex, Path | None]:
+    """The CUDA index of the workspace around the analysed file, and that workspace's root.
+
+    The file's cached findings then depend on every C/C++/CUDA source: a
+    changed or added `.cu` file invalidates them.
+    """
+    if ctx.crate is None:
+        return KernelIndex({}, {}, (), ()), None
+    root = workspace_root(ctx.crate.root_dir)
+    index = workspace_kernels(root)
+    ctx.dependencies.update(index.watched)
+    return index, root
+
+
+def where(function: CFunction, root: Path | None) -> str:
+    """`file:line` of a definition, relative to the workspace root when under it."""
+    path = Path(function.path)
+    if root is not None and path.is_relative_to(root):
+        path = path.relative_to(root)
+    return f"{path.as_posix()}:{function.line}"

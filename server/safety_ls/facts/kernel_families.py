@@ -1,0 +1,28 @@
+"""Kernel names as real code builds them: a stem plus a dtype suffix.
+
+candle writes `kernel_name::<T>("affine")` (`affine_f32`, `affine_bf16`, ..),
+others `format!("affine_{}", dtype)`. The launch finder reports the stem; the
+family is every kernel named `<stem>_<dtype>`. When the element type is
+written out (`kernel_name::<f32>("affine")`) the exact member is meant.
+"""
+
+from __future__ import annotations
+
+from safety_ls.facts.c_functions import CFunction
+
+# Rust element types and the suffixes kernel libraries give them.
+DTYPE_SUFFIXES: dict[str, str] = {
+    "f32": "f32", "f64": "f64", "f16": "f16", "bf16": "bf16", "u8": "u8", "u16": "u16", "u32": "u32",
+    "u64": "u64", "i8": "i8", "i16": "i16", "i32": "i32", "i64": "i64", "F8E4M3": "f8_e4m3", "f8e4m3": "f8_e4m3",
+}
+_SUFFIXES = tuple(sorted(set(DTYPE_SUFFIXES.values()), key=len, reverse=True))
+
+
+def family(name: str, kernels: dict[str, list[CFunction]]) -> list[CFunction]:
+    """The kernels `name` stands for: its exact definitions, else every `<name>_<dtype>`."""
+    if name in kernels:
+        return list(kernels[name])
+    members: list[CFunction] = []
+    for suffix in _SUFFIXES:
+        members.extend(kernels.get(f"{name}_{suffix}", ()))
+    return members
