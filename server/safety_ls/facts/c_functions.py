@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import tree_sitter_cuda
 from tree_sitter import Language, Node, Parser
 
 from safety_ls.facts.cuda_preprocess import Preprocessed
@@ -44,6 +43,8 @@ class CFunction:
 
 @lru_cache(maxsize=1)
 def _parser() -> Parser:
+    import tree_sitter_cuda  # here, not at the top: most runs never read a CUDA file, and every run starts
+
     return Parser(Language(tree_sitter_cuda.language()))
 
 

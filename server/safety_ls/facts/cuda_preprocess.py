@@ -17,10 +17,10 @@ import io
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from pcpp import Action, OutputDirective, Preprocessor
 
 # Headers of the CUDA/HIP toolkits, often included with quotes: their absence is expected.
 _TOOLKIT_HEADERS = ("cuda", "cub", "cublas", "cufft", "curand", "cusparse", "cutlass", "cute", "nv", "mma", "hip",
@@ -39,46 +39,53 @@ class Preprocessed:
         return self.origins[min(line, len(self.origins) - 1)] if self.origins else ("", line + 1)
 
 
-class _Preprocessor(Preprocessor):  # type: ignore[misc]
-    def __init__(self, source_name: str, follow: Callable[[str], bool]) -> None:
-        super().__init__()
-        self.follow = follow
-        self.line_directive = "#line"
-        self.source_name = source_name
-        self.problems: list[str] = []
+@lru_cache(maxsize=1)
+def _preprocessor_class() -> type:
+    """pcpp's preprocessor with our hooks; pcpp is imported on first use (start-up stays fast)."""
+    from pcpp import Action, OutputDirective, Preprocessor
 
-    def on_file_open(self, is_system_include, includepath):  # type: ignore[no-untyped-def]
-        if os.path.isfile(includepath) and not self.follow(includepath):
-            return io.StringIO("")  # a header that defines nothing linkable: read as empty
-        return super().on_file_open(is_system_include, includepath)
+    class _Preprocessor(Preprocessor):  # type: ignore[misc,valid-type]
+        def __init__(self, source_name: str, follow: Callable[[str], bool]) -> None:
+            super().__init__()
+            self.follow = follow
+            self.line_directive = "#line"
+            self.source_name = source_name
+            self.problems: list[str] = []
 
-    def on_include_not_found(self, is_malformed, is_system_include, curdir, includepath):  # type: ignore[no-untyped-def]
-        if not is_system_include and not includepath.startswith(_TOOLKIT_HEADERS):
-            self.problems.append(f"{self.source_name}: header {includepath!r} not found in the workspace")
-        raise OutputDirective(Action.IgnoreAndPassThrough)
+        def on_file_open(self, is_system_include, includepath):  # type: ignore[no-untyped-def]
+            if os.path.isfile(includepath) and not self.follow(includepath):
+                return io.StringIO("")  # a header that defines nothing linkable: read as empty
+            return super().on_file_open(is_system_include, includepath)
 
-    def on_error(self, file, line, msg):  # type: ignore[no-untyped-def]
-        self.problems.append(f"{file}:{line}: {msg}")
-        self.return_code += 1
+        def on_include_not_found(self, is_malformed, is_system_include, curdir, includepath):  # type: ignore[no-untyped-def]
+            if not is_system_include and not includepath.startswith(_TOOLKIT_HEADERS):
+                self.problems.append(f"{self.source_name}: header {includepath!r} not found in the workspace")
+            raise OutputDirective(Action.IgnoreAndPassThrough)
 
-    def on_directive_unknown(self, directive, toks, ifpassthru, precedingtoks):  # type: ignore[no-untyped-def]
-        if directive.value == "error":
-            self.problems.append(f"{self.source_name}:{directive.lineno}: #error")
-            return True  # dropped: the rest of the file is still read
-        return super().on_directive_unknown(directive, toks, ifpassthru, precedingtoks)
+        def on_error(self, file, line, msg):  # type: ignore[no-untyped-def]
+            self.problems.append(f"{file}:{line}: {msg}")
+            self.return_code += 1
 
-    # A condition on a macro defined by the compiler (`__CUDA_ARCH__`) is kept with all its branches.
-    def on_unknown_macro_in_defined_expr(self, tok):  # type: ignore[no-untyped-def]
-        return None
+        def on_directive_unknown(self, directive, toks, ifpassthru, precedingtoks):  # type: ignore[no-untyped-def]
+            if directive.value == "error":
+                self.problems.append(f"{self.source_name}:{directive.lineno}: #error")
+                return True  # dropped: the rest of the file is still read
+            return super().on_directive_unknown(directive, toks, ifpassthru, precedingtoks)
 
-    def on_unknown_macro_in_expr(self, ident):  # type: ignore[no-untyped-def]
-        return None
+        # A condition on a macro defined by the compiler (`__CUDA_ARCH__`) is kept with all its branches.
+        def on_unknown_macro_in_defined_expr(self, tok):  # type: ignore[no-untyped-def]
+            return None
 
-    def on_unknown_macro_function_in_expr(self, ident):  # type: ignore[no-untyped-def]
-        return None
+        def on_unknown_macro_in_expr(self, ident):  # type: ignore[no-untyped-def]
+            return None
 
-    def on_comment(self, tok):  # type: ignore[no-untyped-def]
-        return False  # comments dropped: `extern "C"` in a comment is no declaration
+        def on_unknown_macro_function_in_expr(self, ident):  # type: ignore[no-untyped-def]
+            return None
+
+        def on_comment(self, tok):  # type: ignore[no-untyped-def]
+            return False  # comments dropped: `extern "C"` in a comment is no declaration
+
+    return _Preprocessor
 
 
 def _every_header(path: str) -> bool:
@@ -90,7 +97,7 @@ def preprocess(
 ) -> Preprocessed:
     """`data` (the text of `path`) preprocessed, following the includes `follow` accepts; never raises."""
     text = data.decode("utf-8", "replace")
-    preprocessor = _Preprocessor(path, follow)
+    preprocessor = _preprocessor_class()(path, follow)
     for directory in (Path(path).parent, *include_dirs):
         preprocessor.add_path(str(directory))
     output = io.StringIO()

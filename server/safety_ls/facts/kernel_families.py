@@ -8,7 +8,9 @@ written out (`kernel_name::<f32>("affine")`) the exact member is meant.
 
 from __future__ import annotations
 
-from safety_ls.facts.c_functions import CFunction
+from typing import TypeVar
+
+Definition = TypeVar("Definition")
 
 # Rust element types and the suffixes kernel libraries give them.
 DTYPE_SUFFIXES: dict[str, str] = {
@@ -18,11 +20,11 @@ DTYPE_SUFFIXES: dict[str, str] = {
 _SUFFIXES = tuple(sorted(set(DTYPE_SUFFIXES.values()), key=len, reverse=True))
 
 
-def family(name: str, kernels: dict[str, list[CFunction]]) -> list[CFunction]:
+def family(name: str, kernels: dict[str, list[Definition]]) -> list[Definition]:
     """The kernels `name` stands for: its exact definitions, else every `<name>_<dtype>`."""
     if name in kernels:
         return list(kernels[name])
-    members: list[CFunction] = []
+    members: list[Definition] = []
     for suffix in _SUFFIXES:
         members.extend(kernels.get(f"{name}_{suffix}", ()))
     return members

@@ -31,6 +31,7 @@ from tree_sitter import Node, QueryCursor
 
 from safety_ls.core.parsing import SyntaxUnit, captures, query
 from safety_ls.core.triggers import UNSAFE
+from safety_ls.facts.kernel_families import DTYPE_SUFFIXES
 
 # Every launch form is an unsafe call, so a file without `unsafe` has no launch site.
 LAUNCH_TRIGGER = UNSAFE
@@ -364,6 +365,8 @@ def _site(
 
 _GET_FUNC = re.compile(r"\bget_func\s*\(\s*[^,()]+,\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
 _NAMED_FUNCTION = re.compile(r"\b(?:load_function|get_function|get_kernel|function)\s*\(\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
+_KERNEL_NAME_HELPER = re.compile(r"\bkernel_name\s*::\s*<\s*(?:\w+::)*(?P<type>\w+)\s*>\s*\(\s*\"(?P<stem>\w+)\"")
+_FORMATTED_NAME = re.compile(r"\bformat!\s*\(\s*\"([A-Za-z_]\w*?)_\{")
 _STRING_NAME = re.compile(r"(?<![\w\"])(?:c|b)?\"([A-Za-z_]\w*)(?:\\0)?\"")
 _MODULE_GET_FUNCTION = ("cuModuleGetFunction", "hipModuleGetFunction", "cuLibraryGetKernel")
 # Query texts, compiled on first use (`query` caches them): compiling at import would slow every command's start.
@@ -377,6 +380,8 @@ _BINDINGS = (
 _FIELD_INITIALIZERS = "(field_initializer field: (field_identifier) @field value: (_) @value)"
 _CALLS = "(call_expression) @call"
 _MACROS = "(macro_invocation) @macro"
+_FUNCTIONS = "(function_item) @function"
+_MATCH_ARMS = "(match_arm) @arm"
 _INTEGER = re.compile(r"^(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)(?:[iu](?:8|16|32|64|128|size))?$")
 _CONSTANT = r"\b(?:pub(?:\([^)]*\))?\s+)?const\s+{name}\s*:\s*\w+\s*=\s*([0-9][0-9_xXa-fA-F]*(?:[iu](?:8|16|32|64|128|size))?)\s*;"
 _MAX_DEPTH = 6
@@ -489,6 +494,8 @@ class Scope:
     def kernel_of(self, handle: Node, depth: int = 0) -> str | None:
         """The kernel a function handle names, where the code shows it."""
         text = self.text(handle)
+        if built := _built_name(text):
+            return built
         for pattern in (_GET_FUNC, _NAMED_FUNCTION):
             if match := pattern.search(text):
                 return match.group(1)
@@ -598,9 +605,18 @@ class Scope:
                 if _repeats(self.unit, call, self.body):
                     return None
                 pushed.extend((node.start_byte, self.unit.text(node)) for node in arguments)
+        for call in captures(query(_CALLS), self.body).get("call", []):
+            if not since <= call.start_byte < self.before or _method_call(call)[0] in ("arg", "args"):
+                continue
+            if any(re.fullmatch(r"&\s*mut\s+" + re.escape(builder), self.unit.text(a)) for a in call_arguments(call)):
+                count = self._helper_pushes(call)  # `ds.builder_arg(&mut builder)` pushes what its body pushes
+                if count is None or _repeats(self.unit, call, self.body):
+                    return None
+                pushed.extend((call.start_byte + index, f"{self.unit.text(call)}#{index + 1}") for index in range(count))
+        pushing_macros = _argument_macros(self._file())
         for invocation in captures(query(_MACROS), self.body).get("macro", []):
             macro = invocation.child_by_field_name("macro")
-            if macro is None or not self.unit.text(macro).endswith("builder_arg"):
+            if macro is None or self.unit.text(macro).split("::")[-1] not in pushing_macros:
                 continue
             body = next((c for c in invocation.children if c.type == "token_tree"), None)
             items = split_top_level(self.unit.text(body)[1:-1]) if body is not None else []
@@ -609,6 +625,30 @@ class Scope:
                     return None
                 pushed.extend((invocation.start_byte + index, item) for index, item in enumerate(items[1:]))
         return pushed
+
+    def _file(self) -> SyntaxUnit:
+        root = self.unit
+        while root.parent is not None:
+            root = root.parent
+        return root
+
+    def _helper_pushes(self, call: Node) -> int | None:
+        """How many arguments the helper `call` pushes onto a builder: the same in every `fn` of that name
+        in this file and in every arm of its `match`, or None."""
+        function = call.child_by_field_name("function")
+        if function is not None and function.type == "field_expression":
+            function = function.child_by_field_name("field")
+        if function is None:
+            return None
+        name = self.unit.text(function).split("::")[-1]
+        file = self._file()
+        counts: set[int | None] = set()
+        for item in captures(query(_FUNCTIONS), file.root).get("function", []):
+            item_name = item.child_by_field_name("name")
+            body = item.child_by_field_name("body")
+            if item_name is not None and body is not None and file.text(item_name) == name:
+                counts.add(_pushes_in(file, body))
+        return counts.pop() if len(counts) == 1 else None
 
     def constant(self, text: str) -> int | None:
         """An integer literal, or a `const NAME: T = literal;` of this file."""
@@ -624,6 +664,46 @@ class Scope:
             if match:
                 return _integer(match.group(1).decode())
         return None
+
+
+def _pushes_in(unit: SyntaxUnit, body: Node) -> int | None:
+    """`.arg(..)` calls a helper's body makes on every path: the same count in each `match` arm, no loops."""
+    calls = [c for c in captures(query(_CALLS), body).get("call", []) if _method_call(c)[0] == "arg"]
+    if any(_repeats(unit, call, body) for call in calls):
+        return None
+    arms = captures(query(_MATCH_ARMS), body).get("arm", [])
+    if not arms:
+        return len(calls)
+    per_arm = {sum(1 for c in calls if arm.start_byte <= c.start_byte < arm.end_byte) for arm in arms}
+    outside = sum(1 for c in calls if not any(arm.start_byte <= c.start_byte < arm.end_byte for arm in arms))
+    return per_arm.pop() + outside if len(per_arm) == 1 else None
+
+
+@lru_cache(maxsize=64)
+def _macro_names(data: bytes) -> frozenset[str]:
+    names = {"builder_arg"}
+    names.update(m.decode() for m in re.findall(rb"\bbuilder_arg\s+as\s+(\w+)", data))
+    for match in re.finditer(rb"macro_rules!\s*(\w+)\s*\{", data):
+        if re.search(rb"\.\s*arg\s*\(", data[match.end() : match.end() + 2000].split(b"macro_rules!")[0]):
+            names.add(match.group(1).decode())
+    return frozenset(names)
+
+
+def _argument_macros(file: SyntaxUnit) -> frozenset[str]:
+    """Macros that push each argument after the first onto a builder: candle's `builder_arg!` (imported as
+    `barg`), and any `macro_rules!` of this file whose body calls `.arg(..)`."""
+    return _macro_names(file.data)
+
+
+def _built_name(text: str) -> str | None:
+    """A name built from a stem: `kernel_name::<T>("affine")` (the exact `affine_f32` when T is written out)
+    or `format!("affine_{}", ..)`; the stem stands for the family `affine_<dtype>` (kernel_families.py)."""
+    if match := _KERNEL_NAME_HELPER.search(text):
+        suffix = DTYPE_SUFFIXES.get(match.group("type"))
+        return f"{match.group('stem')}_{suffix}" if suffix else match.group("stem")
+    if match := _FORMATTED_NAME.search(text):
+        return match.group(1)
+    return None
 
 
 def _integer(text: str) -> int | None:
