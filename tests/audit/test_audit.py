@@ -331,7 +331,7 @@ def test_compare_reports_new_and_newly_documented_sites_by_fingerprint(workspace
 def test_compare_section_in_markdown_and_unchanged_code_has_no_changes(workspace: Path) -> None:
     audit(".", "--format", "json", "--output", "before.json", cwd=workspace)
     done = audit(".", "--compare", "before.json", cwd=workspace)
-    assert "### 3.6 Changes Since the Last Audit (2025-10-09)" in done.stdout
+    assert "### 3.7 Changes Since the Last Audit (2025-10-09)" in done.stdout
     assert "Undocumented sites: 10 then, 10 now." in done.stdout
     assert "**New undocumented sites**: none." in done.stdout
     assert "**Newly documented sites**: none." in done.stdout
