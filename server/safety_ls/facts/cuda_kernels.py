@@ -193,6 +193,16 @@ def index_for(ctx: FileContext) -> tuple[KernelIndex, Path | None]:
     return index, root
 
 
+def note_unresolved(ctx: FileContext, index: KernelIndex) -> None:
+    """Warn (once per file: the same text) that a name was not found while some sources did not preprocess."""
+    if index.warnings:
+        more = f" (and {len(index.warnings) - 1} more)" if len(index.warnings) > 1 else ""
+        ctx.warnings.append(
+            "a kernel or `extern \"C\"` function here has no C/CUDA definition in the index, and some sources "
+            f"did not preprocess cleanly: {index.warnings[0]}{more}"
+        )
+
+
 def where(function: CFunction, root: Path | None) -> str:
     """`file:line` of a definition, relative to the workspace root when under it."""
     path = Path(function.path)

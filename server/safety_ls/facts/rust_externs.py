@@ -62,6 +62,20 @@ def _declaration(item: Node, unit: SyntaxUnit) -> ExternDeclaration | None:
     )
 
 
+def declarations_in(unit: SyntaxUnit, block: Node) -> list[ExternDeclaration]:
+    """The functions an `extern "C" { .. }` block (a `foreign_mod_item`) declares; none for another ABI."""
+    modifier = next((c for c in block.children if c.type == "extern_modifier"), None)
+    abi = next((c for c in modifier.children if c.type == "string_literal"), None) if modifier else None
+    body = block.child_by_field_name("body")
+    if body is None or (abi is not None and unit.text(abi) not in _LINKAGES):
+        return []
+    return [
+        declaration
+        for item in body.named_children
+        if item.type == "function_signature_item" and (declaration := _declaration(item, unit)) is not None
+    ]
+
+
 def extern_c_declarations(unit: SyntaxUnit) -> list[ExternDeclaration]:
     """Every function declared in the `extern "C"` blocks of `unit` (not its macro fragments), in order."""
     found = []
@@ -69,16 +83,7 @@ def extern_c_declarations(unit: SyntaxUnit) -> list[ExternDeclaration]:
     while pending:
         node = pending.pop()
         if node.type == "foreign_mod_item":
-            modifier = next((c for c in node.children if c.type == "extern_modifier"), None)
-            abi = next((c for c in modifier.children if c.type == "string_literal"), None) if modifier else None
-            body = node.child_by_field_name("body")
-            if body is None or (abi is not None and unit.text(abi) not in _LINKAGES):
-                continue
-            for item in body.named_children:
-                if item.type == "function_signature_item" and (declaration := _declaration(item, unit)) is not None:
-                    found.append(declaration)
-            continue
-        if node.type in ("function_item", "impl_item", "trait_item") and b"extern" not in (node.text or b""):
-            continue
-        pending.extend(reversed(node.named_children))
+            found.extend(declarations_in(unit, node))
+        elif node.type not in ("function_item", "impl_item", "trait_item") or b"extern" in (node.text or b""):
+            pending.extend(reversed(node.named_children))
     return sorted(found, key=lambda declaration: declaration.start)

@@ -17,8 +17,8 @@ from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
 from safety_ls.facts.abi_types import c_abi, incompatible, rust_abi
 from safety_ls.facts.c_functions import CFunction
-from safety_ls.facts.cuda_kernels import index_for, where
-from safety_ls.facts.rust_externs import ExternDeclaration, extern_c_declarations
+from safety_ls.facts.cuda_kernels import index_for, note_unresolved, where
+from safety_ls.facts.rust_externs import ExternDeclaration, declarations_in
 from safety_ls.rules import Rule
 
 EXTERN_C = re.compile(rb'\bextern\s+"C')
@@ -41,13 +41,21 @@ def disagreements(declaration: ExternDeclaration, definition: CFunction) -> list
 
 
 def _mismatches(ctx: FileContext) -> Iterator[Finding]:
-    declarations = [d for d in extern_c_declarations(ctx.unit) if ctx.in_region(d.start)]
+    declarations = [
+        declaration
+        for unit, block in ctx.sites("extern_block")
+        if unit is ctx.unit
+        for declaration in declarations_in(unit, block)
+        if ctx.in_region(declaration.start)
+    ]
     if not declarations:
         return
     index, root = index_for(ctx)
     for declaration in declarations:
         definitions = index.host_functions.get(declaration.name, [])
         # Several definitions (per platform, per #if branch): only a disagreement with all of them is one.
+        if not definitions:
+            note_unresolved(ctx, index)
         verdicts = [(definition, disagreements(declaration, definition)) for definition in definitions]
         if not verdicts or any(not problems for _, problems in verdicts):
             continue
@@ -77,5 +85,6 @@ RULES = [
         ),
         check=_mismatches,
         trigger=EXTERN_C,
+        sites=("extern_block",),
     ),
 ]

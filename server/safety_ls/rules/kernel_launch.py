@@ -20,7 +20,7 @@ from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.placement import Annotation
 from safety_ls.core.tags import SAFETY
 from safety_ls.facts.categories import SAFETY_BLOCK_TEMPLATES
-from safety_ls.facts.cuda_kernels import index_for, where
+from safety_ls.facts.cuda_kernels import index_for, note_unresolved, where
 from safety_ls.facts.launch_checks import check_launch
 from safety_ls.facts.launches import LAUNCH_TRIGGER, LaunchSite, find_launches
 from safety_ls.rules import Rule
@@ -130,6 +130,8 @@ def _mismatches(ctx: FileContext) -> Iterator[Finding]:
     index, root = index_for(ctx)
     for site in sites:
         check = check_launch(site, index, lambda definition: where(definition, root))
+        if not check.definitions and site.kernel:
+            note_unresolved(ctx, index)
         for problem in check.problems:
             yield Finding(
                 "kernel-launch-mismatch",
