@@ -84,6 +84,7 @@ def prepare(
         module_is_public=crate.file_is_public(file) if in_crate else True,  # type: ignore[union-attr,arg-type]
         module_path=crate.module_of(file) if in_crate else (),  # type: ignore[union-attr,arg-type]
         site_names=site_names,
+        methods=tuple(sorted({method for rule in active for method in rule.methods})),
         region=region,
     )
     return ctx, active, tree
@@ -163,7 +164,7 @@ def _combined_trigger(triggers: tuple[re.Pattern[bytes] | None, ...]) -> re.Patt
 
 
 def context_lines(source: SourceText, line: int) -> range:
-    """The lines kept with a finding on `line`: it and its neighbours (fingerprints.py reads them)."""
+    """The lines kept with a finding on `line`: it and its neighbours (core/fingerprints.py reads them)."""
     return range(max(line - CONTEXT_REACH, 0), min(line + CONTEXT_REACH + 1, source.line_count))
 
 

@@ -26,6 +26,7 @@ from safety_ls.fixes.alloc_wrapper import (
     use_insertion_offset,
     wrapper_context,
 )
+from safety_ls.rules.unsafe_code import UNDOCUMENTED_UNSAFE_BLOCK
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def build_fixes(
             members[:] = [
                 member
                 for member in members
-                if member.rule != "undocumented-unsafe-block"
+                if member.rule != UNDOCUMENTED_UNSAFE_BLOCK
                 or not any(start <= member.start < end for start, end in rewritten)
             ]
             if not members:

@@ -11,6 +11,8 @@ from safety_ls.core.triggers import NUMERIC_CAST
 from safety_ls.facts.casts import conversions, numeric_casts, source_type
 from safety_ls.rules import Rule
 
+MISSING_CAST = "missing-cast"
+
 
 def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
     for unit, cast, target in numeric_casts(ctx):
@@ -69,7 +71,7 @@ def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="missing-cast",
+        id=MISSING_CAST,
         summary="numeric `as` cast without a `// CAST:` comment",
         explanation=(
             "An `as` cast between numeric types can truncate, wrap or lose precision silently. "
@@ -81,6 +83,7 @@ RULES = [
         sites=("cast",),
         trigger=NUMERIC_CAST,
         tag=CAST,
+        example='let n = values.len() as u32; // no `// CAST: usize → u32, <reason>` above',
     ),
     Rule(
         id="cast-annotation-mismatch",
@@ -93,5 +96,6 @@ RULES = [
         sites=("cast",),
         trigger=NUMERIC_CAST,
         tag=CAST,
+        example='// CAST: usize → u32, the count fits: at most 4096 tokens\nlet n = values.len() as u64;',
     ),
 ]

@@ -96,6 +96,7 @@ RULES = [
         trigger=DYN,
         tag="TRAIT_OBJECT",
         profiles=GRIT,
+        example='fn run(hook: &dyn Fn(usize)) {} // no `// TRAIT_OBJECT:` above',
     ),
     Rule(
         id="missing-exhaustive",
@@ -107,6 +108,7 @@ RULES = [
         trigger=EXHAUSTIVE_ALLOW,
         tag="EXHAUSTIVE",
         profiles=GRIT,
+        example='#[allow(clippy::exhaustive_enums)] // no `// EXHAUSTIVE:` above\npub enum Device { Cpu, Cuda }',
     ),
     Rule(
         id="missing-borrow",
@@ -115,9 +117,11 @@ RULES = [
         check=_borrows,
         fixable=True,
         sites=("method_name",),
+        methods=("as_str", "as_bytes", "to_owned"),
         trigger=BORROW_METHODS,
         tag="BORROW",
         profiles=GRIT,
+        example='let name = path.as_str().to_owned(); // no `// BORROW:` above',
     ),
     Rule(
         id="missing-index",
@@ -129,5 +133,6 @@ RULES = [
         trigger=BRACKET,
         tag="INDEX",
         profiles=GRIT,
+        example='let first = tokens[0]; // no `// INDEX:` above',
     ),
 ]

@@ -20,6 +20,8 @@ from safety_ls.facts.safety_docs import (
 )
 from safety_ls.rules import Rule
 
+MISSING_SAFETY_DOC = "missing-safety-doc"
+
 _FFI_CALL = re.compile(
     r"\b(?:ffi|sys|libc|bindings|cuda_sys|driver::sys)::|\b(?:cu[A-Z]\w*|cublas\w*|cudnn\w*|nccl\w*|hip[A-Z]\w*)\s*\("
 )
@@ -209,7 +211,7 @@ def _incomplete_safety_doc(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="missing-safety-doc",
+        id=MISSING_SAFETY_DOC,
         summary="exported `unsafe fn` / `unsafe trait` without a `# Safety` doc section",
         explanation=(
             "Callers of a public unsafe function (or implementers of a public unsafe trait) need "
@@ -222,6 +224,7 @@ RULES = [
         sites=("unsafe_fn", "unsafe_trait"),
         trigger=UNSAFE,
         clippy_lint="missing_safety_doc",
+        example='/// Reads `n` floats from `ptr`.   (no `# Safety` section)\npub unsafe fn read_floats(ptr: *const f32, n: usize) -> Vec<f32> { /* ... */ }',
     ),
     Rule(
         id="incomplete-safety-doc",
@@ -236,5 +239,6 @@ RULES = [
         sites=("unsafe_fn", "unsafe_trait"),
         trigger=UNSAFE,
         profiles=frozenset({"structured"}),
+        example='/// # Safety\n/// `ptr` must be valid for `n` reads.   (no `## Invariants`, `## Caller Responsibilities`, `## Justification`)\npub unsafe fn read_floats(ptr: *const f32, n: usize) -> Vec<f32> { /* ... */ }',
     ),
 ]

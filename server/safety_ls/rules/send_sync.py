@@ -132,5 +132,6 @@ RULES = [
         sites=("unsafe_impl", "struct"),
         trigger=UNSAFE_IMPL,
         tag=SAFETY,
+        example='struct Cache { entries: HashMap<String, Tensor> }\n// SAFETY: access is synchronized.   (nothing in `Cache` synchronizes `entries`)\nunsafe impl Sync for Cache {}',
     ),
 ]

@@ -22,6 +22,9 @@ from safety_ls.facts.threads import unsynchronized_fields
 from safety_ls.facts.unsafe_sites import impl_trait_name, opening_text
 from safety_ls.rules import Rule
 
+UNDOCUMENTED_UNSAFE_BLOCK = "undocumented-unsafe-block"
+UNDOCUMENTED_UNSAFE_IMPL = "undocumented-unsafe-impl"
+
 _UNSAFE_KEYWORD = len("unsafe")
 
 
@@ -97,7 +100,7 @@ def _undocumented_impls(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="undocumented-unsafe-block",
+        id=UNDOCUMENTED_UNSAFE_BLOCK,
         summary="`unsafe {}` without a SAFETY comment",
         explanation=(
             "Every unsafe block needs a `// SAFETY:` comment that says why the operations inside "
@@ -112,9 +115,10 @@ RULES = [
         trigger=UNSAFE,
         tag=SAFETY,
         clippy_lint="undocumented_unsafe_blocks",
+        example='let value = unsafe { *ptr }; // no `// SAFETY:` above',
     ),
     Rule(
-        id="undocumented-unsafe-impl",
+        id=UNDOCUMENTED_UNSAFE_IMPL,
         summary="`unsafe impl` without a SAFETY comment",
         explanation=(
             "Implementing an unsafe trait (Send, Sync, or any `unsafe trait`) is a promise the "
@@ -128,5 +132,6 @@ RULES = [
         trigger=UNSAFE,
         tag=SAFETY,
         clippy_lint="undocumented_unsafe_blocks",
+        example='unsafe impl Send for DevicePtr {} // no `// SAFETY:` above',
     ),
 ]
