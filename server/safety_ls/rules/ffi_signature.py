@@ -86,5 +86,9 @@ RULES = [
         check=_mismatches,
         trigger=EXTERN_C,
         sites=("extern_block",),
+        example=(
+            '// kernels/norm.cu: extern "C" void launch_norm(const float* x, float* y, float eps, int n)\n'
+            'extern "C" {\n    fn launch_norm(x: *const f32, y: *mut f32, eps: f64, n: i32); // f64 for float\n}'
+        ),
     ),
 ]
