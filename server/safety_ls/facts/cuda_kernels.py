@@ -28,6 +28,9 @@ from safety_ls.facts.nvrtc_sources import cuda_in_rust
 CUDA_SUFFIXES = (".cu", ".cuh")
 C_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hpp")
 HEADER_SUFFIXES = (".cuh", ".h", ".hpp")
+INDEXED_SUFFIXES = CUDA_SUFFIXES + C_SUFFIXES  # a change to one of these can change the index
+# The same, as file-watcher globs for an editor (the language server registers them).
+INDEXED_GLOBS = tuple(f"**/*{suffix}" for suffix in INDEXED_SUFFIXES)
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_SOURCE_FILES = 5000
 _SKIPPED_DIRECTORIES = ("target", "node_modules", "build", "__pycache__")
