@@ -98,3 +98,16 @@ def check_launch(site: LaunchSite, index: KernelIndex, locate: Callable[[CFuncti
                 f"__launch_bounds__({limit}) ({locate(first)}): the launch fails"
             )
     return LaunchCheck(tuple(definitions), True, None, tuple(problems))
+
+
+def kernel_parameters(site: LaunchSite, index: KernelIndex) -> list[str] | None:
+    """The launched kernel's parameters as its definition writes them (`size_t numel`), for the SAFETY
+    template; None when the kernel is not found or the members of its family differ."""
+    if not site.kernel:
+        return None
+    definitions = index.host_functions.get(site.kernel, []) if site.form == "ffi" else family(site.kernel, index.kernels)
+    written = {tuple(f"{p.type} {p.name}" if p.name else p.type for p in d.parameters) for d in definitions}
+    if len(written) != 1:
+        names = {tuple(p.name or "?" for p in d.parameters) for d in definitions}
+        return list(names.pop()) if len(names) == 1 and definitions else None
+    return list(written.pop())

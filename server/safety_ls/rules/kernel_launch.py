@@ -21,7 +21,7 @@ from safety_ls.core.placement import Annotation
 from safety_ls.core.tags import SAFETY
 from safety_ls.facts.categories import SAFETY_BLOCK_TEMPLATES
 from safety_ls.facts.cuda_kernels import index_for, note_unresolved, where
-from safety_ls.facts.launch_checks import check_launch
+from safety_ls.facts.launch_checks import check_launch, kernel_parameters
 from safety_ls.facts.launches import LAUNCH_TRIGGER, LaunchSite, find_launches
 from safety_ls.rules import Rule
 
@@ -64,8 +64,12 @@ def missing_invariants(reason: str, site: LaunchSite) -> list[str]:
     return [name for name in required_invariants(site) if not INVARIANTS[name].search(reason)]
 
 
-def template_context(site: LaunchSite) -> dict[str, Any]:
-    return {"kind": "kernel launch", "kernel": site.kernel, "arguments": list(site.arguments or ())}
+def template_context(ctx: FileContext, site: LaunchSite) -> dict[str, Any]:
+    """What the launch template is filled with: the kernel, the call's arguments and, when the kernel is
+    found, its parameters as its definition names them."""
+    index, _ = index_for(ctx) if site.kernel else (None, None)
+    parameters = kernel_parameters(site, index) if index is not None else None
+    return {"kind": "kernel launch", "kernel": site.kernel, "arguments": list(site.arguments or ()), "parameters": parameters}
 
 
 def _describe(site: LaunchSite) -> str:
@@ -89,7 +93,7 @@ def _completion_fix(ctx: FileContext, annotation: Annotation, missing: list[str]
         "offset": offset,
         "indent": indent,
         "template": LAUNCH_TEMPLATE,
-        "context": {**template_context(site), "missing": missing},
+        "context": {**template_context(ctx, site), "missing": missing},
         "title": "Complete the launch's `// SAFETY:` comment",
     }
 
@@ -109,7 +113,7 @@ def _launch_comments(ctx: FileContext) -> Iterator[Finding]:
                 site.start,
                 site.end,
                 f"{_describe(site).capitalize()} in an `unsafe fn` has no `// SAFETY:` comment on its launch invariants",
-                {"kind": "kernel launch", "fix": ctx.comment_fix(unit, annotated, SAFETY, LAUNCH_TEMPLATE, template_context(site))},
+                {"kind": "kernel launch", "fix": ctx.comment_fix(unit, annotated, SAFETY, LAUNCH_TEMPLATE, template_context(ctx, site))},
             )
             continue
         missing = missing_invariants(annotation.reason, site)
