@@ -65,3 +65,25 @@ def test_ffi_signature_mismatch_is_in_the_default_profile():
 
     rule = ALL_RULES["ffi-signature-mismatch"]
     assert "default" in rule.profiles and "ABI" in rule.explanation
+
+
+def _launching_crate(root: Path) -> Path:
+    (root / "Cargo.toml").write_text('[package]\nname = "s"\nversion = "0.1.0"\n')
+    (root / "kernels").mkdir()
+    (root / "kernels" / "k.cu").write_text('#define K(N) extern "C" __global__ void N(float* x, const size_t n) {}\nK(scale)\n')
+    (root / "src").mkdir()
+    lib = root / "src" / "lib.rs"
+    lib.write_text(
+        'fn f(dev: &Dev, x: &Buf, n: usize) {\n    let k = dev.get_func("m", "scale").unwrap();\n'
+        "    unsafe { k.launch(cfg, (x, n)) }.unwrap();\n}\n"
+    )
+    return lib
+
+
+def test_the_launch_template_names_the_kernels_parameters(tmp_path: Path):
+    _launching_crate(tmp_path)
+    done = run_cli("fix", "src/lib.rs", "--diff", cwd=tmp_path)
+    assert (
+        "// - parameters: the 2 arguments (x, n) match the kernel's 2 parameters (float* x, size_t n) in number, "
+        "type and layout: <reason>"
+    ) in done.stdout, done.stdout + done.stderr
