@@ -87,10 +87,13 @@ def coverage(corpus: Path, exclude: list[str]) -> tuple[Counter[str], list[str]]
 
 
 def check_seconds(corpus: Path, rules: list[str]) -> float:
-    command = [sys.executable, "-m", "safety_ls", "check", str(corpus), "--no-cache", "--exit-zero", "--quiet", *rules]
+    command = [sys.executable, "-m", "safety_ls", "check", str(corpus), "--no-cache", "--exit-zero", "--format", "json", *rules]
     started = time.perf_counter()
-    subprocess.run(command, capture_output=True, check=False)
-    return time.perf_counter() - started
+    done = subprocess.run(command, capture_output=True, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"check failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+    return elapsed
 
 
 def main() -> None:

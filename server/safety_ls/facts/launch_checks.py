@@ -85,7 +85,12 @@ def check_launch(site: LaunchSite, index: KernelIndex, locate: Callable[[CFuncti
     problems: list[str] = []
     first = definitions[0]
     if len(site.arguments) != count:
-        named = f"`{first.name}`" if first.name == site.kernel else f"every `{site.kernel}_<dtype>` kernel ({len(definitions)})"
+        if first.name == site.kernel:
+            named = f"`{first.name}`"
+        elif "|" in site.kernel:
+            named = f"every kernel of `{site.kernel}` ({len(definitions)})"
+        else:
+            named = f"every `{site.kernel}_<dtype>` kernel ({len(definitions)})"
         problems.append(f"{named} takes {count} parameter(s) ({locate(first)}) but this launch passes {len(site.arguments)}")
     elif site.form != "ffi":
         problems.extend(f"{problem} ({locate(first)})" for problem in _type_problems(site, definitions))

@@ -366,7 +366,8 @@ def _site(
 _GET_FUNC = re.compile(r"\bget_func\s*\(\s*[^,()]+,\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
 _NAMED_FUNCTION = re.compile(r"\b(?:load_function|get_function|get_kernel|function)\s*\(\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
 _KERNEL_NAME_HELPER = re.compile(r"\bkernel_name\s*::\s*<\s*(?:\w+::)*(?P<type>\w+)\s*>\s*\(\s*\"(?P<stem>\w+)\"")
-_FORMATTED_NAME = re.compile(r"\bformat!\s*\(\s*\"([A-Za-z_]\w*?)_\{")
+_KERNEL_NAME_VARIABLE = re.compile(r"\bkernel_name\s*::\s*<\s*(?:\w+::)*(?P<type>\w+)\s*>\s*\(\s*(?P<name>\w+)\s*\)")
+_FORMATTED_NAME = re.compile(r"\bformat!\s*\(\s*\"([\w{}:?]*\{[\w{}:?]*)\"")
 _STRING_NAME = re.compile(r"(?<![\w\"])(?:c|b)?\"([A-Za-z_]\w*)(?:\\0)?\"")
 _MODULE_GET_FUNCTION = ("cuModuleGetFunction", "hipModuleGetFunction", "cuLibraryGetKernel")
 # Query texts, compiled on first use (`query` caches them): compiling at import would slow every command's start.
@@ -381,6 +382,7 @@ _FIELD_INITIALIZERS = "(field_initializer field: (field_identifier) @field value
 _CALLS = "(call_expression) @call"
 _MACROS = "(macro_invocation) @macro"
 _FUNCTIONS = "(function_item) @function"
+_LETS = "(let_declaration) @let"
 _MATCH_ARMS = "(match_arm) @arm"
 _INTEGER = re.compile(r"^(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)(?:[iu](?:8|16|32|64|128|size))?$")
 _CONSTANT = r"\b(?:pub(?:\([^)]*\))?\s+)?const\s+{name}\s*:\s*\w+\s*=\s*([0-9][0-9_xXa-fA-F]*(?:[iu](?:8|16|32|64|128|size))?)\s*;"
@@ -515,7 +517,40 @@ class Scope:
             return self._out_parameter_kernel(self.text(inner), depth)
         if match := _STRING_NAME.search(text):
             return match.group(1)
-        return None
+        return self._chosen_name(inner)
+
+    def _chosen_name(self, call: Node) -> str | None:
+        """A loader called with a name variable chosen among literals (`let name = match op { Sum =>
+        "fast_sum", .. }`, then `get_or_load_func(&kernel_name::<T>(name), ..)`): the alternatives, `|`-joined."""
+        if call.type != "call_expression" or not call_arguments(call):
+            return None
+        argument = _unwrap(call_arguments(call)[0])
+        helper = _KERNEL_NAME_VARIABLE.fullmatch(self.text(argument))
+        variable = helper.group("name") if helper else self.text(argument)
+        if not re.fullmatch(r"[A-Za-z_]\w*", variable):
+            return None
+        literals = self._literal_choices(variable)
+        if not literals:
+            return None
+        suffix = DTYPE_SUFFIXES.get(helper.group("type")) if helper else None
+        return "|".join(f"{literal}_{suffix}" if suffix else literal for literal in literals)
+
+    def _literal_choices(self, variable: str) -> list[str] | None:
+        """The string literals `variable` can hold, when its `let` (plain or tuple pattern) shows them all."""
+        latest: tuple[int, list[str] | None] | None = None
+        for declaration in captures(query(_LETS), self.body).get("let", []):
+            pattern, value = declaration.child_by_field_name("pattern"), declaration.child_by_field_name("value")
+            if pattern is None or value is None or declaration.start_byte >= self.before:
+                continue
+            if pattern.type == "identifier" and self.text(pattern) == variable:
+                position = None
+            elif pattern.type == "tuple_pattern" and variable in (names := [self.text(p) for p in pattern.named_children]):
+                position = names.index(variable)
+            else:
+                continue
+            if latest is None or declaration.start_byte > latest[0]:
+                latest = (declaration.start_byte, _literals_of(self.unit, value, position))
+        return latest[1] if latest is not None else None
 
     def _out_parameter_kernel(self, name: str, depth: int) -> str | None:
         """`cuModuleGetFunction(&mut f, module, c"name".as_ptr())` fills `f` with kernel `name`."""
@@ -695,14 +730,51 @@ def _argument_macros(file: SyntaxUnit) -> frozenset[str]:
     return _macro_names(file.data)
 
 
+def _diverges(unit: SyntaxUnit, node: Node) -> bool:
+    """Whether a match arm leaves instead of giving a value (it then names no kernel)."""
+    if node.type == "block" and node.named_children:
+        node = node.named_children[-1]
+        if node.type == "expression_statement" and node.named_children:
+            node = node.named_children[0]
+    text = unit.text(node)
+    return node.type in ("return_expression", "macro_invocation") or (node.type == "try_expression" and text.startswith("Err("))
+
+
+def _literals_of(unit: SyntaxUnit, value: Node, position: int | None) -> list[str] | None:
+    """Every string literal `value` can evaluate to (at tuple `position`), or None if one is not a literal."""
+    if value.type == "match_expression":
+        body = value.child_by_field_name("body")
+        arms = [arm.child_by_field_name("value") for arm in (body.named_children if body is not None else []) if arm.type == "match_arm"]
+        found: list[str] = []
+        for arm in arms:
+            if arm is None or _diverges(unit, arm):  # `Err(..)?`, `return ..`, `unimplemented!()`: no name
+                continue
+            literals = _literals_of(unit, arm, position)
+            if literals is None:
+                return None
+            found.extend(literal for literal in literals if literal not in found)
+        return found or None
+    if value.type == "block" and value.named_children:
+        return _literals_of(unit, value.named_children[-1], position)
+    if position is not None:
+        if value.type != "tuple_expression" or position >= len(value.named_children):
+            return None
+        return _literals_of(unit, value.named_children[position], None)
+    match = _STRING_NAME.fullmatch(unit.text(value))
+    return [match.group(1)] if match else None
+
+
 def _built_name(text: str) -> str | None:
     """A name built from a stem: `kernel_name::<T>("affine")` (the exact `affine_f32` when T is written out)
-    or `format!("affine_{}", ..)`; the stem stands for the family `affine_<dtype>` (kernel_families.py)."""
+    or `format!("cast_{}_{}", ..)` (the pattern `cast_*_*`); a stem stands for the family `affine_<dtype>`
+    (kernel_families.py)."""
     if match := _KERNEL_NAME_HELPER.search(text):
         suffix = DTYPE_SUFFIXES.get(match.group("type"))
         return f"{match.group('stem')}_{suffix}" if suffix else match.group("stem")
     if match := _FORMATTED_NAME.search(text):
-        return match.group(1)
+        pattern = re.sub(r"\{[^{}]*\}", "*", match.group(1))
+        if len(pattern.replace("*", "").strip("_")) >= 3:  # `"{name}{size}"` names nothing
+            return pattern
     return None
 
 
