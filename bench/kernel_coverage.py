@@ -63,7 +63,7 @@ def coverage(corpus: Path, exclude: list[str]) -> tuple[Counter[str], list[str]]
         unit = build_units(parse(data), data, None)
         relative = path.relative_to(corpus)
         for site in find_launches(unit):
-            check = check_launch(site, index)
+            check = check_launch(site, index, path=str(path))
             counts["launch sites"] += 1
             counts["kernel name known"] += site.kernel is not None
             counts["kernel found"] += bool(check.definitions)

@@ -25,7 +25,7 @@ from safety_ls.core.tags import CAST, CONTIGUOUS, COVERAGE_TAGS, PROMOTE, SAFETY
 from safety_ls.engine import analyze as engine
 from safety_ls.facts.annotations import placeholder_in
 from safety_ls.facts.casts import numeric_casts
-from safety_ls.facts.cuda_kernels import index_for, where
+from safety_ls.facts.cuda_kernels import analysed_file, index_for, where
 from safety_ls.facts.launch_checks import check_launch
 from safety_ls.facts.launches import find_launches
 from safety_ls.facts.rust_externs import extern_c_declarations
@@ -195,7 +195,7 @@ def _launches_and_ffi(ctx: FileContext) -> tuple[list[LaunchRecord], list[FfiRec
     index, root = index_for(ctx)
     launches = []
     for site in sites:
-        check = check_launch(site, index)
+        check = check_launch(site, index, path=analysed_file(ctx))
         definition = where(check.definitions[0], root) if check.definitions else None
         line = ctx.source.line_of(site.start) + 1
         launches.append(LaunchRecord(line, site.kernel, site.form, site.arguments, definition, check.checked))

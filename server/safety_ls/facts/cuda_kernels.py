@@ -206,6 +206,14 @@ def note_unresolved(ctx: FileContext, index: KernelIndex) -> None:
         )
 
 
+def analysed_file(ctx: FileContext) -> str | None:
+    """The analysed file's absolute path as the index writes paths, when its crate locates it."""
+    if ctx.crate is None:
+        return None
+    path = Path(ctx.path)
+    return str(path if path.is_absolute() else path.resolve())
+
+
 def where(function: CFunction, root: Path | None) -> str:
     """`file:line` of a definition, relative to the workspace root when under it."""
     path = Path(function.path)

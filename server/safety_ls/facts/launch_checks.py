@@ -64,18 +64,27 @@ def _path_and_line(function: CFunction) -> str:
     return f"{function.path}:{function.line}"
 
 
-def check_launch(site: LaunchSite, index: KernelIndex, locate: Callable[[CFunction], str] = _path_and_line) -> LaunchCheck:
-    """`site` against its definitions; problems name a definition's place as `locate` writes it."""
+def _candidates(site: LaunchSite, index: KernelIndex, path: str | None) -> list[CFunction]:
+    """What the site may launch; a kernel compiled from a string of the launching file (NVRTC) wins
+    over same-named kernels of other files (tests often all call theirs `kernel`)."""
+    if site.form == "ffi":
+        return list(index.host_functions.get(site.kernel or "", ()))
+    definitions = family(site.kernel or "", index.kernels)
+    local = [d for d in definitions if path is not None and d.path == path]
+    return local or definitions
+
+
+def check_launch(
+    site: LaunchSite, index: KernelIndex, locate: Callable[[CFunction], str] = _path_and_line, path: str | None = None
+) -> LaunchCheck:
+    """`site` (in the file at absolute `path`, if known) against its definitions; problems name a
+    definition's place as `locate` writes it."""
     if not site.kernel:
         return _unchecked([], "kernel name not visible")
-    if site.form == "ffi":
-        definitions = list(index.host_functions.get(site.kernel, ()))
-        if not definitions:
-            return _unchecked([], "launcher has no C definition in the workspace")
-    else:
-        definitions = family(site.kernel, index.kernels)
-        if not definitions:
-            return _unchecked([], "kernel not found in the workspace's CUDA sources")
+    definitions = _candidates(site, index, path)
+    if not definitions:
+        where = "launcher has no C definition" if site.form == "ffi" else "kernel not found"
+        return _unchecked([], f"{where} in the workspace's CUDA sources")
     if site.arguments is None:
         return _unchecked(definitions, "arguments not visible")
     counts = {len(d.parameters) for d in definitions}
