@@ -168,7 +168,7 @@ RULES = [
     ),
     Rule(
         id="kernel-launch-mismatch",
-        summary="launch arguments that contradict the kernel in the workspace's .cu/.cuh",
+        summary="launch arguments that contradict the kernel in the workspace's CUDA sources (count, types, launch bounds)",
         explanation=(
             "The launch contradicts the `extern \"C\" __global__` kernel it names in the workspace's CUDA "
             "sources, read as the compiler sees them (macros expanded, headers followed, CUDA held in Rust "
