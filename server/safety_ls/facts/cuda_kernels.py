@@ -207,11 +207,8 @@ def note_unresolved(ctx: FileContext, index: KernelIndex) -> None:
 
 
 def analysed_file(ctx: FileContext) -> str | None:
-    """The analysed file's absolute path as the index writes paths, when its crate locates it."""
-    if ctx.crate is None:
-        return None
-    path = Path(ctx.path)
-    return str(path if path.is_absolute() else path.resolve())
+    """The analysed file's path as shown (relative to where the run started, or absolute), when in a crate."""
+    return ctx.path if ctx.crate is not None else None
 
 
 def where(function: CFunction, root: Path | None) -> str:

@@ -10,6 +10,7 @@ member of a family, or a parameter whose type every member shares).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from safety_ls.facts.abi_types import c_abi, incompatible, rust_abi
@@ -64,20 +65,26 @@ def _path_and_line(function: CFunction) -> str:
     return f"{function.path}:{function.line}"
 
 
+def _same_file(indexed: str, shown: str) -> bool:
+    """Whether an index path (absolute) is the file shown as `shown` (absolute, or relative to some base)."""
+    parts = Path(shown).parts
+    return ".." not in parts and Path(indexed).parts[-len(parts):] == parts
+
+
 def _candidates(site: LaunchSite, index: KernelIndex, path: str | None) -> list[CFunction]:
     """What the site may launch; a kernel compiled from a string of the launching file (NVRTC) wins
     over same-named kernels of other files (tests often all call theirs `kernel`)."""
     if site.form == "ffi":
         return list(index.host_functions.get(site.kernel or "", ()))
     definitions = family(site.kernel or "", index.kernels)
-    local = [d for d in definitions if path is not None and d.path == path]
+    local = [d for d in definitions if path is not None and _same_file(d.path, path)]
     return local or definitions
 
 
 def check_launch(
     site: LaunchSite, index: KernelIndex, locate: Callable[[CFunction], str] = _path_and_line, path: str | None = None
 ) -> LaunchCheck:
-    """`site` (in the file at absolute `path`, if known) against its definitions; problems name a
+    """`site` (in the file shown as `path`, if known) against its definitions; problems name a
     definition's place as `locate` writes it."""
     if not site.kernel:
         return _unchecked([], "kernel name not visible")
