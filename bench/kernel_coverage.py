@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from safety_ls.core.parsing import build_units, parse
+from safety_ls.facts.abi_types import c_abi, rust_abi
 from safety_ls.facts.cuda_kernels import workspace_kernels
 from safety_ls.facts.launch_checks import check_launch
 from safety_ls.facts.launches import find_launches
@@ -77,6 +78,11 @@ def coverage(corpus: Path, exclude: list[str]) -> tuple[Counter[str], list[str]]
             definitions = index.host_functions.get(declaration.name, [])
             counts["with a same-named definition"] += bool(definitions)
             counts["declarations checked"] += bool(definitions)
+            counts["  of which every type decided on both sides"] += bool(definitions) and all(
+                rust_abi(rust_type) is not None and c_abi(parameter.type) is not None
+                for definition in definitions
+                for (_, rust_type), parameter in zip(declaration.parameters, definition.parameters)
+            )
             verdicts = [disagreements(declaration, d) for d in definitions]
             if verdicts and all(verdicts):
                 line = data.count(b"\n", 0, declaration.start) + 1
