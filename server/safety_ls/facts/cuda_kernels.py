@@ -44,6 +44,9 @@ class KernelIndex:
     kernels: dict[str, list[CFunction]]  # `__global__` kernels by name (a name may be defined in several files)
     host_functions: dict[str, list[CFunction]]  # other `extern "C"` functions with a body, by name
     warnings: tuple[str, ...]  # sources that did not preprocess cleanly
+    # Each name written in such a source, with that source's first problem: a launch or declaration of
+    # a name we could not find is worth a warning only when a troubled file mentions it.
+    troubled: dict[str, str]
     watched: tuple[str, ...]  # the files and directories whose change can change the index
 
 
@@ -106,7 +109,10 @@ def _functions(key: tuple[str, str], read: Callable[[], Preprocessed]) -> tuple[
     return cached
 
 
-def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list[str]]:
+_NAME = re.compile(rb"\b[A-Za-z_]\w*\b")
+
+
+def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list[str], dict[str, str]]:
     contents = {path: data for path in sources if (data := _read(path)) is not None}
     headers = hashlib.sha256()
     for path, data in sorted(contents.items()):
@@ -115,6 +121,7 @@ def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list
     context = headers.hexdigest()
     functions: list[CFunction] = []
     warnings: list[str] = []
+    troubled: dict[str, str] = {}
     selected, follow = linkage_files(contents, HEADER_SUFFIXES)
     for path in selected:
         data = contents[path]
@@ -122,6 +129,8 @@ def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list
         found, problems = _functions(key, lambda: preprocess(data, str(path), follow=follow.__contains__))
         functions.extend(found)
         warnings.extend(problems)
+        for name in _NAME.findall(data) if problems else ():
+            troubled.setdefault(name.decode(), problems[0])
     for path in rust:
         data = _read(path)
         if data is None or b"__global__" not in data:
@@ -131,7 +140,7 @@ def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list
             found, problems = _functions(key, lambda: unit)
             functions.extend(found)
             warnings.extend(problems)
-    return functions, warnings
+    return functions, warnings, troubled
 
 
 def workspace_kernels(root: Path) -> KernelIndex:
@@ -140,7 +149,7 @@ def workspace_kernels(root: Path) -> KernelIndex:
     cached = _indexes.get(root)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    functions, warnings = _build(sources, rust)
+    functions, warnings, troubled = _build(sources, rust)
     kernels: dict[str, list[CFunction]] = {}
     host: dict[str, list[CFunction]] = {}
     seen: set[tuple[str, str, int]] = set()  # a header's functions come with every file including it
@@ -152,7 +161,7 @@ def workspace_kernels(root: Path) -> KernelIndex:
             kernels.setdefault(function.name, []).append(function)
         elif function.defined:
             host.setdefault(function.name, []).append(function)
-    index = KernelIndex(kernels, host, tuple(dict.fromkeys(warnings)), tuple(path for path, _, _ in stamp))
+    index = KernelIndex(kernels, host, tuple(dict.fromkeys(warnings)), troubled, tuple(path for path, _, _ in stamp))
     _indexes[root] = (stamp, index)
     return index
 
@@ -189,21 +198,18 @@ def index_for(ctx: FileContext) -> tuple[KernelIndex, Path | None]:
     changed or added `.cu` file invalidates them.
     """
     if ctx.crate is None:
-        return KernelIndex({}, {}, (), ()), None
+        return KernelIndex({}, {}, (), {}, ()), None
     root = workspace_root(ctx.crate.root_dir)
     index = workspace_kernels(root)
     ctx.dependencies.update(index.watched)
     return index, root
 
 
-def note_unresolved(ctx: FileContext, index: KernelIndex) -> None:
-    """Warn (once per file: the same text) that a name was not found while some sources did not preprocess."""
-    if index.warnings:
-        more = f" (and {len(index.warnings) - 1} more)" if len(index.warnings) > 1 else ""
-        ctx.warnings.append(
-            "a kernel or `extern \"C\"` function here has no C/CUDA definition in the index, and some sources "
-            f"did not preprocess cleanly: {index.warnings[0]}{more}"
-        )
+def note_unresolved(ctx: FileContext, index: KernelIndex, name: str) -> None:
+    """Warn that `name` was not found when a source that mentions it did not preprocess cleanly."""
+    problem = next((index.troubled[part] for part in name.split("|") if part in index.troubled), None)
+    if problem is not None:
+        ctx.warnings.append(f"`{name}` has no C/CUDA definition in the index; a source naming it did not preprocess cleanly: {problem}")
 
 
 def analysed_file(ctx: FileContext) -> str | None:

@@ -55,7 +55,7 @@ def _mismatches(ctx: FileContext) -> Iterator[Finding]:
         definitions = index.host_functions.get(declaration.name, [])
         # Several definitions (per platform, per #if branch): only a disagreement with all of them is one.
         if not definitions:
-            note_unresolved(ctx, index)
+            note_unresolved(ctx, index, declaration.name)
         verdicts = [(definition, disagreements(declaration, definition)) for definition in definitions]
         if not verdicts or any(not problems for _, problems in verdicts):
             continue

@@ -135,7 +135,7 @@ def _mismatches(ctx: FileContext) -> Iterator[Finding]:
     for site in sites:
         check = check_launch(site, index, lambda definition: where(definition, root), analysed_file(ctx))
         if not check.definitions and site.kernel:
-            note_unresolved(ctx, index)
+            note_unresolved(ctx, index, site.kernel)
         for problem in check.problems:
             yield Finding(
                 "kernel-launch-mismatch",
