@@ -367,6 +367,8 @@ _GET_FUNC = re.compile(r"\bget_func\s*\(\s*[^,()]+,\s*(?:c|b)?\"(\w+)(?:\\0)?\""
 _NAMED_FUNCTION = re.compile(r"\b(?:load_function|get_function|get_kernel|function)\s*\(\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
 _KERNEL_NAME_HELPER = re.compile(r"\bkernel_name\s*::\s*<\s*(?:\w+::)*(?P<type>\w+)\s*>\s*\(\s*\"(?P<stem>\w+)\"")
 _KERNEL_NAME_VARIABLE = re.compile(r"\bkernel_name\s*::\s*<\s*(?:\w+::)*(?P<type>\w+)\s*>\s*\(\s*(?P<name>\w+)\s*\)")
+_FORMAT_STRING = re.compile(r"^\s*format!\s*\(\s*\"([^\"]*)\"")
+_MAX_CHOICES = 64
 _FORMATTED_NAME = re.compile(r"\bformat!\s*\(\s*\"([\w{}:?]*\{[\w{}:?]*)\"")
 _STRING_NAME = re.compile(r"(?<![\w\"])(?:c|b)?\"([A-Za-z_]\w*)(?:\\0)?\"")
 _MODULE_GET_FUNCTION = ("cuModuleGetFunction", "hipModuleGetFunction", "cuLibraryGetKernel")
@@ -549,8 +551,24 @@ class Scope:
             else:
                 continue
             if latest is None or declaration.start_byte > latest[0]:
-                latest = (declaration.start_byte, _literals_of(self.unit, value, position))
+                formatted = self._formatted_choices(value, declaration.start_byte) if position is None else None
+                latest = (declaration.start_byte, formatted or _literals_of(self.unit, value, position))
         return latest[1] if latest is not None else None
+
+    def _formatted_choices(self, value: Node, at: int) -> list[str] | None:
+        """`format!("{kernel_name}{b_size}")` where `kernel_name` was chosen among literals before `at`:
+        each choice with the other holes as `*` (`mul_mat_vec_q4_0_q8_1_cuda*`)."""
+        match = _FORMAT_STRING.search(self.text(value)) if value.type == "macro_invocation" else None
+        if match is None:
+            return None
+        choices = [""]
+        for piece in re.split(r"(\{[^{}]*\})", match.group(1)):
+            hole = re.fullmatch(r"\{(\w+)\}", piece)
+            known = Scope(self.unit, self.body, at)._literal_choices(hole.group(1)) if hole else None
+            options = known if known else (["*"] if piece.startswith("{") else [piece])
+            choices = [choice + option for choice in choices for option in options][:_MAX_CHOICES]
+        named = [choice for choice in choices if len(choice.replace("*", "").strip("_")) >= 3]
+        return named if len(named) == len(choices) else None
 
     def _out_parameter_kernel(self, name: str, depth: int) -> str | None:
         """`cuModuleGetFunction(&mut f, module, c"name".as_ptr())` fills `f` with kernel `name`."""
@@ -637,7 +655,7 @@ class Scope:
             while (inner := _method_call(head))[0] in ("arg", "args") and inner[1] is not None:
                 head = _unwrap(inner[1])
             if head.type == "identifier" and self.unit.text(head) == builder and head.start_byte == call.start_byte:
-                if _repeats(self.unit, call, self.body):
+                if _repeats(self.unit, call, self.body, since):
                     return None
                 pushed.extend((node.start_byte, self.unit.text(node)) for node in arguments)
         for call in captures(query(_CALLS), self.body).get("call", []):
@@ -645,7 +663,7 @@ class Scope:
                 continue
             if any(re.fullmatch(r"&\s*mut\s+" + re.escape(builder), self.unit.text(a)) for a in call_arguments(call)):
                 count = self._helper_pushes(call)  # `ds.builder_arg(&mut builder)` pushes what its body pushes
-                if count is None or _repeats(self.unit, call, self.body):
+                if count is None or _repeats(self.unit, call, self.body, since):
                     return None
                 pushed.extend((call.start_byte + index, f"{self.unit.text(call)}#{index + 1}") for index in range(count))
         pushing_macros = _argument_macros(self._file())
@@ -656,7 +674,7 @@ class Scope:
             body = next((c for c in invocation.children if c.type == "token_tree"), None)
             items = split_top_level(self.unit.text(body)[1:-1]) if body is not None else []
             if items and items[0] == builder and since <= invocation.start_byte < self.before:
-                if _repeats(self.unit, invocation, self.body):
+                if _repeats(self.unit, invocation, self.body, since):
                     return None
                 pushed.extend((invocation.start_byte + index, item) for index, item in enumerate(items[1:]))
         return pushed
@@ -756,6 +774,8 @@ def _literals_of(unit: SyntaxUnit, value: Node, position: int | None) -> list[st
         return found or None
     if value.type == "block" and value.named_children:
         return _literals_of(unit, value.named_children[-1], position)
+    if position is None and value.type == "macro_invocation" and (built := _built_name(unit.text(value))):
+        return [built]  # `let name = format!("cast_{}_{}", ..)`: the pattern
     if position is not None:
         if value.type != "tuple_expression" or position >= len(value.named_children):
             return None
@@ -838,13 +858,16 @@ def _method_call(node: Node) -> tuple[str | None, Node | None, list[Node]]:
     return member.text.decode("utf-8", "replace"), function.child_by_field_name("value"), call_arguments(node)
 
 
-def _repeats(unit: SyntaxUnit, node: Node, scope: Node) -> bool:
-    """Whether `node` sits in a loop or closure inside `scope` (it may run any number of times)."""
+def _repeats(unit: SyntaxUnit, node: Node, scope: Node, since: int = -1) -> bool:
+    """Whether `node` sits in a loop or closure inside `scope` that starts after offset `since` (the
+    builder's binding): it may then run any number of times for one builder. A loop around both the
+    binding and the pushes makes a fresh builder each time."""
     for _, ancestor in unit.ancestors(node):
         if ancestor.id == scope.id:
             return False
         if ancestor.type in ("for_expression", "while_expression", "loop_expression", "closure_expression"):
-            return True
+            if ancestor.start_byte > since:
+                return True
     return False
 
 
