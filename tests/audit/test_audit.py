@@ -335,7 +335,7 @@ def test_compare_reports_new_and_newly_documented_sites_by_fingerprint(workspace
 def test_compare_section_in_markdown_and_unchanged_code_has_no_changes(workspace: Path) -> None:
     audit(".", "--format", "json", "--output", "before.json", cwd=workspace)
     done = audit(".", "--compare", "before.json", cwd=workspace)
-    assert "### 2.6 Changes Since the Last Audit (2025-10-09)" in done.stdout
+    assert "### 2.7 Changes Since the Last Audit (2025-10-09)" in done.stdout
     assert "Undocumented sites: 10 then, 10 now." in done.stdout
     assert "**New undocumented sites**: none." in done.stdout
     assert "**Newly documented sites**: none." in done.stdout
@@ -446,3 +446,29 @@ async def test_audit_workspace_command_returns_markdown_json_and_html(client: La
     )
     assert hover is not None and "undocumented-unsafe-block" in hover.contents.value
     assert Counter(s["crate"] for s in report["sites"])["demo-core"] == 1
+
+
+def test_audit_json_lists_launches_and_ffi_declarations_with_their_definitions():
+    crate = Path(__file__).parent.parent / "fixtures" / "rules" / "cuda_shapes"
+    report = audit_json(".", cwd=crate)
+    launches = {(launch["line"], launch["kernel"]): launch for launch in report["launches"]}
+    assert launches[(19, "uneg")] == {
+        "path": "src/lib.rs", "line": 19, "kernel": "uneg", "form": "builder", "arguments": ["n", "inp", "out"],
+        "definition": "kernels/unary.cu:6", "checked": True,
+    }
+    assert launches[(85, "saxpy")]["definition"] == "src/lib.rs:75"
+    ffi = {declaration["name"]: declaration for declaration in report["ffi"] if declaration["line"] != 110}
+    assert ffi["launch_norm"] == {"path": "src/lib.rs", "line": 99, "name": "launch_norm", "definition": "kernels/unary.cu:22", "checked": True}
+    assert ffi["launch_missing_everywhere"]["definition"] is None and not ffi["launch_missing_everywhere"]["checked"]
+
+
+def test_markdown_audit_has_a_kernel_launch_table_saying_why_a_launch_is_unchecked(tmp_path: Path):
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "s"\nversion = "0.1.0"\n')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.rs").write_text(
+        'fn f(dev: &Dev, x: &Buf) {\n    let k = dev.get_func("m", "nowhere").unwrap();\n'
+        "    // SAFETY: parameters, sizes, aliasing and grid dims are fine.\n    unsafe { k.launch(cfg, (x,)) }.unwrap();\n}\n"
+    )
+    done = audit(".", cwd=tmp_path)
+    assert "### 2.6 Kernel Launches" in done.stdout
+    assert "| `src/lib.rs:4` | `nowhere` | cudarc | 1 | - | ⚠️ kernel not found |" in done.stdout

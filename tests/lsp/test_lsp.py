@@ -674,6 +674,35 @@ async def test_config_file_change_with_watched_files_notification(client: Langua
     assert "undocumented-unsafe-block" in rules(diagnostics) and "missing-cast" not in rules(diagnostics)
 
 
+async def test_editing_a_cuda_file_rechecks_launches_against_the_new_kernel(client: LanguageClient, tmp_path: Path):
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "k"\nversion = "0.1.0"\n', encoding="utf-8")
+    kernels = tmp_path / "kernels" / "scale.cu"
+    kernels.parent.mkdir()
+    kernels.write_text('extern "C" __global__ void scale(float* x, int n) {}\n', encoding="utf-8")
+    (tmp_path / "src").mkdir()
+    code = (
+        "fn f(dev: &Dev, x: &Buf, n: i32) {\n"
+        '    let k = dev.get_func("m", "scale").unwrap();\n'
+        "    // SAFETY: parameters x, n; buffer sizes n elements; no aliasing; grid and block dims cover n.\n"
+        "    unsafe { k.launch(cfg, (x, n)) }.unwrap();\n"
+        "}\n"
+    )
+    await initialize(client, tmp_path, watched_files=True)
+    uri = await open_document(client, tmp_path / "src" / "lib.rs", code)
+    globs = [watcher["globPattern"] for watcher in client.registrations[0].register_options["watchers"]]  # type: ignore[attr-defined]
+    assert "**/*.cu" in globs and "**/*.cuh" in globs
+    assert "kernel-launch-mismatch" not in rules(publishes(client, uri)[-1][1])
+    # The kernel gains a parameter on disk; the editor's file watcher tells the server.
+    kernels.write_text('extern "C" __global__ void scale(float* x, int n, int stride) {}\n', encoding="utf-8")
+    count = len(publishes(client, uri))
+    client.workspace_did_change_watched_files(
+        lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=from_fs_path(str(kernels)), type=lsp.FileChangeType.Changed)])
+    )
+    diagnostics = await wait_for_publish_count(client, uri, count + 1)
+    (mismatch,) = [d for d in diagnostics if d.code == "kernel-launch-mismatch"]
+    assert mismatch.message == "`scale` takes 3 parameter(s) (kernels/scale.cu:1) but this launch passes 2"
+
+
 # --- process lifetime ----------------------------------------------------------------------
 
 

@@ -187,6 +187,28 @@ def _legend() -> str:
     return '<p class="legend">' + "".join(f'<span><i style="background:{c}"></i>{escape(t)}</span>' for c, t in items) + "</p>"
 
 
+def why_unchecked(launch: dict[str, Any]) -> str:
+    """The reason a launch was not compared with its kernel, read from its JSON fields."""
+    if not launch["kernel"]:
+        return "kernel name not visible"
+    if not launch["definition"]:
+        return "kernel not found"
+    return "arguments not visible" if launch["arguments"] is None else "candidate kernels disagree"
+
+
+def _launch_section(launches: list[dict[str, Any]]) -> list[str]:
+    checked = sum(launch["checked"] for launch in launches)
+    rows = [
+        [_location(launch), f"<code>{escape(launch['kernel'])}</code>" if launch["kernel"] else "?", escape(launch["form"]),
+         "?" if launch["arguments"] is None else len(launch["arguments"]),
+         f"<code>{escape(launch['definition'])}</code>" if launch["definition"] else "-",
+         "checked" if launch["checked"] else escape(why_unchecked(launch))]
+        for launch in launches
+    ]
+    return [f"<h2>Kernel launches ({checked}/{len(launches)} checked)</h2>",
+            _table(["Location", "Kernel", "Form", "Arguments", "Definition", "Checked"], rows)]
+
+
 def _compare_section(compare: dict[str, Any]) -> list[str]:
     parts = [f"<h2>Changes since the last audit{' (' + escape(compare['previous_date']) + ')' if compare.get('previous_date') else ''}</h2>"]
     parts.append(f"<p>Undocumented sites: {compare['previous_undocumented']} then, {compare['undocumented']} now.</p>")
@@ -306,6 +328,8 @@ def render_html(report: dict[str, Any]) -> str:
     parts += _crate_section(report)
     parts += _target_section(report)
     parts += _undocumented_section(report)
+    if report.get("launches"):
+        parts += _launch_section(report["launches"])
     if report.get("compare"):
         parts += _compare_section(report["compare"])
     if report["errors"]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from tree_sitter import Node, Tree
 
 from safety_ls.core.context import FileContext
+from safety_ls.core.crate import crate_dir_of, crate_index
 from safety_ls.core.fingerprints import Fingerprint, LineText, fingerprint_sites
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.placement import Annotation
@@ -24,6 +25,10 @@ from safety_ls.core.tags import CAST, CONTIGUOUS, COVERAGE_TAGS, PROMOTE, SAFETY
 from safety_ls.engine import analyze as engine
 from safety_ls.facts.annotations import placeholder_in
 from safety_ls.facts.casts import numeric_casts
+from safety_ls.facts.cuda_kernels import analysed_file, index_for, where
+from safety_ls.facts.launch_checks import check_launch
+from safety_ls.facts.launches import find_launches
+from safety_ls.facts.rust_externs import extern_c_declarations
 from safety_ls.facts.categories import Category
 from safety_ls.facts.dtype import layout_copies, promotions
 from safety_ls.facts.safety_docs import doc_lines, safety_section
@@ -75,6 +80,24 @@ class Coverage:
     annotated: int = 0
 
 
+@dataclass(frozen=True)
+class LaunchRecord:
+    line: int
+    kernel: str | None
+    form: str
+    arguments: tuple[str, ...] | None
+    definition: str | None  # `file:line` of the kernel (the first, for a family) or the launcher's C definition
+    checked: bool
+
+
+@dataclass(frozen=True)
+class FfiRecord:
+    line: int
+    name: str
+    definition: str | None  # `file:line` of the same-named C/C++/CUDA definition
+    checked: bool  # compared with every definition (a type unknown on one side is never a mismatch)
+
+
 @dataclass
 class FileAudit:
     path: str
@@ -84,6 +107,8 @@ class FileAudit:
     coverage: dict[str, Coverage] = field(default_factory=dict)  # by tag (ANNOTATION_TAGS)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    launches: list[LaunchRecord] = field(default_factory=list)
+    ffi: list[FfiRecord] = field(default_factory=list)
 
 
 def _state(reason: str | None) -> str:
@@ -172,7 +197,29 @@ def audit_file(ctx: FileContext) -> FileAudit:
         audit.sites.append(UnsafeSite(kind, category, position.line + 1, position.column + 1, state, text, fingerprint))
     audit.unsafe_lines = _covered_lines(spans)
     audit.coverage = _coverage(ctx)
+    audit.launches, audit.ffi = _launches_and_ffi(ctx)
     return audit
+
+
+def _launches_and_ffi(ctx: FileContext) -> tuple[list[LaunchRecord], list[FfiRecord]]:
+    """What the kernel-launch and FFI checks compared in this file, for the report's tables."""
+    sites = find_launches(ctx.unit, ctx.settings.launch_patterns, ctx.region)
+    declarations = [d for d in extern_c_declarations(ctx.unit) if ctx.in_region(d.start)]
+    if not sites and not declarations:
+        return [], []
+    index, root = index_for(ctx)
+    launches = []
+    for site in sites:
+        check = check_launch(site, index, path=analysed_file(ctx))
+        definition = where(check.definitions[0], root) if check.definitions else None
+        line = ctx.source.line_of(site.start) + 1
+        launches.append(LaunchRecord(line, site.kernel, site.form, site.arguments, definition, check.checked))
+    ffi = []
+    for declaration in declarations:
+        definitions = index.host_functions.get(declaration.name, [])
+        definition = where(definitions[0], root) if definitions else None
+        ffi.append(FfiRecord(ctx.source.line_of(declaration.start) + 1, declaration.name, definition, bool(definitions)))
+    return launches, ffi
 
 
 def _line_count(source: SourceText) -> int:
@@ -188,11 +235,19 @@ def _line_text(source: SourceText) -> LineText:
     return text
 
 
-def audit_source(source: SourceText, path: str, settings: Settings, tree: Tree | None = None) -> FileAudit:
-    """Parse (unless `tree` is given) and audit one file's text; never raises on user input."""
+def audit_source(
+    source: SourceText, path: str, settings: Settings, tree: Tree | None = None, file: Path | None = None
+) -> FileAudit:
+    """Parse (unless `tree` is given) and audit one file's text; never raises on user input.
+
+    With `file` (where the text lives on disk), its crate is known: the kernel
+    launches and `extern "C"` declarations are compared with the workspace's CUDA sources.
+    """
     rules = [ALL_RULES[rule_id] for rule_id in AUDIT_RULES]
     try:
-        ctx, _, tree = engine.prepare(source, path, settings, rules, tree=tree)
+        crate_dir = crate_dir_of(file) if file is not None else None
+        crate = crate_index(crate_dir) if crate_dir is not None else None
+        ctx, _, tree = engine.prepare(source, path, settings, rules, tree=tree, crate=crate, file=file)
         audit = audit_file(ctx)
     except Exception as error:  # a checker bug must not lose the other files' inventory
         log.exception("audit failed on %s", path)
@@ -208,4 +263,4 @@ def audit_path(path: Path, display: str, settings: Settings) -> FileAudit:
         source = engine.read_source(path, settings)
     except SourceError as error:
         return FileAudit(display, error=str(error))
-    return audit_source(source, display, settings)
+    return audit_source(source, display, settings, file=path.resolve())

@@ -289,6 +289,8 @@ def build_report(
         "summary": summary,
         "crates": [],
         "sites": [],
+        "launches": [],
+        "ffi": [],
         "errors": [{"path": audit.path, "error": audit.error} for audit in every if audit.error is not None],
         "warnings": [{"path": audit.path, "warning": warning} for audit in every for warning in audit.warnings],
         "gates": [],
@@ -299,6 +301,16 @@ def build_report(
         report["crates"].append({"name": label[crate], "path": _relative(crate.directory, base), **_tally(audits)})
         for audit in sorted(audits, key=lambda audit: audit.path):
             report["sites"].extend(_site_json(site, audit.path, label[crate], target[id(audit)]) for site in audit.sites)
+            report["launches"].extend(
+                {"path": audit.path, "line": launch.line, "kernel": launch.kernel, "form": launch.form,
+                 "arguments": list(launch.arguments) if launch.arguments is not None else None,
+                 "definition": launch.definition, "checked": launch.checked}
+                for launch in audit.launches
+            )
+            report["ffi"].extend(
+                {"path": audit.path, "line": ffi.line, "name": ffi.name, "definition": ffi.definition, "checked": ffi.checked}
+                for ffi in audit.ffi
+            )
     return report
 
 

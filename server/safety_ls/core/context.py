@@ -44,6 +44,7 @@ SITE_PATTERNS = {
     "index": "(index_expression) @index",
     "attribute": "(attribute_item) @attribute",
     "struct": "(struct_item) @struct",
+    "extern_block": "(foreign_mod_item) @extern_block",
 }
 # Sites found from their keyword instead of by a query: each match of the
 # text is looked up in the tree (a few C calls), which costs far less than
@@ -138,6 +139,8 @@ class FileContext:
     _structs: dict[str, StructInfo] | None = None
     # Other files whose contents this file's results depend on (struct definitions).
     dependencies: set[str] = field(default_factory=set)
+    # Caveats on this file's results that are not findings (a `.cu` file that did not preprocess cleanly).
+    warnings: list[str] = field(default_factory=list)
     _reexports: list[Reexport] | None = None
 
     def is_reexported(self, module: tuple[str, ...], name: str) -> bool:

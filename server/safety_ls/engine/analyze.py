@@ -141,6 +141,7 @@ def analyze(
                 )
             )
     result.dependencies = sorted(ctx.dependencies)
+    result.warnings.extend(dict.fromkeys(ctx.warnings))
     unknown = suppressions.unknown_rules(silenced)
     if unknown:
         result.warnings.append(f"`safety-ls: allow` names unknown rule(s): {', '.join(sorted(unknown))}")

@@ -1,146 +1,74 @@
-"""`extern "C" __global__` kernels of a workspace's `.cu`/`.cuh` files: name, parameters, launch bounds.
+"""The workspace's CUDA index: every `extern "C"` kernel and host function its C/C++/CUDA sources define.
 
-Read with regular expressions over the text with comments blanked (CUDA C++ is
-not parsed): a kernel launched by name from Rust is `extern "C"`, either on
-its own declaration or inside an `extern "C" { .. }` block. Templates and
-C++-mangled kernels cannot be launched by a plain name, so they are skipped.
-The index of a workspace is kept while no `.cu`/`.cuh` file or directory in
-it changes.
+Sources are the `.cu`/`.cuh`/`.c`/`.cc`/`.cpp`/`.h`/`.hpp` files under the
+workspace root and the CUDA held in Rust string literals for run-time
+compilation (`compile_ptx(SRC)`, NVRTC). Each is preprocessed (macros
+expanded, workspace headers followed: cuda_preprocess.py) and read with the C
+grammar (c_functions.py). The index of a root is kept while no source or
+directory changes (modification time and size), and each file's functions are
+kept by its content and the content of the workspace's headers, so an edit is
+always seen and an unchanged file is never read twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from safety_ls.facts.launches import split_top_level
+from safety_ls.core.context import FileContext
+from safety_ls.facts.c_functions import CFunction, extern_c_functions
+from safety_ls.facts.cuda_sources import linkage_files
+from safety_ls.facts.cuda_preprocess import Preprocessed, preprocess
+from safety_ls.facts.nvrtc_sources import cuda_in_rust
 
 CUDA_SUFFIXES = (".cu", ".cuh")
-MAX_CUDA_FILE_BYTES = 2 * 1024 * 1024
-MAX_CUDA_FILES = 5000
+C_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hpp")
+HEADER_SUFFIXES = (".cuh", ".h", ".hpp")
+INDEXED_SUFFIXES = CUDA_SUFFIXES + C_SUFFIXES  # a change to one of these can change the index
+# The same, as file-watcher globs for an editor (the language server registers them).
+INDEXED_GLOBS = tuple(f"**/*{suffix}" for suffix in INDEXED_SUFFIXES)
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+MAX_SOURCE_FILES = 5000
 _SKIPPED_DIRECTORIES = ("target", "node_modules", "build", "__pycache__")
 
-_COMMENT = re.compile(rb"//[^\n]*|/\*.*?\*/", re.S)
-_STRING = re.compile(rb'"(?:[^"\\\n]|\\.)*"')
-_GLOBAL = re.compile(rb"\b__global__\b")
-_EXTERN_C = re.compile(rb'\bextern\s+"C"\s*')
-_EXTERN_C_BLOCK = re.compile(rb'\bextern\s+"C"\s*\{')
-_DECLARATION = re.compile(
-    rb"\s*(?:(?:static|inline|__inline__|__forceinline__|__noinline__|void)\s+|__launch_bounds__\s*\((?P<bounds>[^()]*(?:\([^()]*\)[^()]*)*)\)\s*)*"
-    rb"(?P<name>[A-Za-z_]\w*)\s*\("
-)
-_BOUNDS = re.compile(rb"__launch_bounds__\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
-_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+\(?[ \t]*(\d+)[uUlL]*[ \t]*\)?[ \t]*$", re.M)
+# The old name: a kernel is a CFunction whose `kernel` is true.
+KernelDefinition = CFunction
 
 
 @dataclass(frozen=True)
-class KernelDefinition:
-    name: str
-    parameters: tuple[str, ...]
-    max_threads: int | None  # __launch_bounds__'s first argument, when it is a known number
-    path: str
-    line: int  # 1-based line of the name
+class KernelIndex:
+    kernels: dict[str, list[CFunction]]  # `__global__` kernels by name (a name may be defined in several files)
+    host_functions: dict[str, list[CFunction]]  # other `extern "C"` functions with a body, by name
+    warnings: tuple[str, ...]  # sources that did not preprocess cleanly
+    # Each name written in such a source, with that source's first problem: a launch or declaration of
+    # a name we could not find is worth a warning only when a troubled file mentions it.
+    troubled: dict[str, str]
+    watched: tuple[str, ...]  # the files and directories whose change can change the index
 
 
-def _blank(match: re.Match[bytes]) -> bytes:
-    """Spaces for the matched text, newlines kept, so offsets and lines stay where they were."""
-    return re.sub(rb"[^\n]", b" ", match.group(0))
-
-
-def _without_comments(data: bytes) -> bytes:
-    """Comments blanked; strings are matched too (a `//` inside one is not a comment) but kept."""
-    pieces, position = [], 0
-    for match in re.finditer(_COMMENT.pattern + b"|" + _STRING.pattern, data, re.S):
-        pieces.append(data[position : match.start()])
-        pieces.append(_blank(match) if match.group(0)[:1] == b"/" else match.group(0))
-        position = match.end()
-    pieces.append(data[position:])
-    return b"".join(pieces)
-
-
-def _closing(data: bytes, opening: int) -> int:
-    """The offset of the bracket closing the one at `opening` (`(` or `{`), or -1."""
-    pair = {b"(": b")", b"{": b"}"}[data[opening : opening + 1]]
-    depth = 0
-    for index in range(opening, len(data)):
-        char = data[index : index + 1]
-        if char == data[opening : opening + 1]:
-            depth += 1
-        elif char == pair:
-            depth -= 1
-            if depth == 0:
-                return index
-    return -1
-
-
-def _extern_c_blocks(data: bytes) -> list[tuple[int, int]]:
-    blocks = []
-    for match in _EXTERN_C_BLOCK.finditer(data):
-        closing = _closing(data, match.end() - 1)
-        blocks.append((match.end(), closing if closing >= 0 else len(data)))
-    return blocks
-
-
-def _parameters(text: str) -> tuple[str, ...]:
-    items = [" ".join(item.split()) for item in split_top_level(text)]
-    return () if items == ["void"] else tuple(items)
-
-
-def kernels_in_source(data: bytes, path: str) -> list[KernelDefinition]:
+def kernels_in_source(data: bytes, path: str, include_dirs: tuple[Path, ...] = ()) -> list[CFunction]:
     """The `extern "C" __global__` kernels defined or declared in one CUDA source."""
-    text = _without_comments(data)
-    defines = {name.decode(): int(value) for name, value in _DEFINE.findall(text)}
-    blocks = _extern_c_blocks(text)
-    found = []
-    for match in _GLOBAL.finditer(text):
-        statement_start = max(text.rfind(b";", 0, match.start()), text.rfind(b"}", 0, match.start()), text.rfind(b"{", 0, match.start()))
-        prefix = text[statement_start + 1 : match.start()]
-        in_block = any(start <= match.start() < end for start, end in blocks)
-        if not (in_block or _EXTERN_C.search(prefix)) or b"template" in prefix:
-            continue
-        declaration = _DECLARATION.match(text, match.end())
-        if declaration is None:
-            continue
-        opening = declaration.end() - 1
-        closing = _closing(text, opening)
-        if closing < 0:
-            continue
-        parameters = _parameters(text[opening + 1 : closing].decode("utf-8", "replace"))
-        bounds = declaration.group("bounds")
-        if bounds is None and (before := _BOUNDS.search(prefix)):  # `__launch_bounds__(N) __global__ void k(`
-            bounds = before.group(1)
-        max_threads = None
-        if bounds is not None:
-            first = bounds.decode("utf-8", "replace").split(",")[0].strip().strip("()").rstrip("uUlL")
-            max_threads = int(first) if first.isdigit() else defines.get(first)
-        name = declaration.group("name").decode()
-        line = text.count(b"\n", 0, declaration.start("name")) + 1
-        found.append(KernelDefinition(name, parameters, max_threads, path, line))
-    return found
+    return [f for f in extern_c_functions(preprocess(data, path, include_dirs)) if f.kernel]
 
 
 # --- the workspace's index ------------------------------------------------------------------
 
 _Stamp = tuple[tuple[str, int, int], ...]
-
-
-@dataclass(frozen=True)
-class KernelIndex:
-    kernels: dict[str, list[KernelDefinition]]  # by name (a name may be defined in several files)
-    watched: tuple[str, ...]  # the files and directories whose change can change `kernels`
-
-
 _indexes: dict[Path, tuple[_Stamp, KernelIndex]] = {}
+_by_content: dict[tuple[str, str], tuple[list[CFunction], tuple[str, ...]]] = {}
 
 
-def _scan(root: Path) -> tuple[_Stamp, list[Path]]:
-    """CUDA files under `root` and a stamp of them and of every directory walked (a new file changes one)."""
+def _scan(root: Path) -> tuple[_Stamp, list[Path], list[Path]]:
+    """(stamp, C/CUDA sources, Rust files) under `root`; the stamp covers every directory walked."""
     stamp: list[tuple[str, int, int]] = []
-    files: list[Path] = []
+    sources: list[Path] = []
+    rust: list[Path] = []
     pending = [root]
-    while pending and len(files) < MAX_CUDA_FILES:
+    while pending and len(sources) < MAX_SOURCE_FILES:
         directory = pending.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
@@ -153,34 +81,100 @@ def _scan(root: Path) -> tuple[_Stamp, list[Path]]:
                 if entry.is_dir(follow_symlinks=False):
                     if not entry.name.startswith(".") and entry.name not in _SKIPPED_DIRECTORIES:
                         pending.append(Path(entry.path))
-                elif entry.name.endswith(CUDA_SUFFIXES):
+                elif entry.name.endswith(CUDA_SUFFIXES + C_SUFFIXES + (".rs",)):
                     info = entry.stat()
+                    if info.st_size > MAX_SOURCE_BYTES:
+                        continue
                     stamp.append((entry.path, info.st_mtime_ns, info.st_size))
-                    files.append(Path(entry.path))
+                    (rust if entry.name.endswith(".rs") else sources).append(Path(entry.path))
             except OSError:
                 continue
-    return tuple(stamp), files
+    return tuple(stamp), sources, rust
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _functions(key: tuple[str, str], read: Callable[[], Preprocessed]) -> tuple[list[CFunction], tuple[str, ...]]:
+    """The functions of one source, preprocessed and parsed only the first time its content is seen."""
+    cached = _by_content.get(key)
+    if cached is None:
+        unit = read()
+        cached = (extern_c_functions(unit), unit.warnings)
+        _by_content[key] = cached
+    return cached
+
+
+_NAME = re.compile(rb"\b[A-Za-z_]\w*\b")
+
+
+def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list[str], dict[str, str]]:
+    contents = {path: data for path in sources if (data := _read(path)) is not None}
+    headers = hashlib.sha256()
+    for path, data in sorted(contents.items()):
+        if path.name.endswith(HEADER_SUFFIXES):
+            headers.update(str(path).encode() + b"\0" + hashlib.sha256(data).digest())
+    context = headers.hexdigest()
+    functions: list[CFunction] = []
+    warnings: list[str] = []
+    troubled: dict[str, str] = {}
+    selected, follow = linkage_files(contents, HEADER_SUFFIXES)
+    for path in selected:
+        data = contents[path]
+        key = (str(path), hashlib.sha256(data).hexdigest() + context)
+        found, problems = _functions(key, lambda: preprocess(data, str(path), follow=follow.__contains__))
+        functions.extend(found)
+        warnings.extend(problems)
+        for name in _NAME.findall(data) if problems else ():
+            troubled.setdefault(name.decode(), problems[0])
+    for path in rust:
+        data = _read(path)
+        if data is None or b"__global__" not in data:
+            continue
+        for unit in cuda_in_rust(data, str(path)):
+            key = (f"{path}@{unit.origin(0)[1]}", hashlib.sha256(unit.text.encode()).hexdigest())
+            found, problems = _functions(key, lambda: unit)
+            functions.extend(found)
+            warnings.extend(problems)
+    return functions, warnings, troubled
 
 
 def workspace_kernels(root: Path) -> KernelIndex:
-    """Every `extern "C"` kernel under `root`; re-read only when a CUDA file or a directory changed."""
-    stamp, files = _scan(root)
+    """The CUDA index of the workspace at `root`; rebuilt only when a source or a directory changed."""
+    stamp, sources, rust = _scan(root)
     cached = _indexes.get(root)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    kernels: dict[str, list[KernelDefinition]] = {}
-    for path in files:
-        try:
-            if path.stat().st_size > MAX_CUDA_FILE_BYTES:
-                continue
-            data = path.read_bytes()
-        except OSError:
+    functions, warnings, troubled = _build(sources, rust)
+    kernels: dict[str, list[CFunction]] = {}
+    host: dict[str, list[CFunction]] = {}
+    seen: set[tuple[str, str, int]] = set()  # a header's functions come with every file including it
+    for function in functions:
+        if (function.name, function.path, function.line) in seen:
             continue
-        for kernel in kernels_in_source(data, str(path)):
-            kernels.setdefault(kernel.name, []).append(kernel)
-    index = KernelIndex(kernels, tuple(path for path, _, _ in stamp))
+        seen.add((function.name, function.path, function.line))
+        if function.kernel:
+            kernels.setdefault(function.name, []).append(function)
+        elif function.defined:
+            host.setdefault(function.name, []).append(function)
+    index = KernelIndex(kernels, host, tuple(dict.fromkeys(warnings)), troubled, tuple(path for path, _, _ in stamp))
     _indexes[root] = (stamp, index)
     return index
+
+
+def source_changed(path: Path) -> None:
+    """Forget the index of every workspace holding `path` (the language server calls this on a file event).
+
+    The stamp sees most edits; an edit that keeps a file's size within the
+    file system's time resolution would be missed without this.
+    """
+    resolved = path.resolve()
+    for root in [root for root in _indexes if resolved.is_relative_to(root.resolve())]:
+        del _indexes[root]
 
 
 def workspace_root(crate_dir: Path) -> Path:
@@ -195,3 +189,37 @@ def workspace_root(crate_dir: Path) -> Path:
         if (directory / ".git").exists():
             break
     return crate_dir
+
+
+def index_for(ctx: FileContext) -> tuple[KernelIndex, Path | None]:
+    """The CUDA index of the workspace around the analysed file, and that workspace's root.
+
+    The file's cached findings then depend on every C/C++/CUDA source: a
+    changed or added `.cu` file invalidates them.
+    """
+    if ctx.crate is None:
+        return KernelIndex({}, {}, (), {}, ()), None
+    root = workspace_root(ctx.crate.root_dir)
+    index = workspace_kernels(root)
+    ctx.dependencies.update(index.watched)
+    return index, root
+
+
+def note_unresolved(ctx: FileContext, index: KernelIndex, name: str) -> None:
+    """Warn that `name` was not found when a source that mentions it did not preprocess cleanly."""
+    problem = next((index.troubled[part] for part in name.split("|") if part in index.troubled), None)
+    if problem is not None:
+        ctx.warnings.append(f"`{name}` has no C/CUDA definition in the index; a source naming it did not preprocess cleanly: {problem}")
+
+
+def analysed_file(ctx: FileContext) -> str | None:
+    """The analysed file's path as shown (relative to where the run started, or absolute), when in a crate."""
+    return ctx.path if ctx.crate is not None else None
+
+
+def where(function: CFunction, root: Path | None) -> str:
+    """`file:line` of a definition, relative to the workspace root when under it."""
+    path = Path(function.path)
+    if root is not None and path.is_relative_to(root):
+        path = path.relative_to(root)
+    return f"{path.as_posix()}:{function.line}"

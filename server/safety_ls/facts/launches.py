@@ -31,6 +31,7 @@ from tree_sitter import Node, QueryCursor
 
 from safety_ls.core.parsing import SyntaxUnit, captures, query
 from safety_ls.core.triggers import UNSAFE
+from safety_ls.facts.kernel_families import DTYPE_SUFFIXES
 
 # Every launch form is an unsafe call, so a file without `unsafe` has no launch site.
 LAUNCH_TRIGGER = UNSAFE
@@ -364,6 +365,11 @@ def _site(
 
 _GET_FUNC = re.compile(r"\bget_func\s*\(\s*[^,()]+,\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
 _NAMED_FUNCTION = re.compile(r"\b(?:load_function|get_function|get_kernel|function)\s*\(\s*(?:c|b)?\"(\w+)(?:\\0)?\"")
+_KERNEL_NAME_HELPER = re.compile(r"\bkernel_name\s*::\s*<\s*(?:\w+::)*(?P<type>\w+)\s*>\s*\(\s*\"(?P<stem>\w+)\"")
+_KERNEL_NAME_VARIABLE = re.compile(r"\bkernel_name\s*::\s*<\s*(?:\w+::)*(?P<type>\w+)\s*>\s*\(\s*(?P<name>\w+)\s*\)")
+_FORMAT_STRING = re.compile(r"^\s*format!\s*\(\s*\"([^\"]*)\"")
+_MAX_CHOICES = 64
+_FORMATTED_NAME = re.compile(r"\bformat!\s*\(\s*\"([\w{}:?]*\{[\w{}:?]*)\"")
 _STRING_NAME = re.compile(r"(?<![\w\"])(?:c|b)?\"([A-Za-z_]\w*)(?:\\0)?\"")
 _MODULE_GET_FUNCTION = ("cuModuleGetFunction", "hipModuleGetFunction", "cuLibraryGetKernel")
 # Query texts, compiled on first use (`query` caches them): compiling at import would slow every command's start.
@@ -377,6 +383,9 @@ _BINDINGS = (
 _FIELD_INITIALIZERS = "(field_initializer field: (field_identifier) @field value: (_) @value)"
 _CALLS = "(call_expression) @call"
 _MACROS = "(macro_invocation) @macro"
+_FUNCTIONS = "(function_item) @function"
+_LETS = "(let_declaration) @let"
+_MATCH_ARMS = "(match_arm) @arm"
 _INTEGER = re.compile(r"^(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)(?:[iu](?:8|16|32|64|128|size))?$")
 _CONSTANT = r"\b(?:pub(?:\([^)]*\))?\s+)?const\s+{name}\s*:\s*\w+\s*=\s*([0-9][0-9_xXa-fA-F]*(?:[iu](?:8|16|32|64|128|size))?)\s*;"
 _MAX_DEPTH = 6
@@ -489,6 +498,8 @@ class Scope:
     def kernel_of(self, handle: Node, depth: int = 0) -> str | None:
         """The kernel a function handle names, where the code shows it."""
         text = self.text(handle)
+        if built := _built_name(text):
+            return built
         for pattern in (_GET_FUNC, _NAMED_FUNCTION):
             if match := pattern.search(text):
                 return match.group(1)
@@ -508,7 +519,56 @@ class Scope:
             return self._out_parameter_kernel(self.text(inner), depth)
         if match := _STRING_NAME.search(text):
             return match.group(1)
-        return None
+        return self._chosen_name(inner)
+
+    def _chosen_name(self, call: Node) -> str | None:
+        """A loader called with a name variable chosen among literals (`let name = match op { Sum =>
+        "fast_sum", .. }`, then `get_or_load_func(&kernel_name::<T>(name), ..)`): the alternatives, `|`-joined."""
+        if call.type != "call_expression" or not call_arguments(call):
+            return None
+        argument = _unwrap(call_arguments(call)[0])
+        helper = _KERNEL_NAME_VARIABLE.fullmatch(self.text(argument))
+        variable = helper.group("name") if helper else self.text(argument)
+        if not re.fullmatch(r"[A-Za-z_]\w*", variable):
+            return None
+        literals = self._literal_choices(variable)
+        if not literals:
+            return None
+        suffix = DTYPE_SUFFIXES.get(helper.group("type")) if helper else None
+        return "|".join(f"{literal}_{suffix}" if suffix else literal for literal in literals)
+
+    def _literal_choices(self, variable: str) -> list[str] | None:
+        """The string literals `variable` can hold, when its `let` (plain or tuple pattern) shows them all."""
+        latest: tuple[int, list[str] | None] | None = None
+        for declaration in captures(query(_LETS), self.body).get("let", []):
+            pattern, value = declaration.child_by_field_name("pattern"), declaration.child_by_field_name("value")
+            if pattern is None or value is None or declaration.start_byte >= self.before:
+                continue
+            if pattern.type == "identifier" and self.text(pattern) == variable:
+                position = None
+            elif pattern.type == "tuple_pattern" and variable in (names := [self.text(p) for p in pattern.named_children]):
+                position = names.index(variable)
+            else:
+                continue
+            if latest is None or declaration.start_byte > latest[0]:
+                formatted = self._formatted_choices(value, declaration.start_byte) if position is None else None
+                latest = (declaration.start_byte, formatted or _literals_of(self.unit, value, position))
+        return latest[1] if latest is not None else None
+
+    def _formatted_choices(self, value: Node, at: int) -> list[str] | None:
+        """`format!("{kernel_name}{b_size}")` where `kernel_name` was chosen among literals before `at`:
+        each choice with the other holes as `*` (`mul_mat_vec_q4_0_q8_1_cuda*`)."""
+        match = _FORMAT_STRING.search(self.text(value)) if value.type == "macro_invocation" else None
+        if match is None:
+            return None
+        choices = [""]
+        for piece in re.split(r"(\{[^{}]*\})", match.group(1)):
+            hole = re.fullmatch(r"\{(\w+)\}", piece)
+            known = Scope(self.unit, self.body, at)._literal_choices(hole.group(1)) if hole else None
+            options = known if known else (["*"] if piece.startswith("{") else [piece])
+            choices = [choice + option for choice in choices for option in options][:_MAX_CHOICES]
+        named = [choice for choice in choices if len(choice.replace("*", "").strip("_")) >= 3]
+        return named if len(named) == len(choices) else None
 
     def _out_parameter_kernel(self, name: str, depth: int) -> str | None:
         """`cuModuleGetFunction(&mut f, module, c"name".as_ptr())` fills `f` with kernel `name`."""
@@ -595,20 +655,53 @@ class Scope:
             while (inner := _method_call(head))[0] in ("arg", "args") and inner[1] is not None:
                 head = _unwrap(inner[1])
             if head.type == "identifier" and self.unit.text(head) == builder and head.start_byte == call.start_byte:
-                if _repeats(self.unit, call, self.body):
+                if _repeats(self.unit, call, self.body, since):
                     return None
                 pushed.extend((node.start_byte, self.unit.text(node)) for node in arguments)
+        for call in captures(query(_CALLS), self.body).get("call", []):
+            if not since <= call.start_byte < self.before or _method_call(call)[0] in ("arg", "args"):
+                continue
+            if any(re.fullmatch(r"&\s*mut\s+" + re.escape(builder), self.unit.text(a)) for a in call_arguments(call)):
+                count = self._helper_pushes(call)  # `ds.builder_arg(&mut builder)` pushes what its body pushes
+                if count is None or _repeats(self.unit, call, self.body, since):
+                    return None
+                pushed.extend((call.start_byte + index, f"{self.unit.text(call)}#{index + 1}") for index in range(count))
+        pushing_macros = _argument_macros(self._file())
         for invocation in captures(query(_MACROS), self.body).get("macro", []):
             macro = invocation.child_by_field_name("macro")
-            if macro is None or not self.unit.text(macro).endswith("builder_arg"):
+            if macro is None or self.unit.text(macro).split("::")[-1] not in pushing_macros:
                 continue
             body = next((c for c in invocation.children if c.type == "token_tree"), None)
             items = split_top_level(self.unit.text(body)[1:-1]) if body is not None else []
             if items and items[0] == builder and since <= invocation.start_byte < self.before:
-                if _repeats(self.unit, invocation, self.body):
+                if _repeats(self.unit, invocation, self.body, since):
                     return None
                 pushed.extend((invocation.start_byte + index, item) for index, item in enumerate(items[1:]))
         return pushed
+
+    def _file(self) -> SyntaxUnit:
+        root = self.unit
+        while root.parent is not None:
+            root = root.parent
+        return root
+
+    def _helper_pushes(self, call: Node) -> int | None:
+        """How many arguments the helper `call` pushes onto a builder: the same in every `fn` of that name
+        in this file and in every arm of its `match`, or None."""
+        function = call.child_by_field_name("function")
+        if function is not None and function.type == "field_expression":
+            function = function.child_by_field_name("field")
+        if function is None:
+            return None
+        name = self.unit.text(function).split("::")[-1]
+        file = self._file()
+        counts: set[int | None] = set()
+        for item in captures(query(_FUNCTIONS), file.root).get("function", []):
+            item_name = item.child_by_field_name("name")
+            body = item.child_by_field_name("body")
+            if item_name is not None and body is not None and file.text(item_name) == name:
+                counts.add(_pushes_in(file, body))
+        return counts.pop() if len(counts) == 1 else None
 
     def constant(self, text: str) -> int | None:
         """An integer literal, or a `const NAME: T = literal;` of this file."""
@@ -624,6 +717,85 @@ class Scope:
             if match:
                 return _integer(match.group(1).decode())
         return None
+
+
+def _pushes_in(unit: SyntaxUnit, body: Node) -> int | None:
+    """`.arg(..)` calls a helper's body makes on every path: the same count in each `match` arm, no loops."""
+    calls = [c for c in captures(query(_CALLS), body).get("call", []) if _method_call(c)[0] == "arg"]
+    if any(_repeats(unit, call, body) for call in calls):
+        return None
+    arms = captures(query(_MATCH_ARMS), body).get("arm", [])
+    if not arms:
+        return len(calls)
+    per_arm = {sum(1 for c in calls if arm.start_byte <= c.start_byte < arm.end_byte) for arm in arms}
+    outside = sum(1 for c in calls if not any(arm.start_byte <= c.start_byte < arm.end_byte for arm in arms))
+    return per_arm.pop() + outside if len(per_arm) == 1 else None
+
+
+@lru_cache(maxsize=64)
+def _macro_names(data: bytes) -> frozenset[str]:
+    names = {"builder_arg"}
+    names.update(m.decode() for m in re.findall(rb"\bbuilder_arg\s+as\s+(\w+)", data))
+    for match in re.finditer(rb"macro_rules!\s*(\w+)\s*\{", data):
+        if re.search(rb"\.\s*arg\s*\(", data[match.end() : match.end() + 2000].split(b"macro_rules!")[0]):
+            names.add(match.group(1).decode())
+    return frozenset(names)
+
+
+def _argument_macros(file: SyntaxUnit) -> frozenset[str]:
+    """Macros that push each argument after the first onto a builder: candle's `builder_arg!` (imported as
+    `barg`), and any `macro_rules!` of this file whose body calls `.arg(..)`."""
+    return _macro_names(file.data)
+
+
+def _diverges(unit: SyntaxUnit, node: Node) -> bool:
+    """Whether a match arm leaves instead of giving a value (it then names no kernel)."""
+    if node.type == "block" and node.named_children:
+        node = node.named_children[-1]
+        if node.type == "expression_statement" and node.named_children:
+            node = node.named_children[0]
+    text = unit.text(node)
+    return node.type in ("return_expression", "macro_invocation") or (node.type == "try_expression" and text.startswith("Err("))
+
+
+def _literals_of(unit: SyntaxUnit, value: Node, position: int | None) -> list[str] | None:
+    """Every string literal `value` can evaluate to (at tuple `position`), or None if one is not a literal."""
+    if value.type == "match_expression":
+        body = value.child_by_field_name("body")
+        arms = [arm.child_by_field_name("value") for arm in (body.named_children if body is not None else []) if arm.type == "match_arm"]
+        found: list[str] = []
+        for arm in arms:
+            if arm is None or _diverges(unit, arm):  # `Err(..)?`, `return ..`, `unimplemented!()`: no name
+                continue
+            literals = _literals_of(unit, arm, position)
+            if literals is None:
+                return None
+            found.extend(literal for literal in literals if literal not in found)
+        return found or None
+    if value.type == "block" and value.named_children:
+        return _literals_of(unit, value.named_children[-1], position)
+    if position is None and value.type == "macro_invocation" and (built := _built_name(unit.text(value))):
+        return [built]  # `let name = format!("cast_{}_{}", ..)`: the pattern
+    if position is not None:
+        if value.type != "tuple_expression" or position >= len(value.named_children):
+            return None
+        return _literals_of(unit, value.named_children[position], None)
+    match = _STRING_NAME.fullmatch(unit.text(value))
+    return [match.group(1)] if match else None
+
+
+def _built_name(text: str) -> str | None:
+    """A name built from a stem: `kernel_name::<T>("affine")` (the exact `affine_f32` when T is written out)
+    or `format!("cast_{}_{}", ..)` (the pattern `cast_*_*`); a stem stands for the family `affine_<dtype>`
+    (kernel_families.py)."""
+    if match := _KERNEL_NAME_HELPER.search(text):
+        suffix = DTYPE_SUFFIXES.get(match.group("type"))
+        return f"{match.group('stem')}_{suffix}" if suffix else match.group("stem")
+    if match := _FORMATTED_NAME.search(text):
+        pattern = re.sub(r"\{[^{}]*\}", "*", match.group(1))
+        if len(pattern.replace("*", "").strip("_")) >= 3:  # `"{name}{size}"` names nothing
+            return pattern
+    return None
 
 
 def _integer(text: str) -> int | None:
@@ -686,13 +858,16 @@ def _method_call(node: Node) -> tuple[str | None, Node | None, list[Node]]:
     return member.text.decode("utf-8", "replace"), function.child_by_field_name("value"), call_arguments(node)
 
 
-def _repeats(unit: SyntaxUnit, node: Node, scope: Node) -> bool:
-    """Whether `node` sits in a loop or closure inside `scope` (it may run any number of times)."""
+def _repeats(unit: SyntaxUnit, node: Node, scope: Node, since: int = -1) -> bool:
+    """Whether `node` sits in a loop or closure inside `scope` that starts after offset `since` (the
+    builder's binding): it may then run any number of times for one builder. A loop around both the
+    binding and the pushes makes a fresh builder each time."""
     for _, ancestor in unit.ancestors(node):
         if ancestor.id == scope.id:
             return False
         if ancestor.type in ("for_expression", "while_expression", "loop_expression", "closure_expression"):
-            return True
+            if ancestor.start_byte > since:
+                return True
     return False
 
 

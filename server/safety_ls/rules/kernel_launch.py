@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import weakref
-from pathlib import Path
 from typing import Any, Iterator
 
 from safety_ls.core.context import FileContext
@@ -21,11 +20,8 @@ from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.placement import Annotation
 from safety_ls.core.tags import SAFETY
 from safety_ls.facts.categories import SAFETY_BLOCK_TEMPLATES
-from safety_ls.facts.cuda_kernels import (
-    KernelDefinition,
-    workspace_kernels,
-    workspace_root,
-)
+from safety_ls.facts.cuda_kernels import analysed_file, index_for, note_unresolved, where
+from safety_ls.facts.launch_checks import check_launch, kernel_parameters
 from safety_ls.facts.launches import LAUNCH_TRIGGER, LaunchSite, find_launches
 from safety_ls.rules import Rule
 
@@ -68,8 +64,12 @@ def missing_invariants(reason: str, site: LaunchSite) -> list[str]:
     return [name for name in required_invariants(site) if not INVARIANTS[name].search(reason)]
 
 
-def template_context(site: LaunchSite) -> dict[str, Any]:
-    return {"kind": "kernel launch", "kernel": site.kernel, "arguments": list(site.arguments or ())}
+def template_context(ctx: FileContext, site: LaunchSite) -> dict[str, Any]:
+    """What the launch template is filled with: the kernel, the call's arguments and, when the kernel is
+    found, its parameters as its definition names them."""
+    index, _ = index_for(ctx) if site.kernel else (None, None)
+    parameters = kernel_parameters(site, index) if index is not None else None
+    return {"kind": "kernel launch", "kernel": site.kernel, "arguments": list(site.arguments or ()), "parameters": parameters}
 
 
 def _describe(site: LaunchSite) -> str:
@@ -93,7 +93,7 @@ def _completion_fix(ctx: FileContext, annotation: Annotation, missing: list[str]
         "offset": offset,
         "indent": indent,
         "template": LAUNCH_TEMPLATE,
-        "context": {**template_context(site), "missing": missing},
+        "context": {**template_context(ctx, site), "missing": missing},
         "title": "Complete the launch's `// SAFETY:` comment",
     }
 
@@ -113,7 +113,7 @@ def _launch_comments(ctx: FileContext) -> Iterator[Finding]:
                 site.start,
                 site.end,
                 f"{_describe(site).capitalize()} in an `unsafe fn` has no `// SAFETY:` comment on its launch invariants",
-                {"kind": "kernel launch", "fix": ctx.comment_fix(unit, annotated, SAFETY, LAUNCH_TEMPLATE, template_context(site))},
+                {"kind": "kernel launch", "fix": ctx.comment_fix(unit, annotated, SAFETY, LAUNCH_TEMPLATE, template_context(ctx, site))},
             )
             continue
         missing = missing_invariants(annotation.reason, site)
@@ -127,56 +127,23 @@ def _launch_comments(ctx: FileContext) -> Iterator[Finding]:
             )
 
 
-def _kernel_index(ctx: FileContext) -> tuple[dict[str, list[KernelDefinition]], Path | None]:
-    if ctx.crate is None:
-        return {}, None
-    root = workspace_root(ctx.crate.root_dir)
-    index = workspace_kernels(root)
-    # A changed or added .cu file must invalidate cached results of files that launch kernels.
-    ctx.dependencies.update(index.watched)
-    return index.kernels, root
-
-
-def _where(kernel: KernelDefinition, root: Path | None) -> str:
-    path = Path(kernel.path)
-    if root is not None and path.is_relative_to(root):
-        path = path.relative_to(root)
-    return f"{path.as_posix()}:{kernel.line}"
-
-
 def _mismatches(ctx: FileContext) -> Iterator[Finding]:
-    sites = [site for site in launch_sites(ctx) if site.kernel and site.launches_kernel_directly]
+    sites = [site for site in launch_sites(ctx) if site.kernel]
     if not sites:
         return
-    kernels, root = _kernel_index(ctx)
+    index, root = index_for(ctx)
     for site in sites:
-        definitions = kernels.get(site.kernel or "", [])
-        if not definitions:
-            continue
-        counts = {len(d.parameters) for d in definitions}
-        if site.arguments is not None and len(counts) == 1 and len(site.arguments) not in counts:
-            kernel = definitions[0]
+        check = check_launch(site, index, lambda definition: where(definition, root), analysed_file(ctx))
+        if not check.definitions and site.kernel:
+            note_unresolved(ctx, index, site.kernel)
+        for problem in check.problems:
             yield Finding(
                 "kernel-launch-mismatch",
                 site.start,
                 site.end,
-                f"`{kernel.name}` takes {len(kernel.parameters)} parameter(s) ({_where(kernel, root)}) "
-                f"but this launch passes {len(site.arguments)}",
-                {"kind": "kernel launch", "kernel": kernel.name},
+                problem,
+                {"kind": "kernel launch", "kernel": check.definitions[0].name},
             )
-        bounds = {d.max_threads for d in definitions}
-        if site.block_threads is not None and len(bounds) == 1 and None not in bounds:
-            limit = bounds.pop()
-            if limit is not None and site.block_threads > limit:
-                kernel = definitions[0]
-                yield Finding(
-                    "kernel-launch-mismatch",
-                    site.start,
-                    site.end,
-                    f"a block of {site.block_threads} threads is over `{kernel.name}`'s __launch_bounds__({limit}) "
-                    f"({_where(kernel, root)}): the launch fails",
-                    {"kind": "kernel launch", "kernel": kernel.name},
-                )
 
 
 RULES = [
@@ -201,12 +168,17 @@ RULES = [
     ),
     Rule(
         id="kernel-launch-mismatch",
-        summary="launch arguments that contradict the kernel in the workspace's .cu/.cuh",
+        summary="launch arguments that contradict the kernel in the workspace's CUDA sources (count, types, launch bounds)",
         explanation=(
-            "The launch passes a different number of arguments than the `extern \"C\" __global__` kernel of "
-            "the same name in the workspace's CUDA sources declares (undefined behavior: the kernel reads "
-            "parameters that were never passed), or a literal block size larger than the kernel's "
-            "`__launch_bounds__` (the launch fails at run time)."
+            "The launch contradicts the `extern \"C\" __global__` kernel it names in the workspace's CUDA "
+            "sources, read as the compiler sees them (macros expanded, headers followed, CUDA held in Rust "
+            "strings for NVRTC included): a different number of arguments (undefined behavior: the kernel "
+            "reads parameters that were never passed, and compute-sanitizer cannot see it), an argument whose "
+            "Rust type cannot be the parameter's C type (`CudaSlice<f64>` for `const float*`, `usize` for "
+            "`int`), or a literal block size over the kernel's `__launch_bounds__` (the launch fails). A name "
+            "built from a stem (`kernel_name::<T>(\"affine\")`, `format!(\"affine_{}\", ..)`) stands for "
+            "every `affine_<dtype>` kernel and is checked when they agree. Calls through an FFI launcher are "
+            "compared with the launcher's C definition. Unknown types are never a mismatch."
         ),
         check=_mismatches,
         trigger=LAUNCH_TRIGGER,

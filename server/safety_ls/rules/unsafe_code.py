@@ -17,6 +17,8 @@ from safety_ls.facts.categories import (
     Category,
     categorize_block,
 )
+from safety_ls.facts.cuda_kernels import index_for
+from safety_ls.facts.launch_checks import kernel_parameters
 from safety_ls.facts.launches import launches_in_block
 from safety_ls.facts.threads import unsynchronized_fields
 from safety_ls.facts.unsafe_sites import impl_trait_name, opening_text, paired_send_sync_impl
@@ -53,11 +55,21 @@ def block_template(unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
     return SAFETY_BLOCK_TEMPLATES[category.value], context
 
 
+def launched_parameters(ctx: FileContext, unit: SyntaxUnit, block: Node) -> list[str] | None:
+    """The parameters of the kernel the block launches, from the workspace's CUDA sources."""
+    site = next(iter(launches_in_block(unit, block, ctx.settings.launch_patterns)), None)
+    if site is None or not site.kernel:
+        return None
+    return kernel_parameters(site, index_for(ctx)[0])
+
+
 def _undocumented_blocks(ctx: FileContext) -> Iterator[Finding]:
     for unit, block in ctx.sites("unsafe_block"):
         if ctx.annotation(unit, block, SAFETY) is None:
             start = unit.start(block)
             template, context = block_template(unit, block)
+            if context["kind"] == "kernel launch":
+                context["parameters"] = launched_parameters(ctx, unit, block)
             yield Finding(
                 "undocumented-unsafe-block",
                 start,

@@ -63,7 +63,7 @@ async def audit_folders(ls: SafetyLanguageServer, folders: list[Path]) -> dict[s
             document = open_documents.get(path)
             if document is not None:
                 tree = document.tree if document.tree_is_exact else None
-                audit = audit_source(document.source, display, target.settings, tree)
+                audit = audit_source(document.source, display, target.settings, tree, file=path)
             else:
                 audit = audit_path(path, display, target.settings)
             assigned.append((crate, audit))

@@ -1,10 +1,15 @@
-"""Settings that change while the server runs: the client's, and config files on disk."""
+"""What changes while the server runs: the client's settings, config files and C/CUDA sources on disk."""
 
 from __future__ import annotations
 
 import logging
 
+from pathlib import Path
+
 from lsprotocol import types as lsp
+from pygls.uris import to_fs_path
+
+from safety_ls.facts.cuda_kernels import INDEXED_SUFFIXES, source_changed
 
 from safety_ls.lsp.language_server import SafetyLanguageServer
 
@@ -35,7 +40,13 @@ async def on_configuration_change(server: SafetyLanguageServer, params: lsp.DidC
 
 
 def on_watched_files(server: SafetyLanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-    server.session.forget_configuration()
+    """A config file or a C/CUDA source changed: re-read what it feeds, then re-check the open documents."""
+    paths = [Path(to_fs_path(change.uri) or change.uri) for change in params.changes]
+    sources = [path for path in paths if path.name.endswith(INDEXED_SUFFIXES)]
+    for path in sources:
+        source_changed(path)  # the kernel index of its workspace is read again (only the changed file)
+    if len(sources) < len(paths):
+        server.session.forget_configuration()
     server.reanalyse_all()
 
 

@@ -8,6 +8,8 @@ import os
 
 from lsprotocol import types as lsp
 
+from safety_ls.facts.cuda_kernels import INDEXED_GLOBS
+
 from safety_ls.lsp.handlers.configuration import pull_configuration
 from safety_ls.lsp.handlers.diagnostics import scan_workspace
 from safety_ls.lsp.language_server import SafetyLanguageServer
@@ -41,7 +43,8 @@ async def _exit_with_client(pid: int) -> None:
 async def on_initialized(server: SafetyLanguageServer, params: lsp.InitializedParams) -> None:
     workspace = server.client_capabilities.workspace
     if workspace and workspace.did_change_watched_files and workspace.did_change_watched_files.dynamic_registration:
-        watchers = [lsp.FileSystemWatcher(glob_pattern=glob) for glob in CONFIG_GLOBS]
+        # C/CUDA sources too: the kernel index that launches and `extern "C"` declarations are checked against.
+        watchers = [lsp.FileSystemWatcher(glob_pattern=glob) for glob in (*CONFIG_GLOBS, *INDEXED_GLOBS)]
         await server.client_register_capability_async(
             lsp.RegistrationParams(
                 registrations=[
