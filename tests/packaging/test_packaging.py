@@ -121,7 +121,7 @@ def crate(tmp_path: Path) -> Path:
 
 
 def test_wheel_ships_every_module(wheel: Wheel) -> None:
-    assert "safety_ls/cli.py" in wheel.names
+    assert "safety_ls/cli/main.py" in wheel.names
     rules = sorted(p.name for p in (PACKAGE_DIR / "rules").glob("*.py"))
     assert rules, "no rule modules found in the source tree"
     missing_rules = [r for r in rules if f"safety_ls/rules/{r}" not in wheel.names]

@@ -16,6 +16,7 @@ from safety_ls.core.parsing import build_units, parse
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceText
 from safety_ls.engine.analyze import analyze, check_path
+from safety_ls.facts import cuda_kernels
 from safety_ls.facts.cuda_kernels import kernels_in_source, workspace_kernels
 from safety_ls.facts.launches import find_launches
 from safety_ls.fixes.apply import fix_source
@@ -206,12 +207,40 @@ extern "C" __global__ void d(Pair<int, float> p, int n);
     assert found == {"a": (0, None, 4), "b": (2, 128, 5), "c": (1, 64, 9), "d": (2, None, 11)}
 
 
-def test_kernel_index_sees_a_new_cuda_file(tmp_path: Path):
+def test_kernel_index_sees_a_new_cuda_file_once_the_rescan_interval_passed(tmp_path: Path, monkeypatch):
     (tmp_path / "a.cu").write_text('extern "C" __global__ void one(int x) {}\n')
     assert set(workspace_kernels(tmp_path).kernels) == {"one"}
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.cuh").write_text('extern "C" __global__ void two(int x, int y);\n')
+    monkeypatch.setattr(cuda_kernels, "RESCAN_INTERVAL", 0.0)
     assert set(workspace_kernels(tmp_path).kernels) == {"one", "two"}
+
+
+def test_kernel_index_is_not_walked_again_for_every_file_of_a_run(tmp_path: Path, monkeypatch):
+    (tmp_path / "a.cu").write_text('extern "C" __global__ void one(int x) {}\n')
+    workspace_kernels(tmp_path)
+    walks = []
+    monkeypatch.setattr(cuda_kernels, "_scan", lambda root: walks.append(root))
+    for _ in range(50):
+        assert set(workspace_kernels(tmp_path).kernels) == {"one"}
+    assert walks == []
+
+
+def test_kernel_index_functions_survive_the_process_in_the_store(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(cuda_kernels, "_disk", {})  # this test's store, not the next test's
+    (tmp_path / "a.cu").write_text('extern "C" __global__ void one(const float* x, int n) {}\n')
+    store = tmp_path / "store.json"
+    cuda_kernels.keep_on_disk(store)
+    workspace_kernels(tmp_path)
+    cuda_kernels.save_to_disk()
+    code = (
+        "import sys; from pathlib import Path; from safety_ls.facts import cuda_kernels as k;"
+        "k.keep_on_disk(Path(sys.argv[1])); k.preprocess = None;"  # preprocessing again would fail
+        "print([(f.name, [p.type for p in f.parameters]) for f in k.workspace_kernels(Path(sys.argv[2])).kernels['one']])"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(store), str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('one', ['float*', 'int'])]"
 
 
 # --- the rules --------------------------------------------------------------------------------

@@ -25,12 +25,12 @@ from safety_ls.core.tags import CAST, CONTIGUOUS, COVERAGE_TAGS, PROMOTE, SAFETY
 from safety_ls.engine import analyze as engine
 from safety_ls.facts.annotations import placeholder_in
 from safety_ls.facts.casts import numeric_casts
+from safety_ls.facts.categories import Category
 from safety_ls.facts.cuda_kernels import analysed_file, index_for, where
+from safety_ls.facts.dtype import layout_copies, promotions
 from safety_ls.facts.launch_checks import check_launch
 from safety_ls.facts.launches import find_launches
 from safety_ls.facts.rust_externs import extern_c_declarations
-from safety_ls.facts.categories import Category
-from safety_ls.facts.dtype import layout_copies, promotions
 from safety_ls.facts.safety_docs import doc_lines, safety_section
 from safety_ls.facts.unsafe_sites import code_category, impl_trait_name
 from safety_ls.rules import ALL_RULES

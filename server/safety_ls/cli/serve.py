@@ -12,7 +12,9 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from safety_ls.lsp.server import serve  # pygls loads only when serving: the one cli -> lsp import
+    from safety_ls.lsp.server import (
+        serve,  # pygls loads only when serving: the one cli -> lsp import
+    )
 
     serve()
     return EXIT_CLEAN

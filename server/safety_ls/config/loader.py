@@ -15,7 +15,13 @@ from typing import Any, Callable, Mapping
 
 from safety_ls.core.findings import Severity
 from safety_ls.core.placement import PlacementOptions
-from safety_ls.core.settings import CAST_POLICIES, GPU_BACKENDS, GPU_TOOLS, GpuSettings, Settings
+from safety_ls.core.settings import (
+    CAST_POLICIES,
+    GPU_BACKENDS,
+    GPU_TOOLS,
+    GpuSettings,
+    Settings,
+)
 from safety_ls.rules import ALL_RULES, PROFILES
 
 CONFIG_FILE_NAMES = ("safety-ls.toml", ".safety-ls.toml")

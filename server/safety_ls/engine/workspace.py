@@ -12,6 +12,7 @@ from safety_ls.core.crate import crate_dir_of, crate_index, crate_stamp
 from safety_ls.core.settings import Settings
 from safety_ls.engine.analyze import FileResult, check_path
 from safety_ls.engine.cache import ResultCache
+from safety_ls.facts import cuda_kernels
 
 # Below this many files to analyse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 24
@@ -63,6 +64,9 @@ def _size(path: Path) -> int:
     except OSError:
         return 0
 
+
+# The functions found in each C/CUDA source, kept beside the results (facts/cuda_kernels.py).
+CUDA_STORE = "cuda-functions.json"
 
 T = TypeVar("T")
 Progress = Callable[[int], None]  # told how many files are done so far
@@ -126,6 +130,10 @@ def check_files(
                     results[position] = hit
                     continue
         pending.append((position, path, display, key))
+    if cache is not None:
+        cuda_kernels.keep_on_disk(cache.directory / CUDA_STORE)
+    if (jobs or os.cpu_count() or 1) > 1 and len(pending) >= PARALLEL_THRESHOLD:
+        cuda_kernels.prepare_indexes([path for _, path, _, _ in pending])
     cached = len(results)
     counted = None if progress is None else (lambda analysed_so_far: progress(cached + analysed_so_far))
     analysed = map_files([(path, display) for _, path, display, _ in pending], check_path, settings, jobs, counted)
@@ -135,4 +143,5 @@ def check_files(
             cache.put(key, result)
     if cache is not None:
         cache.save()
+        cuda_kernels.save_to_disk()
     return [results[position] for position in range(len(files))]

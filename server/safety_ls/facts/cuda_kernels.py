@@ -13,16 +13,20 @@ always seen and an unchanged file is never read twice.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 from safety_ls.core.context import FileContext
-from safety_ls.facts.c_functions import CFunction, extern_c_functions
-from safety_ls.facts.cuda_sources import linkage_files
+from safety_ls.core.crate import crate_dir_of
+from safety_ls.core.files import write_bytes
+from safety_ls.facts.c_functions import CFunction, CParameter, extern_c_functions
 from safety_ls.facts.cuda_preprocess import Preprocessed, preprocess
+from safety_ls.facts.cuda_sources import linkage_files
 from safety_ls.facts.nvrtc_sources import cuda_in_rust
 
 CUDA_SUFFIXES = (".cu", ".cuh")
@@ -60,6 +64,13 @@ def kernels_in_source(data: bytes, path: str, include_dirs: tuple[Path, ...] = (
 _Stamp = tuple[tuple[str, int, int], ...]
 _indexes: dict[Path, tuple[_Stamp, KernelIndex]] = {}
 _by_content: dict[tuple[str, str], tuple[list[CFunction], tuple[str, ...]]] = {}
+# A workspace is walked again for changes at most this often (seconds): a check asks for the index
+# once per file with a launch or an `extern "C"` block, and each walk of a large tree costs ~40 ms.
+RESCAN_INTERVAL = 1.0
+_last_scan: dict[Path, float] = {}
+# Where the functions found per source content are kept between runs (preprocessing is the cost:
+# ~15 s for mistral.rs's CUDA), and whether entries were added since they were read.
+_disk: dict[str, Path | bool] = {}
 
 
 def _scan(root: Path) -> tuple[_Stamp, list[Path], list[Path]]:
@@ -99,6 +110,31 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def keep_on_disk(path: Path) -> None:
+    """Keep the functions found per source content in `path` (JSON) between runs; read it now."""
+    _disk["path"], _disk["dirty"] = path, False
+    try:
+        stored = json.loads(path.read_bytes())
+        for key, (functions, warnings) in stored.items():
+            found = [CFunction(**{**f, "parameters": tuple(CParameter(**p) for p in f["parameters"])}) for f in functions]
+            _by_content.setdefault(tuple(key.split("\0", 1)), (found, tuple(warnings)))  # type: ignore[arg-type]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return  # no store yet, or one we cannot read: it is rewritten after the next build
+
+
+def save_to_disk() -> None:
+    """Write the functions found since `keep_on_disk` read them (no-op without a store or news)."""
+    path = _disk.get("path")
+    if not isinstance(path, Path) or not _disk.get("dirty"):
+        return
+    stored = {"\0".join(key): ([asdict(f) for f in functions], list(warnings)) for key, (functions, warnings) in _by_content.items()}
+    try:
+        write_bytes(path, json.dumps(stored, separators=(",", ":")).encode())
+        _disk["dirty"] = False
+    except OSError:
+        pass  # a read-only cache directory costs the next run time, nothing else
+
+
 def _functions(key: tuple[str, str], read: Callable[[], Preprocessed]) -> tuple[list[CFunction], tuple[str, ...]]:
     """The functions of one source, preprocessed and parsed only the first time its content is seen."""
     cached = _by_content.get(key)
@@ -106,6 +142,7 @@ def _functions(key: tuple[str, str], read: Callable[[], Preprocessed]) -> tuple[
         unit = read()
         cached = (extern_c_functions(unit), unit.warnings)
         _by_content[key] = cached
+        _disk["dirty"] = True
     return cached
 
 
@@ -145,11 +182,16 @@ def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list
 
 def workspace_kernels(root: Path) -> KernelIndex:
     """The CUDA index of the workspace at `root`; rebuilt only when a source or a directory changed."""
-    stamp, sources, rust = _scan(root)
     cached = _indexes.get(root)
+    now = time.monotonic()
+    if cached is not None and now - _last_scan.get(root, float("-inf")) < RESCAN_INTERVAL:
+        return cached[1]
+    stamp, sources, rust = _scan(root)
+    _last_scan[root] = now
     if cached is not None and cached[0] == stamp:
         return cached[1]
     functions, warnings, troubled = _build(sources, rust)
+    save_to_disk()
     kernels: dict[str, list[CFunction]] = {}
     host: dict[str, list[CFunction]] = {}
     seen: set[tuple[str, str, int]] = set()  # a header's functions come with every file including it
@@ -175,6 +217,17 @@ def source_changed(path: Path) -> None:
     resolved = path.resolve()
     for root in [root for root in _indexes if resolved.is_relative_to(root.resolve())]:
         del _indexes[root]
+        _last_scan.pop(root, None)
+
+
+def prepare_indexes(files: list[Path]) -> None:
+    """Build the index of every workspace holding `files` now, in this process.
+
+    Called before work is forked: each worker then inherits the index instead of building its own.
+    """
+    roots = {workspace_root(crate_dir) for path in files if (crate_dir := crate_dir_of(path.resolve())) is not None}
+    for root in sorted(roots):
+        workspace_kernels(root)
 
 
 def workspace_root(crate_dir: Path) -> Path:

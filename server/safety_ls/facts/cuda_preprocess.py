@@ -21,7 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-
 # Headers of the CUDA/HIP toolkits, often included with quotes: their absence is expected.
 _TOOLKIT_HEADERS = ("cuda", "cub", "cublas", "cufft", "curand", "cusparse", "cutlass", "cute", "nv", "mma", "hip",
                     "thrust", "cooperative_groups", "crt/", "device_", "sm_", "vector_", "math")

@@ -20,7 +20,12 @@ from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.placement import Annotation
 from safety_ls.core.tags import SAFETY
 from safety_ls.facts.categories import SAFETY_BLOCK_TEMPLATES
-from safety_ls.facts.cuda_kernels import analysed_file, index_for, note_unresolved, where
+from safety_ls.facts.cuda_kernels import (
+    analysed_file,
+    index_for,
+    note_unresolved,
+    where,
+)
 from safety_ls.facts.launch_checks import check_launch, kernel_parameters
 from safety_ls.facts.launches import LAUNCH_TRIGGER, LaunchSite, find_launches
 from safety_ls.rules import Rule

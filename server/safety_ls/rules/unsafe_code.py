@@ -21,7 +21,11 @@ from safety_ls.facts.cuda_kernels import index_for
 from safety_ls.facts.launch_checks import kernel_parameters
 from safety_ls.facts.launches import launches_in_block
 from safety_ls.facts.threads import unsynchronized_fields
-from safety_ls.facts.unsafe_sites import impl_trait_name, opening_text, paired_send_sync_impl
+from safety_ls.facts.unsafe_sites import (
+    impl_trait_name,
+    opening_text,
+    paired_send_sync_impl,
+)
 from safety_ls.rules import Rule
 
 UNDOCUMENTED_UNSAFE_BLOCK = "undocumented-unsafe-block"

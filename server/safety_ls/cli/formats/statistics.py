@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from safety_ls.cli.formats.summary import rule_counts
 from safety_ls.cli.formats.sites import all_diagnostics
+from safety_ls.cli.formats.summary import rule_counts
 from safety_ls.engine.analyze import FileResult
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-
 from pathlib import Path
 
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
 from safety_ls.facts.cuda_kernels import INDEXED_SUFFIXES, source_changed
-
 from safety_ls.lsp.language_server import SafetyLanguageServer
 
 log = logging.getLogger(__name__)

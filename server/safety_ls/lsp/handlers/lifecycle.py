@@ -9,7 +9,6 @@ import os
 from lsprotocol import types as lsp
 
 from safety_ls.facts.cuda_kernels import INDEXED_GLOBS
-
 from safety_ls.lsp.handlers.configuration import pull_configuration
 from safety_ls.lsp.handlers.diagnostics import scan_workspace
 from safety_ls.lsp.language_server import SafetyLanguageServer
