@@ -17,6 +17,7 @@ pub mod attention;
 pub mod buffers;
 pub mod cublas;
 pub mod kernel_cache;
+pub mod launchers;
 pub mod layer_norm;
 pub mod quant_matmul;
 pub mod staging;

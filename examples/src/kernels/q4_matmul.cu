@@ -43,3 +43,10 @@ q4_dequantize_f32(const uint8_t* qweight, const float* scales, float* out, int g
     }
     out[index] = q4_weight(qweight, scales, index / k, index % k, k);
 }
+
+// Host-side launcher for builds that link the kernels ahead of time (nvcc) instead of NVRTC;
+// Rust declares it in src/launchers.rs.
+extern "C" void launch_q4_dequantize_f32(const uint8_t* qweight, const float* scales, float* out,
+                                         int groups, unsigned int blocks, void* stream) {
+    q4_dequantize_f32<<<blocks, 1024, 0, (cudaStream_t)stream>>>(qweight, scales, out, groups);
+}
