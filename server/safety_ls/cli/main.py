@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
 import os
-import stat
 import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -20,6 +17,7 @@ from safety_ls.cli.formats import FORMATS, github, json_format, sarif, text
 from safety_ls.config.loader import ConfigError, load_settings
 from safety_ls.config.templates import TemplateError, Templates
 from safety_ls.core.crate import crate_dir_of, crate_index
+from safety_ls.core.files import write_bytes
 from safety_ls.core.findings import Diagnostic
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceError, SourceText
@@ -164,6 +162,8 @@ def run_check(args: argparse.Namespace) -> int:
         files = [(path, _display(path, cwd)) for path in rust_files(paths, settings.exclude, root)]
         cache = None if args.no_cache else ResultCache(root / CACHE_DIRECTORY, settings.fingerprint())
         results = check_files(files, settings, cache, args.jobs)
+        if cache is not None and cache.problem:
+            print(f"safety-ls: warning: {cache.problem}", file=sys.stderr)
     if args.baseline or args.write_baseline:
         results, note = baseline.apply(results, read_from=args.baseline, write_to=args.write_baseline)
         print(f"safety-ls: {note}", file=sys.stderr)
@@ -182,21 +182,19 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if found and not args.exit_zero else EXIT_CLEAN
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one step: a reader sees the old file or the new one, never half."""
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".safety-ls")
+def _common_folder(paths: list[Path]) -> Path:
+    folders = [os.path.abspath(path if path.is_dir() else path.parent) for path in paths]
+    return Path(os.path.commonpath(folders))
+
+
+def _write_fixed(path: Path, data: bytes, root: Path, display: str) -> bool:
+    """Write a fixed file in one step, only inside the workspace `root`; say why not otherwise."""
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, stat.S_IMODE(mode))
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+        write_bytes(path, data, root=root, durable=True)
+    except OSError as error:
+        print(f"safety-ls: error: {display}: not fixed: {error.strerror or error}", file=sys.stderr)
+        return False
+    return True
 
 
 def run_fix(args: argparse.Namespace) -> int:
@@ -205,10 +203,11 @@ def run_fix(args: argparse.Namespace) -> int:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
     settings = _settings(args, paths[0])
-    root = Path(settings.root) if settings.root else Path.cwd()
+    # Fixes write only inside the project: the config file's folder, else the folder(s) named.
+    root = Path(settings.root) if settings.root else _common_folder(paths)
     template_dir = (root / settings.template_dir) if settings.template_dir else None
     templates = Templates(template_dir)
-    plan = WrapperPlan(settings.alloc_wrapper_module)
+    plan = WrapperPlan(settings.alloc_wrapper_module, workspace=root)
     cwd = os.getcwd()
     changed = fixed_count = errors = 0
     remaining: list[Diagnostic] = []
@@ -241,8 +240,8 @@ def run_fix(args: argparse.Namespace) -> int:
             sys.stdout.write(_unified_diff(display, outcome.original, outcome.fixed))
         elif args.check:
             print(f"would fix {sum(len(f.diagnostics) for f in outcome.applied)} finding(s) in {display}")
-        else:
-            _write_atomically(path, outcome.fixed)
+        elif not _write_fixed(path, outcome.fixed, root, display):
+            errors += 1
     for path, wrappers in plan.pending.items():  # the wrapper's home when it is not a fixed file
         before = path.read_bytes()
         newline = b"\r\n" if b"\r\n" in before else b"\n"
@@ -253,8 +252,10 @@ def run_fix(args: argparse.Namespace) -> int:
             sys.stdout.write(_unified_diff(display, before, after))
         elif args.check:
             print(f"would add the allocation wrapper to {display}")
-        else:
-            _write_atomically(path, after)
+        elif not _write_fixed(path, after, root, display):
+            errors += 1
+    for note in plan.notes:
+        print(f"safety-ls: warning: {note}", file=sys.stderr)
     for problem in templates.problems:
         print(f"safety-ls: warning: {problem}; the built-in template was used", file=sys.stderr)
     if errors:
