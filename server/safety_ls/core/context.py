@@ -107,6 +107,12 @@ def find_sites(
             cursor.set_byte_range(*region)
         for name, nodes in cursor.captures(unit.root).items():
             found[name] = [node for node in nodes if local[0] <= node.start_byte < local[1]]
+    for nodes in found.values():
+        # Document order, the outer of two nodes starting together first. tree-sitter's query
+        # cursor does not promise an order among captures that start at one byte: with many
+        # nested ones (error recovery inside a macro) it varied with memory layout, and so did
+        # which of them a rule reported (analyze keeps one finding per rule and start).
+        nodes.sort(key=lambda node: (node.start_byte, -node.end_byte))
     return found
 
 
