@@ -128,7 +128,7 @@ def plan_audit(targets: list[AuditTarget]) -> AuditPlan:
             declared = [_crate_at(manifest) for manifest in [crate_dir_of(root)] if manifest is not None]
         settings = target.settings
         exclude_root = Path(settings.root) if settings.root else directory
-        files = [path.resolve() for path in rust_files([root], settings.exclude, exclude_root)]
+        files = [Path(os.path.realpath(path)) for path in rust_files([root], settings.exclude, exclude_root)]  # a loop is a file error, not a crash
         work.append((target, [(path, _relative(path, base), crate_of(path, declared, directory)) for path in files]))
     return AuditPlan(base, work)
 

@@ -148,7 +148,7 @@ def run_check(args: argparse.Namespace) -> int:
     if reads_stdin and len(paths) > 1:
         raise UsageError("`-` (stdin) cannot be combined with other paths")
     for path in paths:
-        if str(path) != "-" and not path.exists():
+        if str(path) != "-" and not os.path.lexists(path):  # a broken symlink is that file's error, not the run's
             raise UsageError(f"{path}: no such file or directory")
     anchor = Path(args.stdin_filename) if reads_stdin and args.stdin_filename else paths[0]
     anchor = anchor if str(anchor) != "-" else Path(".")
@@ -159,9 +159,11 @@ def run_check(args: argparse.Namespace) -> int:
         results = _check_stdin(args, settings)
     else:
         cwd = os.getcwd()
-        files = [(path, _display(path, cwd)) for path in rust_files(paths, settings.exclude, root)]
+        unlisted: list[tuple[Path, str]] = []
+        files = [(path, _display(path, cwd)) for path in rust_files(paths, settings.exclude, root, unlisted)]
         cache = None if args.no_cache else ResultCache(root / CACHE_DIRECTORY, settings.fingerprint())
         results = check_files(files, settings, cache, args.jobs)
+        results += [FileResult(_display(path, cwd), error=reason) for path, reason in unlisted]
         if cache is not None and cache.problem:
             print(f"safety-ls: warning: {cache.problem}", file=sys.stderr)
     if args.baseline or args.write_baseline:
@@ -211,7 +213,8 @@ def run_fix(args: argparse.Namespace) -> int:
     cwd = os.getcwd()
     changed = fixed_count = errors = 0
     remaining: list[Diagnostic] = []
-    for path in rust_files(paths, settings.exclude, root):
+    unlisted: list[tuple[Path, str]] = []
+    for path in rust_files(paths, settings.exclude, root, unlisted):
         display = _display(path, cwd)
         try:
             raw = path.read_bytes()
@@ -254,6 +257,9 @@ def run_fix(args: argparse.Namespace) -> int:
             print(f"would add the allocation wrapper to {display}")
         elif not _write_fixed(path, after, root, display):
             errors += 1
+    for path, reason in unlisted:
+        errors += 1
+        print(f"safety-ls: error: {_display(path, cwd)}: {reason}", file=sys.stderr)
     for note in plan.notes:
         print(f"safety-ls: warning: {note}", file=sys.stderr)
     for problem in templates.problems:

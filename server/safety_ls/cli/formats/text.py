@@ -46,13 +46,17 @@ def render(results: list[FileResult], colour: bool) -> str:
                 out.append(f"{gutter} | {' ' * (caret_column - 1)}{_paint('^' * width, _COLOURS[d.severity], colour)}")
             out.append("")
     total = sum(counts.values())
+    failed = sum(1 for result in results if result.error is not None)
+    if failed:  # never "All checks passed" when a file was not checked
+        checked = len(results) - failed
+        out.append(f"{failed} file{'s' if failed != 1 else ''} could not be checked (see the errors); {checked} checked.")
     if total:
         noun = "finding" if total == 1 else "findings"
         files = "file" if files_with_findings == 1 else "files"
         out.append(_paint(f"Found {total} {noun} in {files_with_findings} {files}.", "1", colour))
         for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             out.append(f"  {count:>5}  {rule}")
-    else:
+    elif not failed:
         checked = len(results)
         out.append(f"All checks passed ({checked} file{'s' if checked != 1 else ''} checked).")
     return "\n".join(out) + "\n"
