@@ -78,15 +78,14 @@ def _keyword_sites(
     unit: SyntaxUnit, keyword: str, wanted: frozenset[str], found: dict[str, list[Node]], region: Region
 ) -> None:
     text, token_type, parents = _KEYWORD_SITES[keyword]
-    root = unit.root
     for match in text.finditer(unit.data, *region):
-        token = root.descendant_for_byte_range(match.start(), match.start() + len(token_type))
-        if token is None or token.type != token_type or token.parent is None:
+        token = unit.descendant_for_byte_range(match.start(), match.start() + len(token_type))
+        parent = unit.parent_of(token) if token is not None and token.type == token_type else None
+        if parent is None:
             continue  # the word sits in a comment, a string or a macro's token tree
-        parent = token.parent
         site = parents.get(parent.type)
         if site == "unsafe_fn":
-            parent = parent.parent  # function_modifiers -> the function item or signature
+            parent = unit.parent_of(parent)  # function_modifiers -> the function item or signature
         if site in wanted and parent is not None:
             found.setdefault(site, []).append(parent)
 

@@ -300,10 +300,24 @@ def _top_is_branching(unit: SyntaxUnit, expression: Node) -> bool:
 
 def enclosing_construct(unit: SyntaxUnit, site: Node) -> tuple[SyntaxUnit, Node] | None:
     """The statement, `let`, assignment or const/static whose comment covers `site`."""
+    # Through an expression parent the walk goes on the same way whichever child it came from, so
+    # the answer is remembered for each one passed: the sites of a long `a as f64 + b as f64 + ...`
+    # chain share one walk instead of each climbing the whole chain (quadratic otherwise).
+    passed: list[int] = []
+    found = _walk_to_construct(unit, site, passed)
+    for node_id in passed:
+        unit.constructs[node_id] = found
+    return found
+
+
+def _walk_to_construct(unit: SyntaxUnit, site: Node, passed: list[int]) -> tuple[SyntaxUnit, Node] | None:
+    first_unit = unit
     child, current = site, unit.parent_of(site)
     while True:
         while current is not None and not unit.is_synthetic(current):
             kind = current.type
+            if unit is first_unit and kind in _EXPRESSION_PARENTS and current.id in unit.constructs:
+                return unit.constructs[current.id]
             if kind == "let_declaration":
                 return (unit, current) if child == current.child_by_field_name("value") else None
             if kind in ("assignment_expression", "compound_assignment_expr"):
@@ -326,6 +340,8 @@ def enclosing_construct(unit: SyntaxUnit, site: Node) -> tuple[SyntaxUnit, Node]
                     return None
             elif kind not in _EXPRESSION_PARENTS:
                 return None
+            elif unit is first_unit:
+                passed.append(current.id)
             child, current = current, unit.parent_of(current)
         if unit.parent is None or unit.anchor is None or unit.anchor.type != "macro_invocation":
             return None

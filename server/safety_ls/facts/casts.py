@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Iterator
 
@@ -51,15 +52,72 @@ def cast_target(unit: SyntaxUnit, cast: Node) -> str | None:
     return name if name in NUMERIC_TYPES else None
 
 
-def _enclosing(node: Node, kinds: tuple[str, ...]) -> Node | None:
-    current = node.parent
-    while current is not None and current.type not in kinds:
-        current = current.parent
-    return current
+_SCOPES = ("function_item", "closure_expression")
+
+
+class _Scopes:
+    """Per syntax unit, computed once: each node's enclosing function or closure, and the `let`s of each.
+
+    Every cast of a long expression asks the same questions; walking up the expression and then
+    the whole function body for each of them made `a as f64 + b as f64 + ...` quadratic.
+    """
+
+    def __init__(self, unit: SyntaxUnit) -> None:
+        self.unit = unit
+        self.enclosing: dict[int, Node | None] = {}
+        # function or closure id -> name -> [(offset of the `let`, declared type)], in offset order
+        self.lets: dict[int, dict[str, list[tuple[int, str]]]] = {}
+
+    def scope_of(self, node: Node) -> Node | None:
+        """The nearest function item or closure above `node`."""
+        passed: list[int] = []
+        current = self.unit.parent_of(node)
+        found: Node | None = None
+        while current is not None:
+            if current.id in self.enclosing:
+                found = self.enclosing[current.id]
+                break
+            if current.type in _SCOPES:
+                found = current
+                break
+            passed.append(current.id)
+            current = self.unit.parent_of(current)
+        for node_id in passed:
+            self.enclosing[node_id] = found
+        return found
+
+    def lets_in(self, function: Node) -> dict[str, list[tuple[int, str]]]:
+        """The typed `let`s of a function's body, by bound name (not those of nested closures or fns)."""
+        known = self.lets.get(function.id)
+        if known is not None:
+            return known
+        found: dict[str, list[tuple[int, str]]] = {}
+        body = function.child_by_field_name("body")
+        stack = [body] if body is not None else []
+        while stack:
+            node = stack.pop()
+            if node.type == "let_declaration":
+                pattern, declared = node.child_by_field_name("pattern"), node.child_by_field_name("type")
+                if pattern is not None and declared is not None:
+                    name = self.unit.text(pattern).removeprefix("mut ").strip()
+                    found.setdefault(name, []).append((node.start_byte, self.unit.text(declared)))
+            if node.type not in _SCOPES:
+                stack.extend(node.named_children)
+        for bindings in found.values():
+            bindings.sort()
+        self.lets[function.id] = found
+        return found
+
+
+def _scopes(unit: SyntaxUnit) -> _Scopes:
+    scopes = unit.memo.get(__name__)
+    if scopes is None:
+        scopes = unit.memo[__name__] = _Scopes(unit)
+    return scopes
 
 
 def _declares(unit: SyntaxUnit, node: Node, name: str) -> str | None:
-    """The declared type if `node` (a `let` or a parameter) binds `name` with one."""
+    """The declared type if `node` (a parameter) binds `name` with one."""
     pattern = node.child_by_field_name("pattern")
     declared = node.child_by_field_name("type")
     if pattern is None or declared is None:
@@ -68,33 +126,27 @@ def _declares(unit: SyntaxUnit, node: Node, name: str) -> str | None:
 
 
 def _binding_type(unit: SyntaxUnit, name: str, use: Node) -> str | None:
-    """The declared type of a local or parameter `name` visible at `use`."""
-    function = _enclosing(use, ("function_item", "closure_expression"))
+    """The declared type of a local or parameter `name` visible at `use`: the latest typed `let`
+    before it in the enclosing function or closure, else a parameter, else the same one level out."""
+    scopes = _scopes(unit)
+    function = scopes.scope_of(use)
     while function is not None:
-        latest: tuple[int, str] | None = None
-        body = function.child_by_field_name("body")
-        stack = [body] if body is not None else []
-        while stack:
-            node = stack.pop()
-            if node.start_byte >= use.start_byte:
-                continue
-            if node.type == "let_declaration" and (declared := _declares(unit, node, name)):
-                if latest is None or node.start_byte > latest[0]:
-                    latest = (node.start_byte, declared)
-            if node.type not in ("closure_expression", "function_item"):
-                stack.extend(node.named_children)
-        if latest is not None:
-            return latest[1]
+        bindings = scopes.lets_in(function).get(name, [])
+        before = bisect.bisect_left(bindings, (use.start_byte, ""))
+        if before:
+            return bindings[before - 1][1]
         parameters = function.child_by_field_name("parameters")
         for parameter in parameters.named_children if parameters is not None else ():
             if declared := _declares(unit, parameter, name):
                 return declared
-        function = _enclosing(function, ("function_item", "closure_expression"))
+        function = scopes.scope_of(function)
     return None
 
 
 def _self_type_name(unit: SyntaxUnit, node: Node) -> str | None:
-    impl = _enclosing(node, ("impl_item",))
+    impl = unit.parent_of(node)
+    while impl is not None and impl.type != "impl_item":
+        impl = unit.parent_of(impl)
     if impl is None:
         return None
     target = impl.child_by_field_name("type")
