@@ -165,6 +165,9 @@ class _Reader:
                     raise where("expected a directory path")
                 if self.from_file and not (root / value).is_dir():
                     raise where(f"{value!r} is not a directory (relative paths start at {root})")
+                if self.from_file and not _inside((root / value).resolve(), root.resolve()):
+                    # A cloned repository's config must not read templates from elsewhere on the machine.
+                    raise where(f"{value!r} is outside the project folder {root}")
                 values["template_dir"] = value
             elif key == "alloc-wrapper-module":
                 if not isinstance(value, str) or not re.fullmatch(r"(crate::)?\w+(::\w+)*", value):
@@ -221,6 +224,10 @@ class _Reader:
             else:
                 raise where("unknown key")
         return GpuSettings(**options)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
