@@ -86,6 +86,8 @@ def _keyword_sites(
         site = parents.get(parent.type)
         if site == "unsafe_fn":
             parent = unit.parent_of(parent)  # function_modifiers -> the function item or signature
+            if parent is None or parent.type not in ("function_item", "function_signature_item"):
+                continue  # half-typed code: the modifiers hang in an ERROR node, there is no function yet
         if site in wanted and parent is not None:
             found.setdefault(site, []).append(parent)
 
