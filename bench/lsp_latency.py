@@ -65,7 +65,7 @@ rule:
 # and the refresh that analyses and publishes for versions > 1); stats dumped at exit.
 PROFILE_BOOTSTRAP = r"""
 import atexit, cProfile, os, sys
-from safety_ls.lsp import server as S
+from safety_ls.lsp import language_server as L, server as S
 from safety_ls.lsp.documents import Document
 prof = cProfile.Profile()
 atexit.register(lambda: prof.dump_stats(os.environ["SAFETY_LS_BENCH_PROFILE"]))
@@ -77,7 +77,7 @@ def apply_change(self, *a, **k):
     finally:
         prof.disable()
 Document.apply_change = apply_change
-orig_refresh = S.SafetyLanguageServer.refresh
+orig_refresh = L.SafetyLanguageServer.refresh
 def refresh(self, document, *args, **kwargs):
     if document.version > 1:
         prof.enable()
@@ -86,7 +86,7 @@ def refresh(self, document, *args, **kwargs):
         finally:
             prof.disable()
     return orig_refresh(self, document, *args, **kwargs)
-S.SafetyLanguageServer.refresh = refresh
+L.SafetyLanguageServer.refresh = refresh
 S.serve()
 """
 

@@ -10,6 +10,7 @@ size are printed. Linear growth shows as a ratio near 4 per step; quadratic as 1
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -60,8 +61,10 @@ def seconds_to_check(text: str, directory: Path, timeout: float) -> float | None
         done = subprocess.run(command, capture_output=True, timeout=timeout, cwd=directory)
     except subprocess.TimeoutExpired:
         return None
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"check failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+    try:
+        json.loads(done.stdout)  # a crash must not pass for a fast run
+    except ValueError:
+        raise SystemExit(f"check failed ({done.returncode}): {done.stderr.decode()[-2000:]}") from None
     return time.perf_counter() - started
 
 

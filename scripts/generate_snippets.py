@@ -26,11 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 
 from safety_ls.config.templates import Templates  # noqa: E402
+from safety_ls.rules import ALL_RULES  # noqa: E402
 
 OUTPUT = ROOT / "snippets" / "safety-ls.code-snippets"
 
 # (snippet name, prefix, template, context, description)
-SNIPPETS: list[tuple[str, str, str, dict[str, Any], str]] = [
+Snippet = tuple[str, str, str, dict[str, Any], str]
+WRITTEN_OUT: list[Snippet] = [
     ("SAFETY comment", "safety", "safety_block.j2", {"kind": "other"},
      "`// SAFETY:` comment for an unsafe block"),
     ("SAFETY: device allocation", "safety-alloc", "safety_device_allocation.j2",
@@ -77,6 +79,21 @@ SNIPPETS: list[tuple[str, str, str, dict[str, Any], str]] = [
      "`// INDEX:` comment for a direct slice index (grit profile)"),
 ]
 
+
+
+def _tag_snippets(written_out: list[Snippet]) -> list[Snippet]:
+    """A snippet for every rule whose tag has its own template (`<tag>.j2`) and none above."""
+    used = {template for _, _, template, _, _ in written_out}
+    found: list[Snippet] = []
+    for rule in ALL_RULES.values():
+        template = f"{rule.tag.lower()}.j2" if rule.tag else ""
+        if template and template not in used and (ROOT / "snippets" / template).is_file():
+            used.add(template)
+            found.append((f"{rule.tag} comment", rule.tag.lower().replace("_", "-"), template, {}, rule.summary))
+    return found
+
+
+SNIPPETS: list[Snippet] = WRITTEN_OUT + _tag_snippets(WRITTEN_OUT)
 
 def placeholder_spans(line: str) -> list[tuple[int, int]]:
     """(start, end) of each top-level `<placeholder>` in `line`.

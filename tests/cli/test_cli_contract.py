@@ -626,7 +626,7 @@ def test_rules_lists_every_rule_id(tmp_path: Path) -> None:
 def test_rules_explains_one_rule(tmp_path: Path) -> None:
     done = cli("rules", "missing-cast", cwd=tmp_path)
     assert done.returncode == 0
-    assert done.stdout.startswith("missing-cast: ")
+    assert done.stdout.startswith("## `missing-cast`")
     assert "CAST:" in done.stdout
     assert ALL_RULES["missing-cast"].explanation.split("\n")[0] in done.stdout
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from editors import EXTENSION, ROOT, SNIPPETS_FILE, npm, require_node_modules, vsix  # noqa: F401
 from safety_ls.config.loader import settings_from_mapping
-from safety_ls.lsp.server import CLIENT_ONLY_KEYS
+from safety_ls.lsp.session import CLIENT_ONLY_KEYS
 
 MANIFEST = json.loads((EXTENSION / "package.json").read_text())
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"

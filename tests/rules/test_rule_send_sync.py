@@ -74,6 +74,28 @@ def test_library_guarantee_with_documentation_and_version_justifies_sync() -> No
     assert flagged(source) == []
 
 
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "// SAFETY: concurrent use from several host threads is allowed by cuBLASLt",
+        "// SAFETY: NCCL communicators may be used from any host thread (NCCL docs)",
+        "// SAFETY: the handle can be used from multiple threads, as the HIP runtime documents",
+    ],
+)
+def test_library_guarantee_as_real_comments_phrase_it_justifies_sync(comment: str) -> None:
+    source = f"struct Handle {{ raw: *mut std::ffi::c_void }}\n{comment}\nunsafe impl Sync for Handle {{}}\n"
+    assert flagged(source) == []
+
+
+def test_concurrent_use_claim_without_a_library_is_flagged() -> None:
+    source = (
+        "struct Handle { raw: *mut std::ffi::c_void }\n"
+        "// SAFETY: the handle may be used from several threads\n"
+        "unsafe impl Sync for Handle {}\n"
+    )
+    assert [d.line for d in check(source)] == [3]
+
+
 def test_library_guarantee_without_a_source_is_flagged() -> None:
     source = (
         "struct CudaBlasLT { handle: *mut std::ffi::c_void }\n"
@@ -192,3 +214,14 @@ def test_trailing_comment_on_send_line_keeps_the_pair_for_sync() -> None:
     )
     result = analyze(SourceText.from_text(source), "pair.rs", Settings(select=frozenset({"unjustified-send-sync"})))
     assert [(d.line, d.rule) for d in result.diagnostics] == [(7, "unjustified-send-sync")]
+
+
+def test_reason_after_a_blank_comment_line_is_read() -> None:
+    source = (
+        "struct Handle { raw: *mut std::ffi::c_void }\n"
+        "// SAFETY:\n"
+        "//\n"
+        "// NCCL communicators may be used from any host thread (NCCL docs)\n"
+        "unsafe impl Sync for Handle {}\n"
+    )
+    assert flagged(source) == []

@@ -2,31 +2,25 @@
 
 A fixture line ending in `//~ rule-id` (or `//~ rule-a, rule-b`) expects
 those findings to start on that line; a line without a marker expects none.
+Placement fixtures also run under clippy.toml variants and may scope a marker
+to some of them (`//~[no_stmt] rule-id`); markers.py defines the syntax.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from safety_ls.config.loader import apply_clippy_toml
+from markers import DEFAULT_VARIANT, expected_counts
+from markers import without_markers as line_without_markers
+
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceText
 from safety_ls.engine.analyze import analyze
 
-MARKER = re.compile(r"//~\s*(?P<rules>[a-z][a-z-]*(?:\s*,\s*[a-z][a-z-]*)*)\s*$")
 
-
-def expected(path: Path, rules: set[str]) -> set[tuple[int, str]]:
-    found = set()
-    text = path.read_bytes().decode("utf-8")
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = MARKER.search(line)
-        if match:
-            for rule in match.group("rules").split(","):
-                if rule.strip() in rules:
-                    found.add((number, rule.strip()))
-    return found
+def expected(path: Path, rules: set[str], variant: str = DEFAULT_VARIANT) -> set[tuple[int, str]]:
+    counts = expected_counts(path.read_bytes().decode("utf-8"), variant)
+    return {(number, rule) for number, rule in counts if rule in rules}
 
 
 def without_markers(data: bytes) -> bytes:
@@ -39,10 +33,7 @@ def without_markers(data: bytes) -> bytes:
     out = []
     for line in lines:
         body = line.rstrip("\r\n")
-        match = MARKER.search(body)
-        if match:
-            body = body[: match.start()].rstrip()
-        out.append(body + line[len(line.rstrip("\r\n")) :])
+        out.append(line_without_markers(body) + line[len(body) :])
     return "".join(out).encode("utf-8")
 
 
@@ -50,7 +41,6 @@ def actual(
     path: Path, rules: set[str], settings: Settings | None = None, *, strip_markers: bool = False
 ) -> set[tuple[int, str]]:
     settings = settings or Settings(select=frozenset(rules))
-    settings = apply_clippy_toml(settings, path.parent, explicit_placement=False)
     data = path.read_bytes()
     result = analyze(SourceText(without_markers(data) if strip_markers else data), path.name, settings)
     assert result.error is None

@@ -29,17 +29,24 @@ from safety_ls.facts.dtype import layout_copies, promotions
 from safety_ls.facts.safety_docs import doc_lines, safety_section
 from safety_ls.facts.unsafe_sites import code_category, impl_trait_name
 from safety_ls.rules import ALL_RULES
+from safety_ls.rules.casts import MISSING_CAST
+from safety_ls.rules.dtype import MISSING_CONTIGUOUS, MISSING_PROMOTE
+from safety_ls.rules.safety_doc import MISSING_SAFETY_DOC
+from safety_ls.rules.unsafe_code import (
+    UNDOCUMENTED_UNSAFE_BLOCK,
+    UNDOCUMENTED_UNSAFE_IMPL,
+)
 
 log = logging.getLogger(__name__)
 
 # The rules whose sites the audit counts: their site kinds and text triggers say what is parsed.
 AUDIT_RULES = (
-    "undocumented-unsafe-block",
-    "undocumented-unsafe-impl",
-    "missing-safety-doc",
-    "missing-promote",
-    "missing-contiguous",
-    "missing-cast",
+    UNDOCUMENTED_UNSAFE_BLOCK,
+    UNDOCUMENTED_UNSAFE_IMPL,
+    MISSING_SAFETY_DOC,
+    MISSING_PROMOTE,
+    MISSING_CONTIGUOUS,
+    MISSING_CAST,
 )
 ANNOTATION_TAGS = COVERAGE_TAGS
 KINDS = ("block", "fn", "impl")  # unsafe blocks, unsafe fns, unsafe impls

@@ -30,6 +30,7 @@ from safety_ls.engine.workspace import check_files
 from safety_ls.fixes.alloc_wrapper import WrapperPlan
 from safety_ls.fixes.apply import FileLocation, fix_source
 from safety_ls.rules import ALL_RULES, PROFILES
+from safety_ls.rules.annotation_quality import PLACEHOLDER_ANNOTATION
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -270,7 +271,7 @@ def run_fix(args: argparse.Namespace) -> int:
         if not changed:
             print("No fixes available.", file=sys.stderr if args.diff else sys.stdout)
         return EXIT_FINDINGS if changed else EXIT_CLEAN
-    placeholders = sum(1 for d in remaining if d.rule == "placeholder-annotation")
+    placeholders = sum(1 for d in remaining if d.rule == PLACEHOLDER_ANNOTATION)
     print(
         f"Fixed {fixed_count} finding(s) in {changed} file(s); {len(remaining)} remaining"
         + (f", {placeholders} of them template placeholders to fill in" if placeholders else "")
@@ -290,11 +291,7 @@ def run_rules(args: argparse.Namespace) -> int:
         rule = ALL_RULES.get(args.rule)
         if rule is None:
             raise UsageError(f"unknown rule id {args.rule!r}")
-        print(f"{rule.id}: {rule.summary}\n")
-        print(rule.explanation)
-        print(f"\nprofiles: {', '.join(sorted(rule.profiles))}; default severity: {rule.default_severity.value}")
-        if rule.clippy_lint:
-            print(f"mirrors clippy::{rule.clippy_lint}")
+        print(rule.documentation())
         return EXIT_CLEAN
     width = max(len(rule_id) for rule_id in ALL_RULES)
     for rule_id in sorted(ALL_RULES):

@@ -18,7 +18,7 @@ import pathspec
 
 from safety_ls.core.findings import Severity
 from safety_ls.core.placement import PlacementOptions
-from safety_ls.core.settings import GPU_BACKENDS, GPU_TOOLS, GpuSettings, Settings
+from safety_ls.core.settings import CAST_POLICIES, GPU_BACKENDS, GPU_TOOLS, GpuSettings, Settings
 from safety_ls.rules import ALL_RULES, PROFILES
 
 CONFIG_FILE_NAMES = ("safety-ls.toml", ".safety-ls.toml")
@@ -132,6 +132,7 @@ class _Reader:
 
     def read(self, table: Mapping[str, Any], root: Path) -> Settings:
         values: dict[str, Any] = {}
+        grouped: bool | None = None  # a placement option written at the top level, as DESIGN.md names it
         for key, value in table.items():
             where = self.where(key)
             if key == "profile":
@@ -175,8 +176,18 @@ class _Reader:
                 values["alloc_wrapper_module"] = value
             elif key == "gpu":
                 values["gpu"] = self._gpu(value)
+            elif key == "cast-policy":
+                if value not in CAST_POLICIES:
+                    raise where(f"unknown cast policy {value!r} (one of {', '.join(CAST_POLICIES)})")
+                values["cast_policy"] = value
+            elif key in ("tests", "send-sync-pair"):
+                values[key.replace("-", "_")] = _boolean(value, where)
+            elif key == "group-annotations":
+                grouped = _boolean(value, where)
             else:
                 raise where("unknown key")
+        if grouped is not None:
+            values["placement"] = replace(values.get("placement", PlacementOptions()), group_annotations=grouped)
         return Settings(**values, source=self.path, root=str(root))
 
     def _placement(self, value: Any) -> PlacementOptions:

@@ -31,6 +31,7 @@ SITE_PATTERNS = {
         (function_item (function_modifiers "unsafe")) @unsafe_fn
         (function_signature_item (function_modifiers "unsafe")) @unsafe_fn""",
     "unsafe_trait": '(trait_item "unsafe") @unsafe_trait',
+    "unsafe_extern": '(foreign_mod_item "unsafe") @unsafe_extern',
     "cast": "(type_cast_expression type: (primitive_type)) @cast",
     "method_name": """
         (call_expression function: (field_expression field: (field_identifier) @method_name
@@ -57,14 +58,13 @@ _KEYWORD_SITES: dict[str, tuple[re.Pattern[bytes], str, dict[str, str]]] = {
             "impl_item": "unsafe_impl",
             "trait_item": "unsafe_trait",
             "function_modifiers": "unsafe_fn",
+            "foreign_mod_item": "unsafe_extern",
         },
     ),
     "as": (triggers.NUMERIC_CAST, "as", {"type_cast_expression": "cast"}),
     "dyn": (triggers.DYN, "dyn", {"dynamic_type": "dyn_type"}),
 }
 _KEYWORD_OF_SITE = {site: keyword for keyword, (_, _, parents) in _KEYWORD_SITES.items() for site in parents.values()}
-# Method names any rule asks about, besides the configured matmul-like ones.
-METHODS = ("to_dtype", "contiguous", "as_str", "as_bytes", "to_owned")
 
 
 def _quoted(names: tuple[str, ...]) -> str:
@@ -93,7 +93,11 @@ def _keyword_sites(
 
 
 def find_sites(
-    unit: SyntaxUnit, names: frozenset[str], matmul_methods: tuple[str, ...], region: Region | None = None
+    unit: SyntaxUnit,
+    names: frozenset[str],
+    methods: tuple[str, ...],
+    functions: tuple[str, ...],
+    region: Region | None = None,
 ) -> dict[str, list[Node]]:
     """Every site of the named kinds in one unit's tree (starting inside `region`, if given)."""
     found: dict[str, list[Node]] = {}
@@ -103,7 +107,7 @@ def find_sites(
         _keyword_sites(unit, keyword, by_keyword, found, local)
     queried = names - by_keyword
     if queried:
-        cursor = QueryCursor(sites_query(queried, matmul_methods))
+        cursor = QueryCursor(sites_query(queried, methods, functions))
         if region is not None:
             cursor.set_byte_range(*region)
         for name, nodes in cursor.captures(unit.root).items():
@@ -117,10 +121,10 @@ def find_sites(
     return found
 
 
-def sites_query(names: frozenset[str], matmul_methods: tuple[str, ...]) -> Query:
+def sites_query(names: frozenset[str], methods: tuple[str, ...], functions: tuple[str, ...]) -> Query:
     source = "\n".join(SITE_PATTERNS[name] for name in sorted(names))
-    source = source.replace("{methods}", _quoted(METHODS + matmul_methods))
-    return query(source.replace("{functions}", _quoted(matmul_methods)))
+    source = source.replace("{methods}", _quoted(methods))
+    return query(source.replace("{functions}", _quoted(functions)))
 
 
 @dataclass
@@ -133,6 +137,8 @@ class FileContext:
     module_is_public: bool = True
     module_path: tuple[str, ...] = ()
     site_names: frozenset[str] = frozenset(SITE_PATTERNS)
+    # Method names whose calls the active rules read (`method_name` sites), besides the matmul-like ones.
+    methods: tuple[str, ...] = ()
     # Only sites starting in these file offsets are analysed (the language server's edits).
     region: tuple[int, int] | None = None
     _sites: dict[int, dict[str, list[Node]]] = field(default_factory=dict)
@@ -173,7 +179,8 @@ class FileContext:
         for unit in self.units:
             found = self._sites.get(id(unit))
             if found is None:
-                found = find_sites(unit, self.site_names, self.settings.matmul_methods, self._local_region(unit))
+                matmul = self.settings.matmul_methods
+                found = find_sites(unit, self.site_names, self.methods + matmul, matmul, self._local_region(unit))
                 self._sites[id(unit)] = found
             for node in found.get(capture, ()):
                 if not unit.is_synthetic(node):

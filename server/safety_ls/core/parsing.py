@@ -112,7 +112,7 @@ class SyntaxUnit:
     # Comment-search window (placement.window_floor) of the sites below each node, once known.
     floors: dict[int, int] = field(default_factory=dict, repr=False)
     # The statement whose comment covers the sites below each expression node (placement.enclosing_construct).
-    constructs: dict[int, "tuple[SyntaxUnit, Node] | None"] = field(default_factory=dict, repr=False)
+    constructs: dict[tuple[int, bool], "tuple[SyntaxUnit, Node] | None"] = field(default_factory=dict, repr=False)
     # Facts modules' per-unit caches, by module name, so that questions every site of a long
     # expression asks (its function, its chain) are answered once per unit, not once per site.
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)

@@ -5,9 +5,12 @@ it looks at the lines above the site's line, within a window that starts
 after the enclosing `fn` item's first line (or after the previous item, for
 items), skipping blank and one-line attribute lines. It also accepts a
 comment above the construct (statement, `let`, assignment, const/static)
-that the site reaches through expression parents only. The same logic is
-applied to PROMOTE, CONTIGUOUS and CAST so that one placement rule holds for
-every tag; the in-braces form is for SAFETY only.
+that the site reaches through expression parents only. PROMOTE, CONTIGUOUS
+and CAST start from the same logic and are more lenient where their authors
+annotate the statement rather than the line (docs/clippy-placement.md §6):
+attributes of any length are transparent, and a comment above a statement
+also covers sites in its single-expression branches and closures. The
+in-braces form is for SAFETY only.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from safety_ls.core.tags import NEXT_TAG, SAFETY
 class PlacementOptions:
     accept_comment_above_statement: bool = True
     accept_comment_above_attributes: bool = True
+    # PROMOTE, CONTIGUOUS and CAST: a tag comment also covers the statements that follow the
+    # one below it, up to a blank line (`group-annotations`, off by default).
+    group_annotations: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,18 +96,59 @@ def _comment_body(text: str) -> str:
     return text.lstrip("/!").strip()
 
 
-def scan_above(source: SourceText, line: int, floor: int, tag: str, options: PlacementOptions) -> Annotation | None:
-    """The annotation that the lines above `line` (and after `floor`) give, clippy's way."""
+# How far up a multi-line attribute's `#[` is looked for (candle-mi's longest `#[allow(` lists are ~10 lines).
+_LONGEST_ATTRIBUTE = 64
+
+
+def _multi_line_attribute_start(source: SourceText, last: int, floor: int) -> int | None:
+    """The line holding the `#[` of a multi-line attribute whose closing `]` ends line `last`."""
+    closing = _stripped(source, last)
+    if not closing.endswith(b"]") or closing.count(b"]") <= closing.count(b"["):
+        return None  # `)]` closes a bracket opened above; `x[i]` does not
+    depth = 0
+    for current in range(last, max(floor, last - _LONGEST_ATTRIBUTE), -1):
+        text = _stripped(source, current)
+        if current != last and text.endswith((b";", b"{", b"}")):
+            return None  # a statement or block boundary: not inside one attribute
+        depth += text.count(b"]") - text.count(b"[")
+        if text.startswith((b"#[", b"#![")):
+            return current if depth == 0 else None
+    return None
+
+
+def _next_line_up(source: SourceText, current: int, floor: int, tag: str, options: PlacementOptions) -> int:
+    """The nearest line above `current` (and after `floor`) that is neither blank nor a skipped attribute; -1 if none."""
     skip_attributes = options.accept_comment_above_attributes
+    current -= 1
+    while current > floor:
+        text = _stripped(source, current)
+        if text and not (skip_attributes and _is_attribute_line(text)):
+            start = _multi_line_attribute_start(source, current, floor) if skip_attributes and tag != SAFETY else None
+            if start is None:
+                return current
+            current = start
+        current -= 1
+    return -1
+
+
+def comment_run_above(source: SourceText, line: int, floor: int, tag: str, options: PlacementOptions) -> list[int]:
+    """The lines of the `//` comment run where a `// TAG:` for `line` would stand, top first (none: [])."""
+    run: list[int] = []
+    probe = _next_line_up(source, line, floor, tag, options)
+    while probe >= 0 and _stripped(source, probe).startswith(b"//"):
+        run.append(probe)
+        probe = _next_line_up(source, probe, floor, tag, options)
+    return run[::-1]
+
+
+def scan_above(source: SourceText, line: int, floor: int, tag: str, options: PlacementOptions) -> Annotation | None:
+    """The annotation that the lines above `line` (and after `floor`) give, clippy's way.
+
+    For tags other than SAFETY, multi-line attributes are skipped like one-line ones.
+    """
 
     def next_line_up(current: int) -> int:
-        current -= 1
-        while current > floor:
-            text = _stripped(source, current)
-            if text and not (skip_attributes and _is_attribute_line(text)):
-                return current
-            current -= 1
-        return -1
+        return _next_line_up(source, current, floor, tag, options)
 
     nearest = next_line_up(line)
     if nearest < 0:
@@ -298,26 +345,60 @@ def _top_is_branching(unit: SyntaxUnit, expression: Node) -> bool:
     return expression.type == "macro_invocation" and _macro_name(unit, expression) in _BRANCHING_MACROS
 
 
-def enclosing_construct(unit: SyntaxUnit, site: Node) -> tuple[SyntaxUnit, Node] | None:
-    """The statement, `let`, assignment or const/static whose comment covers `site`."""
+# Parents a branch's value reaches its statement through, for the lenient tags: an `if`'s
+# branches, a `match`'s arms, and a closure's body.
+_BRANCH_PARENTS = frozenset({"if_expression", "else_clause", "match_expression", "match_block", "match_arm", "closure_expression"})
+
+
+def _single_expression(block: Node) -> Node | None:
+    """The one expression a `{ expr }` block consists of (comments aside), else None."""
+    children = [child for child in block.named_children if child.type not in ("line_comment", "block_comment")]
+    if len(children) == 1 and children[0].type not in ("expression_statement", "let_declaration"):
+        return children[0]
+    return None
+
+
+def _is_branch_body(unit: SyntaxUnit, block: Node, child: Node) -> bool:
+    """`block` is `{ child }`, the whole body of an if/else branch, a match arm or a closure."""
+    parent = unit.parent_of(block)
+    return parent is not None and parent.type in _BRANCH_PARENTS and _single_expression(block) == child
+
+
+def _branch_covered(top: Node, branches: bool) -> bool:
+    """A statement whose top is an `if` or `match` covers its branches for the lenient tags."""
+    return branches and top.type in ("if_expression", "match_expression")
+
+
+def enclosing_construct(unit: SyntaxUnit, site: Node, branches: bool) -> tuple[SyntaxUnit, Node] | None:
+    """The statement, `let`, assignment or const/static whose comment covers `site`.
+
+    With `branches` (PROMOTE, CONTIGUOUS, CAST), the walk also climbs out of
+    single-expression if/else branches, match arms and closure bodies, and a
+    statement whose top is an `if` or `match` still covers its branches.
+    """
     # Through an expression parent the walk goes on the same way whichever child it came from, so
     # the answer is remembered for each one passed: the sites of a long `a as f64 + b as f64 + ...`
     # chain share one walk instead of each climbing the whole chain (quadratic otherwise).
-    passed: list[int] = []
-    found = _walk_to_construct(unit, site, passed)
-    for node_id in passed:
-        unit.constructs[node_id] = found
+    passed: list[tuple[int, bool]] = []
+    found = _walk_to_construct(unit, site, branches, passed)
+    for key in passed:
+        unit.constructs[key] = found
     return found
 
 
-def _walk_to_construct(unit: SyntaxUnit, site: Node, passed: list[int]) -> tuple[SyntaxUnit, Node] | None:
+def _walk_to_construct(
+    unit: SyntaxUnit, site: Node, branches: bool, passed: list[tuple[int, bool]]
+) -> tuple[SyntaxUnit, Node] | None:
     first_unit = unit
     child, current = site, unit.parent_of(site)
     while True:
         while current is not None and not unit.is_synthetic(current):
             kind = current.type
-            if unit is first_unit and kind in _EXPRESSION_PARENTS and current.id in unit.constructs:
-                return unit.constructs[current.id]
+            if unit is first_unit and kind in _EXPRESSION_PARENTS and (current.id, branches) in unit.constructs:
+                return unit.constructs[(current.id, branches)]
+            if branches and (kind in _BRANCH_PARENTS or (kind == "block" and _is_branch_body(unit, current, child))):
+                child, current = current, unit.parent_of(current)
+                continue
             if kind == "let_declaration":
                 return (unit, current) if child == current.child_by_field_name("value") else None
             if kind in ("assignment_expression", "compound_assignment_expr"):
@@ -328,11 +409,11 @@ def _walk_to_construct(unit: SyntaxUnit, site: Node, passed: list[int]) -> tuple
             if kind in ("const_item", "static_item"):
                 return unit, current
             if kind == "expression_statement":
-                return None if _top_is_branching(unit, child) else (unit, current)
+                return None if _top_is_branching(unit, child) and not _branch_covered(child, branches) else (unit, current)
             if kind == "block":
                 last = current.named_child(current.named_child_count - 1) if current.named_child_count else None
                 if last is not None and last == child and child.type not in ("expression_statement", "let_declaration"):
-                    return None if _top_is_branching(unit, child) else (unit, child)
+                    return None if _top_is_branching(unit, child) and not _branch_covered(child, branches) else (unit, child)
                 return None
             if kind in _PASS_THROUGH_FIELD:
                 through = current.child_by_field_name(_PASS_THROUGH_FIELD[kind])
@@ -341,7 +422,7 @@ def _walk_to_construct(unit: SyntaxUnit, site: Node, passed: list[int]) -> tuple
             elif kind not in _EXPRESSION_PARENTS:
                 return None
             elif unit is first_unit:
-                passed.append(current.id)
+                passed.append((current.id, branches))
             child, current = current, unit.parent_of(current)
         if unit.parent is None or unit.anchor is None or unit.anchor.type != "macro_invocation":
             return None
@@ -365,6 +446,37 @@ def _comment_inside_braces(source: SourceText, unit: SyntaxUnit, site: Node) -> 
     return Annotation(SAFETY, line, found.reason, unit.start(first), unit.end(first))
 
 
+def _statement_in_block(unit: SyntaxUnit, site: Node) -> Node | None:
+    """The statement directly inside a `{ }` block that holds `site`."""
+    current: Node | None = site
+    while current is not None and not unit.is_synthetic(current):
+        parent = unit.parent_of(current)
+        if parent is not None and parent.type == "block":
+            return current
+        current = parent
+    return None
+
+
+def _grouped_annotation(source: SourceText, unit: SyntaxUnit, site: Node, floor: int, tag: str, options: PlacementOptions) -> Annotation | None:
+    """`group-annotations`: the tag comment above an earlier statement of the same run.
+
+    A run is statements on consecutive lines (no blank line between them), as
+    candle-mi writes one `// PROMOTE:` above four promotions in a row.
+    """
+    statement = _statement_in_block(unit, site)
+    while statement is not None:
+        previous = statement.prev_named_sibling
+        if previous is None or previous.type in ("line_comment", "block_comment", "attribute_item"):
+            return None  # a comment directly above was already read; a stray one ends the run
+        if source.line_of(unit.end(previous) - 1) + 1 != source.line_of(unit.start(statement)):
+            return None  # a blank line (or a statement on the same line) ends the run
+        found = scan_above(source, source.line_of(unit.start(previous)), floor, tag, options)
+        if found is not None:
+            return found
+        statement = previous
+    return None
+
+
 # --- the one entry point ---------------------------------------------------------------
 
 
@@ -385,14 +497,33 @@ def find_annotation(
     if tag == SAFETY and (inside := _comment_inside_braces(source, unit, site)) is not None:
         return inside
     if options.accept_comment_above_statement and site.type not in ("impl_item",):
-        construct = enclosing_construct(unit, site)
+        construct = enclosing_construct(unit, site, branches=tag != SAFETY)
         if construct is not None:
             construct_unit, node = construct
-            # Attributes above the construct are skipped as text by scan_above (one-line ones only).
+            # Attributes above the construct are skipped as text by scan_above.
             first_line = source.line_of(construct_unit.start(node))
-            if first_line < site_line:
-                return scan_above(source, first_line, floor, tag, options)
+            if first_line < site_line and (found := scan_above(source, first_line, floor, tag, options)) is not None:
+                return found
+    if tag != SAFETY and options.group_annotations:
+        return _grouped_annotation(source, unit, site, floor, tag, options)
     return None
+
+
+def comment_where_tag_goes(
+    source: SourceText, unit: SyntaxUnit, site: Node, site_offset: int, tag: str, options: PlacementOptions
+) -> list[int]:
+    """The lines of the `//` run standing where `find_annotation` would accept `// TAG:` for the site
+    (above its line, else above its statement), whatever the run says; [] when there is none."""
+    site_line = source.line_of(site_offset)
+    floor = window_floor(source, unit, site)
+    run = comment_run_above(source, site_line, floor, tag, options)
+    if run or not options.accept_comment_above_statement:
+        return run
+    construct = enclosing_construct(unit, site, branches=tag != SAFETY)
+    if construct is None:
+        return []
+    first_line = source.line_of(construct[0].start(construct[1]))
+    return comment_run_above(source, first_line, floor, tag, options) if first_line < site_line else []
 
 
 # --- where a fix inserts an annotation ----------------------------------------------------
@@ -455,7 +586,9 @@ def insertion_point(
         attributes = _attributes_start(source, unit, site) if options.accept_comment_above_attributes else None
         candidates = [attributes if attributes is not None else own]
     else:
-        if options.accept_comment_above_statement and (construct := enclosing_construct(unit, site)) is not None:
+        if options.accept_comment_above_statement and (
+            construct := enclosing_construct(unit, site, branches=tag != SAFETY)
+        ) is not None:
             construct_unit, node = construct
             line = source.line_of(construct_unit.start(node))
             attributes = (

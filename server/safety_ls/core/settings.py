@@ -13,6 +13,7 @@ DEFAULT_PROMOTION_TARGETS = ("F32", "F64")
 DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
 GPU_BACKENDS = ("local", "ssh", "srun")
 GPU_TOOLS = ("memcheck", "racecheck", "initcheck", "synccheck")
+CAST_POLICIES = ("all", "lossy")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class Settings:
     template_dir: str | None = None
     alloc_wrapper_module: str | None = None  # module path for the checked allocation wrapper
     gpu: GpuSettings = GpuSettings()
+    # Noise controls for adoption (README, Configuration); the defaults are clippy's behaviour.
+    cast_policy: str = "all"  # "lossy": missing-cast only for casts that can lose information
+    tests: bool = True  # False: skip test targets and #[cfg(test)] / #[test] items
+    send_sync_pair: bool = False  # one SAFETY over `unsafe impl Send` covers the Sync impl after it
     source: str | None = None  # the file these came from, for messages
     root: str | None = None  # the directory paths in the config are relative to
 

@@ -17,6 +17,7 @@ from safety_ls.core.parsing import build_units, parse
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceError, SourceText
 from safety_ls.engine import suppressions
+from safety_ls.engine.test_code import in_ranges, is_test_target, test_item_ranges
 from safety_ls.rules import Rule, enabled_rules
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def prepare(
         module_is_public=crate.file_is_public(file) if in_crate else True,  # type: ignore[union-attr,arg-type]
         module_path=crate.module_of(file) if in_crate else (),  # type: ignore[union-attr,arg-type]
         site_names=site_names,
+        methods=tuple(sorted({method for rule in active for method in rule.methods})),
         region=region,
     )
     return ctx, active, tree
@@ -106,9 +108,12 @@ def analyze(
     With `region` (file byte offsets), only findings that start inside it are
     computed: the language server re-analyses the item an edit touched.
     """
+    if not settings.tests and is_test_target(file or Path(path), crate.root_dir if crate is not None else None):
+        return FileResult(path)
     ctx, rules, tree = prepare(
         source, path, settings, enabled_rules(settings), crate=crate, file=file, tree=tree, region=region
     )
+    test_items = [] if settings.tests else test_item_ranges(source.data, tree)
     unit = ctx.unit
     in_crate = crate is not None and file is not None
     silenced = suppressions.collect(source, unit)
@@ -124,7 +129,7 @@ def analyze(
             result.warnings.append(f"internal error in rule {rule.id}: {error!r}; other rules ran")
             continue
         for finding in findings:
-            if not ctx.in_region(finding.start):
+            if not ctx.in_region(finding.start) or in_ranges(finding.start, test_items):
                 continue
             key = (finding.rule, finding.start)
             if key in seen or silenced.silences(finding, source):
@@ -162,7 +167,7 @@ def _combined_trigger(triggers: tuple[re.Pattern[bytes] | None, ...]) -> re.Patt
 
 
 def context_lines(source: SourceText, line: int) -> range:
-    """The lines kept with a finding on `line`: it and its neighbours (fingerprints.py reads them)."""
+    """The lines kept with a finding on `line`: it and its neighbours (core/fingerprints.py reads them)."""
     return range(max(line - CONTEXT_REACH, 0), min(line + CONTEXT_REACH + 1, source.line_count))
 
 

@@ -2,7 +2,7 @@
 
 A large codebase adopts safety-ls by recording today's findings once; later
 runs hide the recorded ones. Findings are matched by fingerprint
-(fingerprints.py: rule, file, the text of the flagged line and its
+(core/fingerprints.py: rule, file, the text of the flagged line and its
 neighbours, an occurrence index), never by line number, so an entry
 survives lines inserted above it. File paths are stored relative to the
 baseline file, so the check can run from any directory.

@@ -41,7 +41,61 @@ _METHOD_RESULTS = {
     "trailing_zeros": "u32",
     "size_of": "usize",
     "align_of": "usize",
+    # candle's Tensor/Shape
+    "elem_count": "usize",
+    "rank": "usize",
+    # std::time::Duration
+    "as_secs": "u64",
+    "as_millis": "u128",
+    "as_micros": "u128",
+    "as_nanos": "u128",
+    "as_secs_f32": "f32",
+    "as_secs_f64": "f64",
 }
+# candle methods returning `Result<usize>`, read through `?`.
+_FALLIBLE_USIZE_METHODS = frozenset({"dim", "dims1"})
+
+
+# Integer widths, and whether signed. usize/isize are taken as at most 64 bits (every target
+# Rust supports); u16 → usize is lossless, u32 → usize only on 32-bit and wider targets.
+_INTEGERS = {
+    "u8": (8, False), "u16": (16, False), "u32": (32, False), "u64": (64, False), "u128": (128, False),
+    "i8": (8, True), "i16": (16, True), "i32": (32, True), "i64": (64, True), "i128": (128, True),
+}
+_POINTER_SIZED = {"usize": False, "isize": True}
+# Exact integers a float's significand holds: every integer of up to this many bits converts exactly.
+_FLOAT_SIGNIFICAND = {"f16": 11, "f32": 24, "f64": 53, "f128": 113}
+_FLOAT_ORDER = ("f16", "f32", "f64", "f128")
+
+
+def _integer_fits(source: tuple[int, bool], target: tuple[int, bool]) -> bool:
+    (source_bits, source_signed), (target_bits, target_signed) = source, target
+    if source_signed and not target_signed:
+        return False  # a negative value changes sign
+    return source_bits < target_bits if target_signed and not source_signed else source_bits <= target_bits
+
+
+def is_lossless(source: str, target: str) -> bool:
+    """Whether every value of `source` converts to `target` exactly: no truncation, sign change or rounding."""
+    if source == target:
+        return True
+    if source == "bool":
+        return target in _INTEGERS or target in _POINTER_SIZED
+    if source == "char":
+        return target in ("u32", "u64", "u128", "i64", "i128")
+    if source in _FLOAT_ORDER:
+        return target in _FLOAT_ORDER and _FLOAT_ORDER.index(source) <= _FLOAT_ORDER.index(target)
+    if source in _POINTER_SIZED:
+        widest = (64, _POINTER_SIZED[source])
+        return target in _INTEGERS and _integer_fits(widest, _INTEGERS[target])
+    if source not in _INTEGERS:
+        return False
+    if target in _POINTER_SIZED:
+        return _integer_fits(_INTEGERS[source], (16, _POINTER_SIZED[target]))
+    if target in _INTEGERS:
+        return _integer_fits(_INTEGERS[source], _INTEGERS[target])
+    bits, signed = _INTEGERS[source]
+    return target in _FLOAT_SIGNIFICAND and bits - int(signed) <= _FLOAT_SIGNIFICAND[target]
 
 
 def cast_target(unit: SyntaxUnit, cast: Node) -> str | None:
@@ -56,7 +110,8 @@ _SCOPES = ("function_item", "closure_expression")
 
 
 class _Scopes:
-    """Per syntax unit, computed once: each node's enclosing function or closure, and the `let`s of each.
+    """Per syntax unit, computed once: each node's enclosing function or closure, and the bindings
+    (`let`s and `for` patterns) of each, by name.
 
     Every cast of a long expression asks the same questions; walking up the expression and then
     the whole function body for each of them made `a as f64 + b as f64 + ...` quadratic.
@@ -65,8 +120,8 @@ class _Scopes:
     def __init__(self, unit: SyntaxUnit) -> None:
         self.unit = unit
         self.enclosing: dict[int, Node | None] = {}
-        # function or closure id -> name -> [(offset of the `let`, declared type)], in offset order
-        self.lets: dict[int, dict[str, list[tuple[int, str]]]] = {}
+        # function or closure id -> bound name -> the `let`s and `for`s binding it, by offset
+        self.bindings: dict[int, dict[str, list[tuple[int, Node]]]] = {}
 
     def scope_of(self, node: Node) -> Node | None:
         """The nearest function item or closure above `node`."""
@@ -86,26 +141,28 @@ class _Scopes:
             self.enclosing[node_id] = found
         return found
 
-    def lets_in(self, function: Node) -> dict[str, list[tuple[int, str]]]:
-        """The typed `let`s of a function's body, by bound name (not those of nested closures or fns)."""
-        known = self.lets.get(function.id)
+    def bindings_in(self, function: Node) -> dict[str, list[tuple[int, Node]]]:
+        """The `let`s and `for` loops of a function's body (not of nested closures or fns), by the name they bind."""
+        known = self.bindings.get(function.id)
         if known is not None:
             return known
-        found: dict[str, list[tuple[int, str]]] = {}
+        found: dict[str, list[tuple[int, Node]]] = {}
         body = function.child_by_field_name("body")
         stack = [body] if body is not None else []
         while stack:
             node = stack.pop()
-            if node.type == "let_declaration":
-                pattern, declared = node.child_by_field_name("pattern"), node.child_by_field_name("type")
-                if pattern is not None and declared is not None:
-                    name = self.unit.text(pattern).removeprefix("mut ").strip()
-                    found.setdefault(name, []).append((node.start_byte, self.unit.text(declared)))
+            pattern = node.child_by_field_name("pattern") if node.type in ("let_declaration", "for_expression") else None
+            if pattern is not None:
+                names = {self.unit.text(pattern).removeprefix("mut ").strip()}
+                if pattern.type == "tuple_pattern" and pattern.named_child_count:
+                    names.add(self.unit.text(pattern.named_child(0)))  # type: ignore[arg-type]
+                for name in names:
+                    found.setdefault(name, []).append((node.start_byte, node))
             if node.type not in _SCOPES:
                 stack.extend(node.named_children)
-        for bindings in found.values():
-            bindings.sort()
-        self.lets[function.id] = found
+        for entries in found.values():
+            entries.sort(key=lambda entry: entry[0])
+        self.bindings[function.id] = found
         return found
 
 
@@ -117,7 +174,7 @@ def _scopes(unit: SyntaxUnit) -> _Scopes:
 
 
 def _declares(unit: SyntaxUnit, node: Node, name: str) -> str | None:
-    """The declared type if `node` (a parameter) binds `name` with one."""
+    """The declared type if `node` (a `let` or a parameter) binds `name` with one."""
     pattern = node.child_by_field_name("pattern")
     declared = node.child_by_field_name("type")
     if pattern is None or declared is None:
@@ -125,22 +182,86 @@ def _declares(unit: SyntaxUnit, node: Node, name: str) -> str | None:
     return unit.text(declared) if unit.text(pattern).removeprefix("mut ").strip() == name else None
 
 
-def _binding_type(unit: SyntaxUnit, name: str, use: Node) -> str | None:
-    """The declared type of a local or parameter `name` visible at `use`: the latest typed `let`
-    before it in the enclosing function or closure, else a parameter, else the same one level out."""
+# How many untyped `let`s are followed back to their values.
+_BINDING_DEPTH = 4
+
+
+def _let_binding(unit: SyntaxUnit, node: Node, name: str) -> str | Node | None:
+    """For a `let` binding `name`: its declared type text, else its value to infer from."""
+    pattern = node.child_by_field_name("pattern")
+    if pattern is None or unit.text(pattern).removeprefix("mut ").strip() != name:
+        return None
+    declared = node.child_by_field_name("type")
+    return unit.text(declared) if declared is not None else node.child_by_field_name("value")
+
+
+def _for_binding(unit: SyntaxUnit, node: Node, name: str) -> str | Node | None:
+    """For a `for` binding `name`: the range it walks (`for i in 0..n`), or usize for `.enumerate()`'s index."""
+    pattern, value = node.child_by_field_name("pattern"), node.child_by_field_name("value")
+    if pattern is None or value is None:
+        return None
+    if pattern.type == "identifier" and unit.text(pattern) == name and value.type == "range_expression":
+        return value
+    first = pattern.named_child(0) if pattern.type == "tuple_pattern" and pattern.named_child_count else None
+    if first is not None and unit.text(first) == name and unit.text(value).rstrip().endswith(".enumerate()"):
+        return "usize"
+    return None
+
+
+def _binding(unit: SyntaxUnit, name: str, use: Node) -> str | Node | None:
+    """What the local or parameter `name` visible at `use` is bound with: a declared type text,
+    or a value (an untyped `let`'s, a `for` loop's range) whose type may be inferred.
+
+    The latest binding before `use` wins: a `let` that ended before it (`let n = n as u32` reads
+    the old n), or a `for` loop around it.
+    """
     scopes = _scopes(unit)
     function = scopes.scope_of(use)
     while function is not None:
-        bindings = scopes.lets_in(function).get(name, [])
-        before = bisect.bisect_left(bindings, (use.start_byte, ""))
-        if before:
-            return bindings[before - 1][1]
+        entries = scopes.bindings_in(function).get(name, [])
+        before = bisect.bisect_left(entries, use.start_byte, key=lambda entry: entry[0])
+        for _, node in reversed(entries[:before]):
+            bound = None
+            if node.type == "let_declaration" and node.end_byte <= use.start_byte:
+                bound = _let_binding(unit, node, name)
+            elif node.type == "for_expression" and node.end_byte > use.start_byte:
+                bound = _for_binding(unit, node, name)
+            if bound is not None:
+                return bound
         parameters = function.child_by_field_name("parameters")
         for parameter in parameters.named_children if parameters is not None else ():
             if declared := _declares(unit, parameter, name):
                 return declared
         function = scopes.scope_of(function)
     return None
+
+
+_COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
+_SHIFTS = frozenset({"<<", ">>"})
+
+
+def _is_unsuffixed_literal(unit: SyntaxUnit, node: Node) -> bool:
+    return node.type in ("integer_literal", "float_literal") and not (
+        _INTEGER_SUFFIX.search(unit.text(node)) or _FLOAT_SUFFIX.search(unit.text(node))
+    )
+
+
+def _binary_type(ctx: FileContext, unit: SyntaxUnit, node: Node, depth: int) -> str | None:
+    """`a * b`: the operands' common type (an unsuffixed literal takes the other's); a comparison is bool."""
+    operator = node.child_by_field_name("operator")
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if operator is None or left is None or right is None:
+        return None
+    symbol = unit.text(operator)
+    if symbol in _COMPARISONS:
+        return "bool"
+    left_type = source_type(ctx, unit, left, depth)
+    if symbol in _SHIFTS:
+        return left_type
+    right_type = source_type(ctx, unit, right, depth)
+    if left_type is not None and (left_type == right_type or _is_unsuffixed_literal(unit, right)):
+        return left_type
+    return right_type if right_type is not None and _is_unsuffixed_literal(unit, left) else None
 
 
 def _self_type_name(unit: SyntaxUnit, node: Node) -> str | None:
@@ -155,8 +276,8 @@ def _self_type_name(unit: SyntaxUnit, node: Node) -> str | None:
     return unit.text(target).split("<")[0].strip()
 
 
-def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node) -> str | None:
-    """The type of a cast's operand where the syntax alone says it."""
+def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node, depth: int = 0) -> str | None:
+    """The type of a cast's operand where the syntax alone says it (through up to `_BINDING_DEPTH` lets)."""
     # `(x)` and `-x` have x's type; unwrap them in a loop (deeply nested input must not recurse).
     while value.named_child_count == 1 and (
         value.type == "parenthesized_expression" or (value.type == "unary_expression" and unit.text(value).startswith("-"))
@@ -178,8 +299,20 @@ def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node) -> str | None:
         target = value.child_by_field_name("type")
         return unit.text(target) if target is not None else None
     if kind == "identifier":
-        declared = _binding_type(unit, text, value)
-        return _primitive(declared)
+        bound = _binding(unit, text, value)
+        if isinstance(bound, Node):
+            return source_type(ctx, unit, bound, depth + 1) if depth < _BINDING_DEPTH else None
+        return _primitive(bound)
+    if kind == "binary_expression":
+        return _binary_type(ctx, unit, value, depth)
+    if kind == "range_expression":
+        bounds = [child for child in value.named_children if not _is_unsuffixed_literal(unit, child)]
+        return source_type(ctx, unit, bounds[0], depth) if bounds else None
+    if kind == "try_expression" and value.named_child_count:
+        inner = value.named_child(0)
+        function = inner.child_by_field_name("function") if inner is not None and inner.type == "call_expression" else None
+        method = function.child_by_field_name("field") if function is not None and function.type == "field_expression" else None
+        return "usize" if method is not None and unit.text(method) in _FALLIBLE_USIZE_METHODS else None
     if kind == "field_expression":
         base = value.child_by_field_name("value")
         field_node = value.child_by_field_name("field")

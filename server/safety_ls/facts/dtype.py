@@ -9,6 +9,7 @@ from tree_sitter import Node
 
 from safety_ls.core.context import FileContext
 from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.facts.tensor_dtype import is_promotion, tensor_dtype
 
 # Nodes a value passes through unchanged on its way up a chain.
 _TRANSPARENT = frozenset({"try_expression", "parenthesized_expression", "reference_expression"})
@@ -45,10 +46,15 @@ def call_range(unit: SyntaxUnit, call: Node, name: Node) -> tuple[int, int]:
 
 
 def promotions(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, Node, str]]:
-    """(unit, call, method name, target) for `.to_dtype(DType::<promotion target>)`: the sites PROMOTE covers."""
+    """(unit, call, method name, target) for `.to_dtype(DType::<promotion target>)`: the sites PROMOTE covers.
+
+    A receiver whose dtype the code states and which is not a narrower float (an
+    integer range, a value already in F32) is a conversion, not a promotion.
+    """
     for unit, call, name in method_calls(ctx, ("to_dtype",)):
         target = _promotion_target(ctx, unit, call)
-        if target is not None:
+        receiver = name.parent.child_by_field_name("value") if name.parent is not None else None
+        if target is not None and (receiver is None or is_promotion(tensor_dtype(unit, receiver), target)):
             yield unit, call, name, target
 
 

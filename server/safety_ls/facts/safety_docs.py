@@ -16,6 +16,9 @@ _HEADING = re.compile(r"^\s*#{1,6}(?:\s+(.*?))?\s*$")
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
+# The heading texts clippy 1.95's missing_safety_doc accepts, exactly (case and all).
+SAFETY_HEADINGS = ("Safety", "SAFETY", "Implementation safety", "Implementation Safety")
+
 
 def located_doc_lines(unit: SyntaxUnit, item: Node) -> list[tuple[str, int]]:
     """The item's outer doc lines (`///`, `/** */`, `#[doc = ".."]`) in order, with the file
@@ -92,11 +95,11 @@ def headings(lines: list[str]) -> list[tuple[int, int, str]]:
 
 
 def safety_section_bounds(lines: list[str]) -> tuple[int, int] | None:
-    """Line indexes of a `# Safety` (or `# SAFETY`) heading and of the end of its section
+    """Line indexes of a `# Safety` heading (or another of SAFETY_HEADINGS) and of the end of its section
     (the next heading of its level or higher, or the end of the docs)."""
     found = headings(lines)
     for position, (index, level, text) in enumerate(found):
-        if text in ("Safety", "SAFETY"):
+        if text in SAFETY_HEADINGS:
             end = next((later for later, later_level, _ in found[position + 1 :] if later_level <= level), len(lines))
             return index, end
     return None

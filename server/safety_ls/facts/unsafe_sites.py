@@ -29,3 +29,21 @@ def impl_trait_name(unit: SyntaxUnit, impl: Node) -> tuple[str, str]:
     trait_name = unit.text(trait).split("::")[-1].split("<")[0].strip() if trait is not None else ""
     type_name = unit.text(target) if target is not None else ""
     return trait_name, type_name
+
+
+def paired_send_sync_impl(unit: SyntaxUnit, impl: Node) -> Node | None:
+    """The `unsafe impl Send/Sync` for the same type directly before this Send/Sync impl, if any.
+
+    `// SAFETY: ..` / `unsafe impl Send for T {}` / `unsafe impl Sync for T {}` is the usual
+    pair; comments between the two (a trailing one on the first line) do not break it.
+    """
+    trait_name, type_text = impl_trait_name(unit, impl)
+    if trait_name not in ("Send", "Sync"):
+        return None
+    previous = impl.prev_named_sibling
+    while previous is not None and previous.type in ("line_comment", "block_comment"):
+        previous = previous.prev_named_sibling
+    if previous is None or previous.type != "impl_item" or not unit.text(previous).startswith("unsafe"):
+        return None
+    previous_trait, previous_type = impl_trait_name(unit, previous)
+    return previous if previous_trait in ("Send", "Sync") and previous_type == type_text else None

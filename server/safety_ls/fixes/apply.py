@@ -26,6 +26,7 @@ from safety_ls.fixes.alloc_wrapper import (
     use_insertion_offset,
     wrapper_context,
 )
+from safety_ls.rules.unsafe_code import UNDOCUMENTED_UNSAFE_BLOCK
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,15 @@ def build_fixes(
     """One fix per insertion point (diagnostics sharing one are fixed by one comment)."""
     grouped: dict[tuple[int, str], list[Diagnostic]] = {}
     allocations: list[Diagnostic] = []
+    tags: dict[tuple[int, str], list[Diagnostic]] = {}  # a tag written into an existing comment
     for diagnostic in diagnostics:
         request = diagnostic.data.get("fix")
         if not (diagnostic.fixable and request):
             continue
         if request["kind"] == "alloc-wrapper":
             allocations.append(diagnostic)
+        elif request["kind"] == "text":
+            tags.setdefault((request["offset"], request["text"]), []).append(diagnostic)
         else:
             grouped.setdefault((request["offset"], request["template"]), []).append(diagnostic)
     fixes = _allocation_fixes(source, allocations, templates, location) if location else []
@@ -128,7 +132,7 @@ def build_fixes(
             members[:] = [
                 member
                 for member in members
-                if member.rule != "undocumented-unsafe-block"
+                if member.rule != UNDOCUMENTED_UNSAFE_BLOCK
                 or not any(start <= member.start < end for start, end in rewritten)
             ]
             if not members:
@@ -137,6 +141,8 @@ def build_fixes(
         request = _merge([member.data["fix"] for member in members])
         text = _render(request, templates, _newline_at(source, offset))
         fixes.append(Fix(members[0].rule, _title(request), (Edit(offset, offset, text),), tuple(members)))
+    for (offset, text), members in sorted(tags.items(), key=lambda item: item[0]):
+        fixes.append(Fix(members[0].rule, members[0].data["fix"]["title"], (Edit(offset, offset, text),), tuple(members)))
     return fixes
 
 

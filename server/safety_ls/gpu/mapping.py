@@ -28,8 +28,9 @@ from safety_ls.facts.cuda_kernels import workspace_kernels
 from safety_ls.facts.launches import LaunchSite, find_launches
 from safety_ls.gpu.reports import HostFrame, SanitizerError, SanitizerReport
 from safety_ls.rules import ALL_RULES
+from safety_ls.rules.gpu_sanitizer import GPU_SANITIZER_ERROR
 
-RULE = "gpu-sanitizer-error"
+RULE = GPU_SANITIZER_ERROR
 MAX_SOURCES = 50_000
 _RUST_HASH = re.compile(r"::h[0-9a-f]{16}$")
 _FOREIGN = ("/rustc/", "/.cargo/registry/", "/.cargo/git/", "/.rustup/")

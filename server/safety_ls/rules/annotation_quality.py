@@ -12,6 +12,8 @@ from safety_ls.core.tags import NEXT_TAG, TAG_IN_COMMENT
 from safety_ls.facts.annotations import placeholder_in
 from safety_ls.rules import Rule
 
+PLACEHOLDER_ANNOTATION = "placeholder-annotation"
+
 _SAFETY_HEADING = re.compile(rb"^[ \t]*///[ \t]*#+[ \t]*Safety[ \t]*\r?$", re.M | re.I)
 
 
@@ -108,9 +110,10 @@ def _continuation(ctx: FileContext, line: int, is_block: bool) -> Iterator[str]:
         if not text.startswith("//"):
             return
         body = text.lstrip("/!").strip()
-        if NEXT_TAG.match(body) or not body:
+        if NEXT_TAG.match(body):
             return
-        yield body
+        if body:  # a blank `//` separates paragraphs of one comment (candle's safetensors.rs)
+            yield body
 
 
 def _safety_doc_sections(ctx: FileContext) -> Iterator[WrittenAnnotation]:
@@ -164,13 +167,14 @@ def _vague(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="placeholder-annotation",
+        id=PLACEHOLDER_ANNOTATION,
         summary="annotation still holding template placeholders (`<reason>`, `TODO`, `[...]`)",
         explanation=(
             "Fixes insert templates with placeholders such as `<reason>` or `[Invariant 1]`. The "
             "annotation counts as written only when a person has replaced them with the real reason."
         ),
         check=_placeholders,
+        example='// PROMOTE: <reason, e.g. softmax over F16 overflows>\nlet x = x.to_dtype(DType::F32)?;',
     ),
     Rule(
         id="vague-annotation",
@@ -181,5 +185,6 @@ RULES = [
             "F16, which stride the copy removes."
         ),
         check=_vague,
+        example='// SAFETY: this is safe\nunsafe { buffer.set_len(n) }',
     ),
 ]

@@ -4,19 +4,50 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from tree_sitter import Node
+
 from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
+from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.placement import Annotation
 from safety_ls.core.tags import CAST
 from safety_ls.core.triggers import NUMERIC_CAST
-from safety_ls.facts.casts import conversions, numeric_casts, source_type
+from safety_ls.facts.allows import enclosing_allows
+from safety_ls.facts.annotations import tag_fix, untagged_message, untagged_reason
+from safety_ls.facts.casts import conversions, is_lossless, numeric_casts, source_type
 from safety_ls.rules import Rule
+
+MISSING_CAST = "missing-cast"
+
+
+# clippy's lints against `as` casts: silencing one on an item is the decision CAST records.
+_CAST_LINTS = ("as_conversions", "cast_")
+
+
+def _cast_annotation(ctx: FileContext, unit: SyntaxUnit, cast: Node) -> Annotation | None:
+    """The CAST comment for `cast`: above it or its statement, or above an enclosing item or
+    statement whose `#[allow(clippy::as_conversions | clippy::cast_*)]` it explains (candle-mi
+    writes one `// CAST:` above the allow on a function for the casts in its body)."""
+    found = ctx.annotation(unit, cast, CAST)
+    for owner, node, _, _ in enclosing_allows(unit, cast, _CAST_LINTS) if found is None else ():
+        if (found := ctx.annotation(owner, node, CAST)) is not None:
+            break
+    return found
 
 
 def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
+    lossy_only = ctx.settings.cast_policy == "lossy"
     for unit, cast, target in numeric_casts(ctx):
-        if ctx.annotation(unit, cast, CAST) is None:
+        if _cast_annotation(ctx, unit, cast) is None:
             value = cast.child_by_field_name("value")
             source = source_type(ctx, unit, value) if value is not None else None
+            if lossy_only and source is not None and is_lossless(source, target):
+                continue  # `cast-policy = "lossy"`: a widening the source type proves exact
+            if (untagged := untagged_reason(ctx, unit, cast, CAST)) is not None:
+                fix = tag_fix(untagged, CAST, f"{source or '<from>'} → {target}, ")
+                message = untagged_message(f"`as {target}` cast", CAST)
+                yield Finding(MISSING_CAST, unit.start(cast), unit.end(cast), message, {"from": source, "to": target, "fix": fix})
+                continue
             yield Finding(
                 "missing-cast",
                 unit.start(cast),
@@ -34,7 +65,7 @@ def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
 
 def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:
     for unit, cast, target in numeric_casts(ctx):
-        annotation = ctx.annotation(unit, cast, CAST)
+        annotation = _cast_annotation(ctx, unit, cast)
         if annotation is None:
             continue
         pairs = [pair for pair in conversions(annotation.reason) if "<" not in "".join(pair)]
@@ -69,7 +100,7 @@ def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="missing-cast",
+        id=MISSING_CAST,
         summary="numeric `as` cast without a `// CAST:` comment",
         explanation=(
             "An `as` cast between numeric types can truncate, wrap or lose precision silently. "
@@ -81,6 +112,7 @@ RULES = [
         sites=("cast",),
         trigger=NUMERIC_CAST,
         tag=CAST,
+        example='let n = values.len() as u32; // no `// CAST: usize → u32, <reason>` above',
     ),
     Rule(
         id="cast-annotation-mismatch",
@@ -93,5 +125,6 @@ RULES = [
         sites=("cast",),
         trigger=NUMERIC_CAST,
         tag=CAST,
+        example='// CAST: usize → u32, the count fits: at most 4096 tokens\nlet n = values.len() as u64;',
     ),
 ]

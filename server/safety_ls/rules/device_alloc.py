@@ -1,7 +1,7 @@
 """`unsafe { dev.alloc::<T>(n) }`: uninitialized device memory, with the safe wrapper offered.
 
 mistral.rs's SAFETY.md §5.3 asks for one checked wrapper instead of scattered
-unsafe allocations; the fix rewrites the call to it (see alloc_wrapper.py,
+unsafe allocations; the fix rewrites the call to it (see fixes/alloc_wrapper.py,
 which also adds the wrapper once per crate).
 """
 
@@ -56,7 +56,9 @@ RULES = [
         check=_unchecked_allocations,
         default_severity=Severity.INFO,
         fixable=True,
+        fix_rewrites_code=True,
         sites=("unsafe_block",),
         trigger=UNCHECKED_ALLOC,
+        example='let out = unsafe { dev.alloc::<f32>(n) }?; // the fix: alloc_device_buffer::<f32>(&dev, n)?',
     ),
 ]

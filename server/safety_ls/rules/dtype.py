@@ -12,14 +12,22 @@ from safety_ls.core.findings import Finding
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.tags import CONTIGUOUS, PROMOTE
 from safety_ls.core.triggers import CONTIGUOUS_CALL, TO_DTYPE_CALL
+from safety_ls.facts.annotations import tag_fix, untagged_message, untagged_reason
 from safety_ls.facts.dtype import call_range, layout_copies, promotions
 from safety_ls.rules import Rule
+
+MISSING_PROMOTE = "missing-promote"
+MISSING_CONTIGUOUS = "missing-contiguous"
 
 
 def _missing_promote(ctx: FileContext) -> Iterator[Finding]:
     for unit, call, name, target in promotions(ctx):
         if ctx.annotation(unit, call, PROMOTE, unit.start(name)) is None:
             start, end = call_range(unit, call, name)
+            if (untagged := untagged_reason(ctx, unit, call, PROMOTE, unit.start(name))) is not None:
+                message = untagged_message(f"promotion to {target}", PROMOTE)
+                yield Finding(MISSING_PROMOTE, start, end, message, {"target": target, "fix": tag_fix(untagged, PROMOTE)})
+                continue
             yield Finding(
                 "missing-promote",
                 start,
@@ -59,6 +67,10 @@ def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
     for unit, call, name in layout_copies(ctx):
         if ctx.annotation(unit, call, CONTIGUOUS, unit.start(name)) is None:
             start, end = call_range(unit, call, name)
+            if (untagged := untagged_reason(ctx, unit, call, CONTIGUOUS, unit.start(name))) is not None:
+                message = untagged_message("`.contiguous()` before a matmul", CONTIGUOUS)
+                yield Finding(MISSING_CONTIGUOUS, start, end, message, {"fix": tag_fix(untagged, CONTIGUOUS)})
+                continue
             yield Finding(
                 "missing-contiguous",
                 start,
@@ -84,7 +96,7 @@ def _stride_cause(unit: SyntaxUnit, call: Node) -> str | None:
 
 RULES = [
     Rule(
-        id="missing-promote",
+        id=MISSING_PROMOTE,
         summary="`.to_dtype(DType::F32)` without a `// PROMOTE:` comment",
         explanation=(
             "Promoting a tensor from F16/BF16 to F32 costs memory and bandwidth; the convention asks "
@@ -94,11 +106,13 @@ RULES = [
         check=_missing_promote,
         fixable=True,
         sites=("method_name",),
+        methods=("to_dtype",),
         trigger=TO_DTYPE_CALL,
         tag=PROMOTE,
+        example='let probs = logits.to_dtype(DType::F32)?.softmax(1)?; // no `// PROMOTE:` above',
     ),
     Rule(
-        id="missing-contiguous",
+        id=MISSING_CONTIGUOUS,
         summary="`.contiguous()` feeding a matmul without a `// CONTIGUOUS:` comment",
         explanation=(
             "`.contiguous()` copies a strided tensor. When its value reaches a matmul-like call "
@@ -108,7 +122,9 @@ RULES = [
         check=_missing_contiguous,
         fixable=True,
         sites=("method_name", "function_name"),
+        methods=("contiguous",),
         trigger=CONTIGUOUS_CALL,
         tag=CONTIGUOUS,
+        example='let y = x.transpose(0, 1)?.contiguous()?.matmul(&w)?; // no `// CONTIGUOUS:` above',
     ),
 ]

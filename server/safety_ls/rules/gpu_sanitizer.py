@@ -13,6 +13,8 @@ from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding, Severity
 from safety_ls.rules import Rule
 
+GPU_SANITIZER_ERROR = "gpu-sanitizer-error"
+
 
 def _from_runner_only(ctx: FileContext) -> Iterator[Finding]:
     return iter(())
@@ -20,7 +22,7 @@ def _from_runner_only(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="gpu-sanitizer-error",
+        id=GPU_SANITIZER_ERROR,
         summary="a compute-sanitizer finding mapped to a kernel launch",
         explanation=(
             "Running the program under compute-sanitizer (`safety-ls validate`, or the 'Validate on GPU' lens) "
@@ -33,5 +35,6 @@ RULES = [
         check=_from_runner_only,
         default_severity=Severity.ERROR,
         profiles=frozenset(),
+        example='unsafe { builder.launch(cfg) }?; // memcheck: Invalid __global__ write of size 4 in `vector_add`',
     ),
 ]

@@ -11,6 +11,7 @@ from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.triggers import BORROW_METHODS, BRACKET, DYN, EXHAUSTIVE_ALLOW
+from safety_ls.facts.allows import enclosing_allows
 from safety_ls.facts.dtype import method_calls
 from safety_ls.rules import Rule
 
@@ -18,11 +19,36 @@ GRIT = frozenset({"grit"})
 _EXHAUSTIVE_ALLOW = re.compile(r"\b(allow|expect)\s*\([^)]*clippy\s*::\s*exhaustive_enums")
 
 
+# The clippy lint whose `#[allow]` already records the decision a grit tag asks for.
+_MATCHING_LINT = {"INDEX": ("indexing_slicing",)}
+
+
+def _reasoned(ctx: FileContext, unit: SyntaxUnit, first: Node, attribute: Node) -> bool:
+    """The allow gives its reason: `reason = ".."`, a trailing comment, or a comment right above the attributes."""
+    if re.search(r"\breason\s*=", unit.text(attribute)):
+        return True
+    trailing = ctx.source.line_text(ctx.source.line_of(unit.end(attribute))).split("]")[-1]
+    if "//" in trailing:
+        return True
+    above = first.prev_named_sibling
+    return above is not None and above.type in ("line_comment", "block_comment") and (
+        ctx.source.line_of(unit.end(above) - 1) + 1 >= ctx.source.line_of(unit.start(first))
+    )
+
+
+def _allowed_with_reason(ctx: FileContext, unit: SyntaxUnit, site: Node, tag: str) -> bool:
+    """An enclosing item or statement carries the matching clippy `#[allow]`, with a reason."""
+    lints = _MATCHING_LINT.get(tag)
+    return lints is not None and any(
+        _reasoned(ctx, owner, first, attribute) for owner, _, first, attribute in enclosing_allows(unit, site, lints)
+    )
+
+
 def _require(
     ctx: FileContext, rule_id: str, tag: str, sites: Iterator[tuple[SyntaxUnit, Node]], message: Callable[[SyntaxUnit, Node], str]
 ) -> Iterator[Finding]:
     for unit, site in sites:
-        if ctx.annotation(unit, site, tag) is None:
+        if ctx.annotation(unit, site, tag) is None and not _allowed_with_reason(ctx, unit, site, tag):
             fix = ctx.comment_fix(unit, site, tag, f"{tag.lower()}.j2", {})
             yield Finding(rule_id, unit.start(site), unit.end(site), message(unit, site), {"tag": tag, "fix": fix})
 
@@ -96,6 +122,7 @@ RULES = [
         trigger=DYN,
         tag="TRAIT_OBJECT",
         profiles=GRIT,
+        example='fn run(hook: &dyn Fn(usize)) {} // no `// TRAIT_OBJECT:` above',
     ),
     Rule(
         id="missing-exhaustive",
@@ -107,6 +134,7 @@ RULES = [
         trigger=EXHAUSTIVE_ALLOW,
         tag="EXHAUSTIVE",
         profiles=GRIT,
+        example='#[allow(clippy::exhaustive_enums)] // no `// EXHAUSTIVE:` above\npub enum Device { Cpu, Cuda }',
     ),
     Rule(
         id="missing-borrow",
@@ -115,9 +143,11 @@ RULES = [
         check=_borrows,
         fixable=True,
         sites=("method_name",),
+        methods=("as_str", "as_bytes", "to_owned"),
         trigger=BORROW_METHODS,
         tag="BORROW",
         profiles=GRIT,
+        example='let name = path.as_str().to_owned(); // no `// BORROW:` above',
     ),
     Rule(
         id="missing-index",
@@ -129,5 +159,6 @@ RULES = [
         trigger=BRACKET,
         tag="INDEX",
         profiles=GRIT,
+        example='let first = tokens[0]; // no `// INDEX:` above',
     ),
 ]

@@ -4,8 +4,8 @@ The invariants are those rust-cuda's safety chapter puts on the caller of a
 kernel: the parameters match in number and type, buffers are large enough,
 references do not alias a written pointer, the launch dimensions fit the
 kernel (and its `__launch_bounds__`), and dynamic shared memory covers what the
-kernel uses. Launch sites come from launches.py, kernel signatures from the
-workspace's `.cu`/`.cuh` files (cuda_kernels.py).
+kernel uses. Launch sites come from facts/launches.py, kernel signatures from the
+workspace's `.cu`/`.cuh` files (facts/cuda_kernels.py).
 """
 
 from __future__ import annotations
@@ -197,6 +197,7 @@ RULES = [
         trigger=LAUNCH_TRIGGER,
         tag=SAFETY,
         sites=("unsafe_block",),
+        example='// SAFETY: the buffers are valid.   (says nothing of sizes, aliasing, grid and block)\nunsafe { func.launch(cfg, (&out, &input, n)) }?;',
     ),
     Rule(
         id="kernel-launch-mismatch",
@@ -210,5 +211,6 @@ RULES = [
         check=_mismatches,
         trigger=LAUNCH_TRIGGER,
         sites=("unsafe_block",),
+        example='// kernels/add.cu: extern "C" __global__ void add(float* out, const float* a, const float* b, int n)\nunsafe { add.launch(cfg, (&out, &a, n)) }?; // 3 arguments for 4 parameters',
     ),
 ]

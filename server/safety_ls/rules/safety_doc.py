@@ -20,6 +20,8 @@ from safety_ls.facts.safety_docs import (
 )
 from safety_ls.rules import Rule
 
+MISSING_SAFETY_DOC = "missing-safety-doc"
+
 _FFI_CALL = re.compile(
     r"\b(?:ffi|sys|libc|bindings|cuda_sys|driver::sys)::|\b(?:cu[A-Z]\w*|cublas\w*|cudnn\w*|nccl\w*|hip[A-Z]\w*)\s*\("
 )
@@ -49,10 +51,25 @@ _DOC_HIDDEN = re.compile(r"\bdoc\s*\(\s*hidden\s*\)")
 
 
 def is_compiled(unit: SyntaxUnit, item: Node) -> bool:
-    """False under `#[cfg(test)]` (a plain clippy run does not compile it) or in a macro_rules! body."""
-    if unit.in_macro_definition or _has_attribute(unit, item, _CFG_TEST):
+    """False under `#[cfg(test)]`, which a plain clippy run does not compile.
+
+    An item in a local macro_rules! body counts: clippy lints it at the
+    definition once the macro is expanded, and a macro that is never expanded
+    is rare (rustc warns about it).
+    """
+    if _has_attribute(unit, item, _CFG_TEST):
         return False
     return not any(_has_attribute(owner, node, _CFG_TEST) for owner, node in unit.ancestors(item))
+
+
+def _hidden(unit: SyntaxUnit, item: Node) -> bool:
+    """`#[doc(hidden)]` on the item or anywhere up its module path (clippy skips those, #7347)."""
+    if _has_attribute(unit, item, _DOC_HIDDEN):
+        return True
+    return any(
+        node.type in ("mod_item", "impl_item", "trait_item") and _has_attribute(owner, node, _DOC_HIDDEN)
+        for owner, node in unit.ancestors(item)
+    )
 
 
 def is_exported(ctx: FileContext, unit: SyntaxUnit, item: Node) -> bool:
@@ -63,8 +80,11 @@ def is_exported(ctx: FileContext, unit: SyntaxUnit, item: Node) -> bool:
     methods follow their trait; inherent methods need a `pub` method of an
     exported type.
     """
-    if _has_attribute(unit, item, _DOC_HIDDEN):
+    if _hidden(unit, item):
         return False
+    if unit.in_macro_definition:
+        # Where the macro expands is not known here; a `pub` item is taken to be exported.
+        return _visibility(unit, item) == "pub"
     named, named_unit = item, unit
     owner_type: str | None = None
     inline_modules: list[str] = []
@@ -96,6 +116,36 @@ def is_exported(ctx: FileContext, unit: SyntaxUnit, item: Node) -> bool:
         return public or ctx.is_reexported(module, owner_type)
     name_node = named.child_by_field_name("name")
     return public or (name_node is not None and ctx.is_reexported(module, named_unit.text(name_node)))
+
+
+def _defining_macro(unit: SyntaxUnit) -> str | None:
+    """The name of the macro_rules! whose body `unit` was parsed from."""
+    while unit.anchor is not None and unit.parent is not None:
+        if unit.anchor.type == "macro_rule":
+            definition = unit.parent.parent_of(unit.anchor)
+            name = definition.child_by_field_name("name") if definition is not None else None
+            return unit.parent.text(name) if name is not None else None
+        unit = unit.parent
+    return None
+
+
+def _is_expanded(ctx: FileContext, unit: SyntaxUnit) -> bool:
+    """Whether the macro_rules! holding `unit` is invoked in this file or its crate: clippy
+    lints items in a macro body only where the macro expands."""
+    name = _defining_macro(unit)
+    if name is None:
+        return True
+    invocation = re.compile(rb"\b" + re.escape(name.encode()) + rb"\s*!\s*[({\[]")
+    if invocation.search(ctx.source.data):
+        return True
+    for path in ctx.crate.module_paths if ctx.crate is not None else ():
+        try:
+            if invocation.search(path.read_bytes()):
+                ctx.dependencies.add(str(path))
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _unsafe_items(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, str]]:
@@ -146,6 +196,8 @@ def _missing_safety_doc(ctx: FileContext) -> Iterator[Finding]:
         if name is None or name.is_missing or not unit.text(name).strip():
             continue  # half-typed: no name yet, so nothing to report it under or to attach docs to
         if not is_compiled(unit, item) or (kind == "function" and not is_exported(ctx, unit, item)):
+            continue
+        if unit.in_macro_definition and not _is_expanded(ctx, unit):
             continue
         if safety_section(doc_lines(unit, item)) is None:
             start, end = _item_range(unit, item)
@@ -214,7 +266,7 @@ def _incomplete_safety_doc(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="missing-safety-doc",
+        id=MISSING_SAFETY_DOC,
         summary="exported `unsafe fn` / `unsafe trait` without a `# Safety` doc section",
         explanation=(
             "Callers of a public unsafe function (or implementers of a public unsafe trait) need "
@@ -227,6 +279,7 @@ RULES = [
         sites=("unsafe_fn", "unsafe_trait"),
         trigger=UNSAFE,
         clippy_lint="missing_safety_doc",
+        example='/// Reads `n` floats from `ptr`.   (no `# Safety` section)\npub unsafe fn read_floats(ptr: *const f32, n: usize) -> Vec<f32> { /* ... */ }',
     ),
     Rule(
         id="incomplete-safety-doc",
@@ -241,5 +294,6 @@ RULES = [
         sites=("unsafe_fn", "unsafe_trait"),
         trigger=UNSAFE,
         profiles=frozenset({"structured"}),
+        example='/// # Safety\n/// `ptr` must be valid for `n` reads.   (no `## Invariants`, `## Caller Responsibilities`, `## Justification`)\npub unsafe fn read_floats(ptr: *const f32, n: usize) -> Vec<f32> { /* ... */ }',
     ),
 ]

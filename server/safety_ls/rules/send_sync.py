@@ -24,7 +24,7 @@ from safety_ls.core.tags import SAFETY
 from safety_ls.core.triggers import UNSAFE_IMPL
 from safety_ls.facts.safety_docs import doc_lines
 from safety_ls.facts.threads import NOT_SEND, SYNCHRONIZED, unsynchronized_fields
-from safety_ls.facts.unsafe_sites import impl_trait_name
+from safety_ls.facts.unsafe_sites import impl_trait_name, paired_send_sync_impl
 from safety_ls.rules import Rule
 
 _CLAIMS_SYNCHRONIZATION = re.compile(r"synchroni[sz]|\bmutex|\block(s|ed|ing)?\b|rwlock|thread[- ]safe access", re.I)
@@ -40,6 +40,18 @@ _DISCIPLINE = re.compile(
 )
 _LIBRARY_GUARANTEE = re.compile(r"thread[- ]safe|can be (used|called) (concurrently|from (multiple|any) threads?)", re.I)
 _LIBRARY_SOURCE = re.compile(r"\bdoc(s|umentation|umented)?\b|\bv?\d+\.\d+|guarantee", re.I)
+# The specific shapes real comments give a library's promise in: the handle may be used
+# from several threads, or concurrent use is allowed. Naming the library is source enough.
+_CONCURRENT_USE_ALLOWED = re.compile(
+    r"(may|can) be (used|called|shared|accessed) (concurrently |safely )?from (multiple|several|many|any|other|different)"
+    r"( host)? threads?"
+    r"|concurrent (use|calls?|access)\b.{0,60}\b(is|are) (allowed|permitted|supported|safe)",
+    re.I,
+)
+_NAMED_LIBRARY = re.compile(
+    r"\b(cu[A-Z]\w*|cuda\w*|CUDA|NCCL|nccl\w*|HIP|hip[A-Z]\w*|roc[A-Z]\w*|MIOpen|oneDNN|MKL|OpenBLAS|Metal|cudarc)\b"
+    r"|\b(allowed|permitted|guaranteed|documented|promised) by\s+[A-Z]\w*"
+)
 
 
 def _describe(fields: list[tuple[str, str]]) -> str:
@@ -51,7 +63,7 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
         trait_name, type_text = impl_trait_name(unit, impl)
         if trait_name not in ("Send", "Sync"):
             continue
-        annotation = ctx.annotation(unit, impl, SAFETY) or _paired_annotation(ctx, unit, impl, type_text)
+        annotation = ctx.annotation(unit, impl, SAFETY) or _paired_annotation(ctx, unit, impl)
         if annotation is None:
             continue  # undocumented-unsafe-impl reports it
         type_name = re.split(r"[<\s]", type_text.split("::")[-1])[0]
@@ -67,7 +79,10 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
             exposed = [(name, declared) for name, declared in exposed if NOT_SEND.search(declared)]
         has_primitive = any(SYNCHRONIZED.search(declared) for _, declared in struct.fields)
         concrete = bool(_DISCIPLINE.search(justification) or _EXTERNAL.search(justification))
-        library = bool(_LIBRARY_GUARANTEE.search(justification) and _LIBRARY_SOURCE.search(justification))
+        library = bool(_LIBRARY_GUARANTEE.search(justification) and _LIBRARY_SOURCE.search(justification)) or bool(
+            _CONCURRENT_USE_ALLOWED.search(justification)
+            and (_NAMED_LIBRARY.search(justification) or _LIBRARY_SOURCE.search(justification))
+        )
         start = unit.start(impl)
         span = (start, start + len("unsafe"))
         if _CLAIMS_SYNCHRONIZATION.search(reason) and not has_primitive and exposed and not concrete:
@@ -90,22 +105,17 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
             )
 
 
-def _paired_annotation(ctx: FileContext, unit: SyntaxUnit, impl: Node, type_text: str) -> Annotation | None:
+def _paired_annotation(ctx: FileContext, unit: SyntaxUnit, impl: Node) -> Annotation | None:
     """The SAFETY comment over the `unsafe impl Send` that directly precedes this `Sync` impl.
 
-    `// SAFETY: ..` / `unsafe impl Send for T {}` / `unsafe impl Sync for T {}` is the
-    usual pair (ROCmForge finding 7). clippy reports the second impl as undocumented,
-    but the comment is plainly meant for both, so its reason is judged for `Sync` too.
+    clippy reports the second impl of the pair as undocumented (unless `send-sync-pair`),
+    but the comment is plainly meant for both, so its reason is judged for `Sync` too
+    (ROCmForge finding 7).
     """
-    previous = impl.prev_named_sibling
-    while previous is not None and previous.type in ("line_comment", "block_comment"):
-        previous = previous.prev_named_sibling  # e.g. a trailing comment on the Send line
-    if previous is None or previous.type != "impl_item" or not unit.text(previous).startswith("unsafe"):
+    previous = paired_send_sync_impl(unit, impl)
+    if previous is None:
         return None
-    trait_name, previous_type = impl_trait_name(unit, previous)
-    if trait_name not in ("Send", "Sync") or previous_type != type_text:
-        return None
-    return ctx.annotation(unit, previous, SAFETY) or _paired_annotation(ctx, unit, previous, type_text)
+    return ctx.annotation(unit, previous, SAFETY) or _paired_annotation(ctx, unit, previous)
 
 
 def _struct_docs(ctx: FileContext, type_name: str) -> str:
@@ -132,5 +142,6 @@ RULES = [
         sites=("unsafe_impl", "struct"),
         trigger=UNSAFE_IMPL,
         tag=SAFETY,
+        example='struct Cache { entries: HashMap<String, Tensor> }\n// SAFETY: access is synchronized.   (nothing in `Cache` synchronizes `entries`)\nunsafe impl Sync for Cache {}',
     ),
 ]

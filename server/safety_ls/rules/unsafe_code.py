@@ -19,8 +19,11 @@ from safety_ls.facts.categories import (
 )
 from safety_ls.facts.launches import launches_in_block
 from safety_ls.facts.threads import unsynchronized_fields
-from safety_ls.facts.unsafe_sites import impl_trait_name, opening_text
+from safety_ls.facts.unsafe_sites import impl_trait_name, opening_text, paired_send_sync_impl
 from safety_ls.rules import Rule
+
+UNDOCUMENTED_UNSAFE_BLOCK = "undocumented-unsafe-block"
+UNDOCUMENTED_UNSAFE_IMPL = "undocumented-unsafe-impl"
 
 _UNSAFE_KEYWORD = len("unsafe")
 
@@ -75,9 +78,15 @@ def _impl_template(ctx: FileContext, trait_name: str, type_name: str) -> tuple[s
     return "safety_send_sync.j2", context
 
 
+def _documented_by_pair(ctx: FileContext, unit: SyntaxUnit, impl: Node) -> bool:
+    """`send-sync-pair`: a SAFETY comment over the Send impl right before covers this Sync impl."""
+    paired = paired_send_sync_impl(unit, impl) if ctx.settings.send_sync_pair else None
+    return paired is not None and (ctx.annotation(unit, paired, SAFETY) is not None or _documented_by_pair(ctx, unit, paired))
+
+
 def _undocumented_impls(ctx: FileContext) -> Iterator[Finding]:
     for unit, impl in ctx.sites("unsafe_impl"):
-        if ctx.annotation(unit, impl, SAFETY) is None:
+        if ctx.annotation(unit, impl, SAFETY) is None and not _documented_by_pair(ctx, unit, impl):
             trait_name, type_name = impl_trait_name(unit, impl)
             start = unit.start(impl)
             template, context = _impl_template(ctx, trait_name, type_name)
@@ -97,7 +106,7 @@ def _undocumented_impls(ctx: FileContext) -> Iterator[Finding]:
 
 RULES = [
     Rule(
-        id="undocumented-unsafe-block",
+        id=UNDOCUMENTED_UNSAFE_BLOCK,
         summary="`unsafe {}` without a SAFETY comment",
         explanation=(
             "Every unsafe block needs a `// SAFETY:` comment that says why the operations inside "
@@ -112,9 +121,10 @@ RULES = [
         trigger=UNSAFE,
         tag=SAFETY,
         clippy_lint="undocumented_unsafe_blocks",
+        example='let value = unsafe { *ptr }; // no `// SAFETY:` above',
     ),
     Rule(
-        id="undocumented-unsafe-impl",
+        id=UNDOCUMENTED_UNSAFE_IMPL,
         summary="`unsafe impl` without a SAFETY comment",
         explanation=(
             "Implementing an unsafe trait (Send, Sync, or any `unsafe trait`) is a promise the "
@@ -128,5 +138,6 @@ RULES = [
         trigger=UNSAFE,
         tag=SAFETY,
         clippy_lint="undocumented_unsafe_blocks",
+        example='unsafe impl Send for DevicePtr {} // no `// SAFETY:` above',
     ),
 ]

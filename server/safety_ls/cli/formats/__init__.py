@@ -16,6 +16,6 @@ def all_diagnostics(results: Iterable[FileResult]) -> list[Diagnostic]:
 
 
 def fingerprints(result: FileResult) -> dict[int, str]:
-    """A stable id per diagnostic (fingerprints.py): its rule, path and source text, not its line number."""
+    """A stable id per diagnostic: its rule, path and source text, not its line number (core/fingerprints.py)."""
     found = fingerprint_sites(result.path, [(d.rule, d.line - 1) for d in result.diagnostics], result.excerpts.get)
     return {id(diagnostic): found[index].exact for index, diagnostic in enumerate(result.diagnostics)}

@@ -17,9 +17,7 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 def _rule_descriptor(rule_id: str) -> dict:
     rule = ALL_RULES[rule_id]
-    help_text = rule.explanation
-    if rule.tag:
-        help_text += f"\n\nAnnotation: `// {rule.tag}: <reason>`"
+    help_text = rule.documentation()
     return {
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.id.split("-")),

@@ -10,19 +10,16 @@ checker's own, and summed up in the launch lenses, until the next validation.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
-from safety_ls.core.findings import Diagnostic
-from safety_ls.core.source import Position, SourceText
+from safety_ls.core.settings import Settings
 from safety_ls.gpu.runner import (
     NotConfigured,
     Validation,
@@ -30,55 +27,15 @@ from safety_ls.gpu.runner import (
     require_configured,
     validate,
 )
+from safety_ls.lsp.convert import path_of
 from safety_ls.lsp.documents import Document
+from safety_ls.lsp.gpu_results import GpuResults
+from safety_ls.lsp.language_server import SafetyLanguageServer
+from safety_ls.lsp.progress import Progress
 
-if TYPE_CHECKING:
-    from safety_ls.core.settings import Settings
-    from safety_ls.lsp.server import SafetyLanguageServer
+VALIDATE_COMMAND = "safety-ls.validateKernel"
 
-_tokens = itertools.count(1)
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class GpuResults:
-    """The last validation's findings by file, and what the lenses say about it."""
-
-    diagnostics: dict[Path, list[Diagnostic]] = field(default_factory=dict)
-    summary: str | None = None  # for launches without a finding, e.g. "no finding here (memcheck) · 14:02"
-    summary_time: str = ""
-    failed: str | None = None
-    running: bool = False
-    cancel: threading.Event = field(default_factory=threading.Event)  # of the run in progress
-
-    def stop(self) -> None:
-        """End a run in progress (the server is shutting down)."""
-        self.cancel.set()
-
-    def for_path(self, path: Path | None) -> list[Diagnostic]:
-        return self.diagnostics.get(path.resolve(), []) if path is not None else []
-
-    def lens_title(self, path: Path | None, line: int) -> str:
-        """The lens over a launch on `line` (0-based)."""
-        if self.running:
-            return "GPU: validating…"
-        here = [d for d in self.for_path(path) if d.line - 1 == line]
-        if here:
-            tools = sorted({d.message.split(":", 1)[0] for d in here})
-            return f"GPU: {len(here)} finding{'s' if len(here) != 1 else ''} ({', '.join(tools)}) · {self.summary_time} · validate again"
-        if self.failed:
-            return "GPU: validation failed · validate again"
-        if self.summary:
-            return f"GPU: {self.summary} · {self.summary_time} · validate again"
-        return "Validate on GPU"
-
-
-def placed_in(document_source: SourceText, diagnostic: Diagnostic) -> Diagnostic:
-    """A finding from the file on disk moved to the same line and column of the open document's text."""
-    last = max(document_source.line_count - 1, 0)
-    start = document_source.offset(Position(min(diagnostic.line - 1, last), diagnostic.column - 1))
-    end = document_source.offset(Position(min(diagnostic.end_line - 1, last), diagnostic.end_column - 1))
-    return replace(diagnostic, start=start, end=max(end, start))
 
 
 def _summary(validation: Validation) -> str:
@@ -86,7 +43,7 @@ def _summary(validation: Validation) -> str:
     return f"no finding here ({', '.join(run.tool for run in validation.runs)})"
 
 
-def start_validation(ls: "SafetyLanguageServer", path: Path | None) -> dict[str, Any]:
+def start_validation(ls: SafetyLanguageServer, path: Path | None) -> dict[str, Any]:
     """The `safety-ls.validateKernel` command: start a validation in the background and return at once.
 
     The outcome arrives as progress, diagnostics, lens titles and a `window/showMessage`. (The
@@ -94,10 +51,14 @@ def start_validation(ls: "SafetyLanguageServer", path: Path | None) -> dict[str,
     a pending one breaks its `shutdown`.)
     """
     results: GpuResults = ls.gpu
+    if not ls.session.gpu_runner:
+        message = "the GPU runner is turned off in this editor (setting `gpu-runner`); the configured program was not run"
+        ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"safety-ls: {message}"))
+        return {"status": "disabled", "message": message}
     if results.running:
         return {"status": "busy", "message": "a GPU validation is already running"}
-    settings: Settings = ls.settings_for(path)
-    root = Path(settings.root) if settings.root else Path(ls.workspace.root_path or (path.parent if path else "."))
+    settings = ls.session.settings_for(path)
+    root = ls.session.workspace_root(settings)
     try:
         require_configured(settings.gpu)
     except NotConfigured as error:
@@ -109,7 +70,7 @@ def start_validation(ls: "SafetyLanguageServer", path: Path | None) -> dict[str,
     return {"status": "started", "message": f"GPU validation started ({', '.join(settings.gpu.tools)})"}
 
 
-async def _run(ls: "SafetyLanguageServer", root: Path, settings: "Settings", cancel: threading.Event) -> None:
+async def _run(ls: SafetyLanguageServer, root: Path, settings: Settings, cancel: threading.Event) -> None:
     results: GpuResults = ls.gpu
     try:
         validation, mapped = await _run_with_progress(ls, root, settings, cancel)
@@ -128,37 +89,25 @@ async def _run(ls: "SafetyLanguageServer", root: Path, settings: "Settings", can
         results.summary = _summary(validation)
         results.summary_time = time.strftime("%H:%M")
         _publish(ls, previous | set(results.diagnostics))
-    _refresh_lenses(ls)
+    ls.refresh_lenses()
     kind = lsp.MessageType.Error if status == "failed" else lsp.MessageType.Info
     ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"safety-ls: {message}"))
 
 
 async def _run_with_progress(
-    ls: "SafetyLanguageServer", root: Path, settings: "Settings", cancel: threading.Event
+    ls: SafetyLanguageServer, root: Path, settings: Settings, cancel: threading.Event
 ) -> tuple[Validation, Any]:
     """`validate` and `map_validation` on a daemon thread, reporting `$/progress`, which the client may cancel."""
-    window = ls.client_capabilities.window if ls.client_capabilities else None
-    token = f"safety-ls-gpu-{next(_tokens)}" if window is not None and window.work_done_progress else ""
-    if token:
-        try:
-            await ls.work_done_progress.create_async(token)
-        except Exception:  # noqa: BLE001 - a client that refuses the token still gets the result
-            token = ""
+    progress = await Progress.start(ls, "gpu", "safety-ls: GPU validation", cancellable=True)
     loop = asyncio.get_running_loop()
 
     def report(message: str, percentage: int | None) -> None:
-        if token:
-            value = lsp.WorkDoneProgressReport(message=message, percentage=percentage, cancellable=True)
-            loop.call_soon_threadsafe(ls.work_done_progress.report, token, value)
+        loop.call_soon_threadsafe(progress.report, message, percentage, True)
 
-    if token:
-        ls.work_done_progress.begin(
-            token, lsp.WorkDoneProgressBegin(title="safety-ls: GPU validation", cancellable=True, percentage=0)
-        )
-        cancelled_by_client = ls.work_done_progress.tokens.get(token)
-        if cancelled_by_client is not None:  # `window/workDoneProgress/cancel`
-            cancelled_by_client.add_done_callback(lambda future: cancel.set() if future.cancelled() else None)
-    _refresh_lenses(ls)
+    cancelled_by_client = progress.cancelled_by_client()
+    if cancelled_by_client is not None:  # `window/workDoneProgress/cancel`
+        cancelled_by_client.add_done_callback(lambda future: cancel.set() if future.cancelled() else None)
+    ls.refresh_lenses()
     done: asyncio.Future[tuple[Validation, Any]] = loop.create_future()
 
     def work() -> None:
@@ -175,9 +124,7 @@ async def _run_with_progress(
     try:
         validation, mapped = await done
     finally:
-        if token:
-            ended = "cancelled" if cancel.is_set() else "done"
-            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=ended))
+        progress.end("cancelled" if cancel.is_set() else "done")
     return validation, mapped
 
 
@@ -193,12 +140,12 @@ def _message(status: str, validation: Validation, findings: int, unplaced: int) 
     return text
 
 
-def _publish(ls: "SafetyLanguageServer", paths: set[Path]) -> None:
+def _publish(ls: SafetyLanguageServer, paths: set[Path]) -> None:
     """Publish every touched file: open ones with their own findings, closed ones with the GPU's alone."""
     if not ls.push_diagnostics:
         ls.ask_clients_to_pull()
         return
-    by_path = {document.path.resolve(): document for document in ls.documents.values() if document.path is not None}
+    by_path = {document.path.resolve(): document for document in ls.session.documents.values() if document.path is not None}
     for path in paths:
         document = by_path.get(path)
         if document is not None:
@@ -209,11 +156,14 @@ def _publish(ls: "SafetyLanguageServer", paths: set[Path]) -> None:
             closed = Document.open(uri, path, 0, path.read_bytes().decode("utf-8", "replace"))
         except OSError:
             continue
-        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=ls.lsp_diagnostics(closed)))
+        ls.publish_objects(uri, None, ls.lsp_diagnostics(closed))
 
 
-def _refresh_lenses(ls: "SafetyLanguageServer") -> None:
-    workspace = ls.client_capabilities.workspace if ls.client_capabilities else None
-    if workspace and workspace.code_lens and workspace.code_lens.refresh_support:
-        ls.workspace_code_lens_refresh(None)
+def validate_kernel(ls: SafetyLanguageServer, *args: Any) -> dict[str, Any]:
+    """Start the GPU validation in the background (args: uri, 0-based line of the launch)."""
+    uri = args[0] if args and isinstance(args[0], str) else None
+    return start_validation(ls, path_of(uri) if uri else None)
 
+
+def register(server: SafetyLanguageServer) -> None:
+    server.command(VALIDATE_COMMAND)(validate_kernel)

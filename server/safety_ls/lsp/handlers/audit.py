@@ -10,9 +10,7 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from lsprotocol import types as lsp
+from typing import Any
 
 from safety_ls.audit.html import render_html
 from safety_ls.audit.inventory import FileAudit, audit_path, audit_source
@@ -27,10 +25,11 @@ from safety_ls.audit.report import (
 from safety_ls.config.templates import Templates
 from safety_ls.core.files import prepare_cache_directory, write_text
 from safety_ls.engine.cache import CACHE_DIRECTORY
+from safety_ls.lsp.convert import path_of
+from safety_ls.lsp.language_server import SafetyLanguageServer
+from safety_ls.lsp.progress import Progress
 
-if TYPE_CHECKING:
-    from safety_ls.lsp.server import SafetyLanguageServer
-
+AUDIT_COMMAND = "safety-ls.auditWorkspace"
 AUDIT_PAGE = "audit.html"
 
 
@@ -50,16 +49,11 @@ def _write_audit_page(report: dict[str, Any], directory: Path) -> Path:
 
 async def audit_folders(ls: SafetyLanguageServer, folders: list[Path]) -> dict[str, Any]:
     """The report of `safety-ls audit` over `folders`, with open documents as the editor holds them."""
-    targets = [AuditTarget(folder, ls.settings_for(folder / "Cargo.toml")) for folder in folders]
-    open_documents = {d.path.resolve(): d for d in ls.documents.values() if d.path is not None and d.error is None}
+    targets = [AuditTarget(folder, ls.session.settings_for(folder / "Cargo.toml")) for folder in folders]
+    open_documents = {d.path.resolve(): d for d in ls.session.documents.values() if d.path is not None and d.error is None}
     plan = plan_audit(targets)
     total = sum(len(files) for _, files in plan.work)
-    token = "safety-ls-audit"
-    try:
-        await ls.window_work_done_progress_create_async(lsp.WorkDoneProgressCreateParams(token=token))
-        ls.progress(token, lsp.WorkDoneProgressBegin(title="safety-ls: auditing unsafe code", percentage=0))
-    except Exception:  # noqa: BLE001 - progress is optional for the client
-        token = ""
+    progress = await Progress.start(ls, "audit", "safety-ls: auditing unsafe code")
     assigned: list[tuple[CrateInfo, FileAudit]] = []
     for target, files in plan.work:
         for path, display, crate in files:
@@ -71,11 +65,10 @@ async def audit_folders(ls: SafetyLanguageServer, folders: list[Path]) -> dict[s
             else:
                 audit = audit_path(path, display, target.settings)
             assigned.append((crate, audit))
-            if token and len(assigned) % 25 == 0:
-                ls.progress(token, lsp.WorkDoneProgressReport(message=f"{len(assigned)}/{total} files", percentage=100 * len(assigned) // total))
+            if len(assigned) % 25 == 0:
+                progress.report(f"{len(assigned)}/{total} files", 100 * len(assigned) // total)
             await asyncio.sleep(0)  # keep answering the editor between files
-    if token:
-        ls.progress(token, lsp.WorkDoneProgressEnd(message=f"audited {total} files"))
+    progress.end(f"audited {total} files")
     report = build_report(plan.base, assigned, today())
     settings = targets[0].settings
     root = Path(settings.root) if settings.root else folders[0]
@@ -84,3 +77,13 @@ async def audit_folders(ls: SafetyLanguageServer, folders: list[Path]) -> dict[s
     for problem in templates.problems:
         ls.report_error(f"{problem}; the built-in template was used")
     return {"markdown": markdown, "json": report, "htmlPath": str(_write_audit_page(report, folders[0]))}
+
+
+async def audit_workspace(ls: SafetyLanguageServer, *args: Any) -> dict[str, Any]:
+    """The audit of the workspace folders: `{"markdown", "json", "htmlPath"}` (the same report as `safety-ls audit`)."""
+    folders = [path for folder in ls.workspace.folders.values() if (path := path_of(folder.uri)) is not None]
+    return await audit_folders(ls, folders or [ls.session.root])
+
+
+def register(server: SafetyLanguageServer) -> None:
+    server.command(AUDIT_COMMAND)(audit_workspace)
