@@ -120,7 +120,8 @@ def test_json_has_exactly_the_contract_keys(tmp_path: Path) -> None:
     write(tmp_path, "a.rs", UNSAFE_BLOCK + "fn c(x: u64) -> u32 { x as u32 }\n")
     done = cli("check", "a.rs", "--format", "json", "--no-cache", cwd=tmp_path)
     document = json.loads(done.stdout)
-    assert set(document) == {"version", "diagnostics"}
+    assert set(document) == {"version", "diagnostics", "errors"}
+    assert document["errors"] == []  # files that could not be checked: none here
     assert document["version"] == 1
     assert len(document["diagnostics"]) == 2
     for item in document["diagnostics"]:
@@ -134,7 +135,7 @@ def test_json_has_exactly_the_contract_keys(tmp_path: Path) -> None:
 def test_json_for_a_clean_file_is_an_empty_list(tmp_path: Path) -> None:
     write(tmp_path, "a.rs", CLEAN)
     done = cli("check", "a.rs", "--format", "json", "--no-cache", cwd=tmp_path)
-    assert json.loads(done.stdout) == {"version": 1, "diagnostics": []}
+    assert json.loads(done.stdout) == {"version": 1, "diagnostics": [], "errors": []}
     assert done.returncode == 0
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from expectations import actual, describe, expected
 from markers import declared_variants, load_variants
-
 from safety_ls.core.placement import PlacementOptions
 from safety_ls.core.settings import Settings
 

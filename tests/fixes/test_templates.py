@@ -169,4 +169,4 @@ def test_project_annotation_template_that_renders_code_is_refused(tmp_path: Path
     (tmp_path / "safety_block.j2").write_text("// SAFETY: <reason>\nstd::process::abort();\n")
     templates = Templates(tmp_path)
     assert templates.render("safety_block.j2", {"kind": "other"}) == Templates().render("safety_block.j2", {"kind": "other"})
-    assert len(templates.problems) == 1 and "not a `//` comment" in str(templates.problems[0])
+    assert len(templates.problems) == 1 and "not an outer `//` comment" in str(templates.problems[0])

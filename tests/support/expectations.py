@@ -12,7 +12,6 @@ from pathlib import Path
 
 from markers import DEFAULT_VARIANT, expected_counts
 from markers import without_markers as line_without_markers
-
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceText
 from safety_ls.engine.analyze import analyze

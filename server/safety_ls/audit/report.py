@@ -157,7 +157,7 @@ def plan_audit(targets: list[AuditTarget], cargo_targets: Iterable[str] = CARGO_
             declared = [_crate_at(manifest) for manifest in [crate_dir_of(root)] if manifest is not None]
         settings = target.settings
         exclude_root = Path(settings.root) if settings.root else directory
-        files = [path.resolve() for path in rust_files([root], settings.exclude, exclude_root)]
+        files = [Path(os.path.realpath(path)) for path in rust_files([root], settings.exclude, exclude_root)]  # a loop is a file error, not a crash
         located = [(path, _relative(path, base), crate_of(path, declared, directory)) for path in files]
         work.append((target, [item for item in located if cargo_target(item[0], item[2].directory) in wanted]))
     return AuditPlan(base, work)

@@ -90,7 +90,7 @@ def load_previous(path: Path) -> dict[str, Any]:
 def write_report(path: Path, text: str) -> None:
     """Write atomically, so a CI job never publishes half a report."""
     try:
-        write_text(path, text)
+        write_text(path, text, root=None)  # the path the user named; a symlink there is replaced
     except OSError as error:
         raise AuditError(f"{path}: cannot write the report: {error.strerror or error}") from None
 

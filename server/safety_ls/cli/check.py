@@ -82,14 +82,18 @@ def _check_stdin(args: argparse.Namespace, settings: Settings) -> list[FileResul
 
 def _check_tree(args: argparse.Namespace, paths: list[Path], settings: Settings, root: Path) -> list[FileResult]:
     cwd = os.getcwd()
-    files = [(path, display(path, cwd)) for path in rust_files(paths, settings.exclude, root)]
+    unlisted: list[tuple[Path, str]] = []
+    files = [(path, display(path, cwd)) for path in rust_files(paths, settings.exclude, root, unlisted)]
     cache = None if args.no_cache else ResultCache(root / CACHE_DIRECTORY, settings.fingerprint())
     shown = progress.on_terminal(len(files), args.quiet)
     try:
-        return check_files(files, settings, cache, args.jobs, shown)
+        results = check_files(files, settings, cache, args.jobs, shown)
     finally:
         if shown is not None:
             shown.close()
+    if cache is not None and cache.problem:
+        print(f"safety-ls: warning: {cache.problem}", file=sys.stderr)
+    return results + [FileResult(display(path, cwd), error=reason) for path, reason in unlisted]
 
 
 def _report(args: argparse.Namespace, results: list[FileResult], root: Path) -> None:

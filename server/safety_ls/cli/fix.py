@@ -18,7 +18,6 @@ from safety_ls.cli.options import (
     EXIT_FINDINGS,
     add_rule_options,
     display,
-    project_root,
     require_existing,
     settings_for,
 )
@@ -47,17 +46,34 @@ def _unified_diff(shown: str, before: bytes, after: bytes) -> str:
     return "".join(difflib.unified_diff(old, new, fromfile=f"a/{shown}", tofile=f"b/{shown}"))
 
 
+def _common_folder(paths: list[Path]) -> Path:
+    folders = [os.path.abspath(path if path.is_dir() else path.parent) for path in paths]
+    return Path(os.path.commonpath(folders))
+
+
+def _write_fixed(path: Path, data: bytes, root: Path, shown: str) -> bool:
+    """Write a fixed file in one step, only inside the workspace `root`; say why not otherwise."""
+    try:
+        write_bytes(path, data, root=root, durable=True)
+    except OSError as error:
+        print(f"safety-ls: error: {shown}: not fixed: {error.strerror or error}", file=sys.stderr)
+        return False
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = args.paths or [Path(".")]
     require_existing(paths)
     settings = settings_for(args, paths[0])
-    root = project_root(settings)
+    # Fixes write only inside the project: the config file's folder, else the folder(s) named.
+    root = Path(settings.root) if settings.root else _common_folder(paths)
     templates = Templates((root / settings.template_dir) if settings.template_dir else None)
-    plan = WrapperPlan(settings.alloc_wrapper_module)
+    plan = WrapperPlan(settings.alloc_wrapper_module, workspace=root)
     cwd = os.getcwd()
     changed = fixed_count = errors = 0
     remaining: list[Diagnostic] = []
-    for path in rust_files(paths, settings.exclude, root):
+    unlisted: list[tuple[Path, str]] = []
+    for path in rust_files(paths, settings.exclude, root, unlisted):
         shown = display(path, cwd)
         try:
             raw = path.read_bytes()
@@ -83,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(_unified_diff(shown, outcome.original, outcome.fixed))
         elif args.check:
             print(f"would fix {applied} finding(s) in {shown}")
-        else:
-            write_bytes(path, outcome.fixed)
+        elif not _write_fixed(path, outcome.fixed, root, shown):
+            errors += 1
     for path, wrappers in plan.pending.items():  # the wrapper's home when it is not a fixed file
         before = path.read_bytes()
         newline = b"\r\n" if b"\r\n" in before else b"\n"
@@ -95,8 +111,13 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(_unified_diff(shown, before, after))
         elif args.check:
             print(f"would add the allocation wrapper to {shown}")
-        else:
-            write_bytes(path, after)
+        elif not _write_fixed(path, after, root, shown):
+            errors += 1
+    for path, reason in unlisted:
+        errors += 1
+        print(f"safety-ls: error: {display(path, cwd)}: {reason}", file=sys.stderr)
+    for note in plan.notes:
+        print(f"safety-ls: warning: {note}", file=sys.stderr)
     for problem in templates.problems:
         print(f"safety-ls: warning: {problem}; the built-in template was used", file=sys.stderr)
     if errors:

@@ -52,7 +52,7 @@ def project_root(settings: Settings) -> Path:
 
 def require_existing(paths: list[Path]) -> None:
     for path in paths:
-        if str(path) != "-" and not path.exists():
+        if str(path) != "-" and not os.path.lexists(path):  # a broken symlink is that file's error, not the run's
             raise UsageError(f"{path}: no such file or directory")
 
 

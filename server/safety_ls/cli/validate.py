@@ -19,12 +19,14 @@ from typing import Callable
 from safety_ls.cli.formats import FORMATS, render
 from safety_ls.cli.formats.paint import colour_wanted
 from safety_ls.cli.options import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, display
-from safety_ls.config.loader import load_settings
+from safety_ls.config.loader import load_settings, seconds
+from safety_ls.core.files import write_text
 from safety_ls.core.settings import GPU_TOOLS, Settings
 from safety_ls.engine.analyze import FileResult
 from safety_ls.gpu.mapping import MappedFindings, Workspace, map_reports
 from safety_ls.gpu.runner import (
     NotConfigured,
+    ReportError,
     Validation,
     import_reports,
     map_validation,
@@ -46,9 +48,16 @@ def add_arguments(validate_parser: argparse.ArgumentParser) -> None:
     validate_parser.add_argument("--report", type=Path, nargs="+", metavar="FILE", help="import saved reports (text or --xml) instead of running")
     validate_parser.add_argument("--format", choices=FORMATS, default="text")
     validate_parser.add_argument("--config", type=Path, help="use this config file instead of searching for one")
-    validate_parser.add_argument("--timeout", type=float, help="seconds per tool run (default: [gpu] timeout)")
+    validate_parser.add_argument("--timeout", type=_seconds, help="seconds per tool run (default: [gpu] timeout)")
     validate_parser.add_argument("--no-cache", action="store_true", help="run even when a cached result matches")
     validate_parser.add_argument("--save-reports", type=Path, metavar="DIR", help="also write each run's raw report to DIR")
+
+
+def _seconds(text: str) -> float:
+    try:
+        return seconds(float(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _file_results(mapped: MappedFindings) -> list[FileResult]:
@@ -66,13 +75,13 @@ def _save_reports(directory: Path, validation: Validation) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     runs = []
     for run in validation.runs:
-        (directory / f"{run.tool}.txt").write_text(run.output, encoding="utf-8")
+        write_text(directory / f"{run.tool}.txt", run.output, root=None)
         if run.xml is not None:
-            (directory / f"{run.tool}.xml").write_text(run.xml, encoding="utf-8")
+            write_text(directory / f"{run.tool}.xml", run.xml, root=None)
         runs.append(
             {"tool": run.tool, "argv": run.argv, "returncode": run.returncode, "seconds": round(run.duration, 3), "cached": run.cached}
         )
-    (directory / "runs.json").write_text(json.dumps(runs, indent=2) + "\n", encoding="utf-8")
+    write_text(directory / "runs.json", json.dumps(runs, indent=2) + "\n", root=None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,14 +100,24 @@ def run(args: argparse.Namespace) -> int:
         return display(path, cwd)
 
     validation = None
+    report_warnings: list[str] = []
     if args.report:
         missing = [str(path) for path in args.report if not path.is_file()]
         if missing:
             print(f"safety-ls: error: no such report: {', '.join(missing)}", file=sys.stderr)
             return EXIT_ERROR
         single_tool = args.tool[0] if args.tool and len(args.tool) == 1 else None
-        mapped = map_reports(import_reports(args.report, single_tool), Workspace(root, settings), shown)
+        try:
+            reports = import_reports(args.report, single_tool)
+        except ReportError as error:
+            print(f"safety-ls: error: {error}", file=sys.stderr)
+            return EXIT_ERROR
+        mapped = map_reports(reports, Workspace(root, settings), shown)
         problems: list[str] = []
+        for path, report in zip(args.report, reports):
+            errors, warnings = report.trouble()
+            problems.extend(f"{path}: {sentence}" for sentence in errors)
+            report_warnings.extend(f"{path}: {sentence}" for sentence in warnings)
     else:
         try:
             validation = validate(root, settings, args.tool, progress=_progress_to_stderr(), use_cache=not args.no_cache)
@@ -114,12 +133,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render(args.format, results, root, colour=colour_wanted()))
     elif mapped.unmapped:
         print("No sanitizer finding could be placed in the workspace; see the warnings.")
+    elif problems:
+        print("Validation failed; see the errors.")  # never "no findings" when the run cannot say
     else:
         print("No sanitizer findings.")
     for line, count in mapped.unmapped.items():
         times = f" ({count} records)" if count > 1 else ""
         print(f"safety-ls: warning: not placed in the workspace: {line}{times}", file=sys.stderr)
-    for note in validation.notes if validation is not None else []:
+    for note in validation.notes if validation is not None else report_warnings:
         print(f"safety-ls: warning: {note}", file=sys.stderr)
     for problem in problems:
         print(f"safety-ls: error: {problem}", file=sys.stderr)

@@ -7,11 +7,14 @@ what is checked.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
+
+import pathspec
 
 from safety_ls.core.findings import Severity
 from safety_ls.core.placement import PlacementOptions
@@ -51,7 +54,40 @@ def _rule_ids(value: Any, where: Callable[[str], ConfigError]) -> frozenset[str]
 def _strings(value: Any, where: Callable[[str], ConfigError]) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise where("expected a list of non-empty strings")
+    if any("\0" in item for item in value):
+        raise where("a NUL character cannot be part of a string here")
     return tuple(value)
+
+
+def _patterns(value: Any, where: Callable[[str], ConfigError]) -> tuple[str, ...]:
+    patterns = _strings(value, where)
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except Exception as error:  # pathspec raises several types for a malformed pattern
+            raise where(f"{pattern!r} is not a valid .gitignore-style pattern ({error})") from None
+    return patterns
+
+
+def seconds(value: Any) -> float:
+    """A timeout: a positive, finite number of seconds (ValueError otherwise; nan and inf are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"expected a positive, finite number of seconds, not {value!r}")
+    return float(value)
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _environment(value: Any, where: Callable[[str], ConfigError]) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise where("expected a table of NAME = \"value\"")
+    for name, item in value.items():
+        if not _ENV_NAME.fullmatch(name):
+            raise where(f"{name!r} is not an environment variable name (letters, digits and `_`)")
+        if "\0" in item:
+            raise where(f"the value of {name} contains a NUL character")
+    return dict(value)
 
 
 def _boolean(value: Any, where: Callable[[str], ConfigError]) -> bool:
@@ -88,8 +124,9 @@ def _size(value: Any, where: Callable[[str], ConfigError]) -> int:
 class _Reader:
     """Validates one table of settings, tracking lines for error messages."""
 
-    def __init__(self, path: str, text: str, table_path: tuple[str, ...]) -> None:
+    def __init__(self, path: str, text: str, table_path: tuple[str, ...], *, from_file: bool = True) -> None:
         self.path, self.text, self.table_path = path, text, table_path
+        self.from_file = from_file  # client settings have no folder to resolve paths against
 
     def error(self, key: str, message: str, subtable: tuple[str, ...] = ()) -> ConfigError:
         line = _key_line(self.text, self.table_path + subtable, key)
@@ -127,12 +164,17 @@ class _Reader:
             elif key == "vague-phrases":
                 values["vague_phrases"] = _strings(value, where)
             elif key == "exclude":
-                values["exclude"] = _strings(value, where)
+                values["exclude"] = _patterns(value, where)
             elif key == "max-file-size":
                 values["max_file_size"] = _size(value, where)
             elif key == "template-dir":
-                if not isinstance(value, str) or not value:
+                if not isinstance(value, str) or not value or "\0" in value:
                     raise where("expected a directory path")
+                if self.from_file and not (root / value).is_dir():
+                    raise where(f"{value!r} is not a directory (relative paths start at {root})")
+                if self.from_file and not _inside((root / value).resolve(), root.resolve()):
+                    # A cloned repository's config must not read templates from elsewhere on the machine.
+                    raise where(f"{value!r} is outside the project folder {root}")
                 values["template_dir"] = value
             elif key == "alloc-wrapper-module":
                 if not isinstance(value, str) or not re.fullmatch(r"(crate::)?\w+(::\w+)*", value):
@@ -180,13 +222,12 @@ class _Reader:
                         raise where(f"unknown tool {tool!r} (one of {', '.join(GPU_TOOLS)})")
                 options["tools"] = tools
             elif key == "timeout":
-                if isinstance(item, bool) or not isinstance(item, (int, float)) or item <= 0:
-                    raise where("expected a positive number of seconds")
-                options["timeout"] = float(item)
+                try:
+                    options["timeout"] = seconds(item)
+                except ValueError as error:
+                    raise where(str(error)) from None
             elif key == "env":
-                if not isinstance(item, dict) or not all(isinstance(v, str) for v in item.values()):
-                    raise where("expected a table of NAME = \"value\"")
-                options["env"] = dict(item)
+                options["env"] = _environment(item, where)
             elif key == "backend":
                 if item not in GPU_BACKENDS:
                     raise where(f"unknown backend {item!r} (one of {', '.join(GPU_BACKENDS)})")
@@ -194,12 +235,16 @@ class _Reader:
             elif key == "xml":
                 options["xml"] = _boolean(item, where)
             elif key in ("host", "remote-dir", "sanitizer", "build-root"):
-                if not isinstance(item, str) or not item:
-                    raise where("expected a string")
+                if not isinstance(item, str) or not item or "\0" in item:
+                    raise where("expected a string (without NUL characters)")
                 options[key.replace("-", "_")] = item
             else:
                 raise where("unknown key")
         return GpuSettings(**options)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -247,6 +292,8 @@ def _parse_toml(path: Path) -> tuple[str, dict[str, Any]]:
         raise ConfigError(str(path), None, None, f"cannot read: {error}") from None
     try:
         return text, tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(str(path), None, None, "invalid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         # `lineno` only exists from Python 3.14; before that the line is only in the message.
         line = getattr(error, "lineno", None)
@@ -274,12 +321,19 @@ def find_config_file(start: Path) -> tuple[Path, tuple[str, ...]] | None:
         cargo = candidate / "Cargo.toml"
         if cargo.is_file():
             try:
-                document = tomllib.loads(cargo.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                text = cargo.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
                 continue
+            if "safety-ls" not in text:
+                continue  # another crate's manifest: whatever is wrong with it is cargo's to report
+            # A manifest that configures safety-ls but is broken is an error, never skipped for a parent's config.
+            _, document = _parse_toml(cargo)
             for table in CARGO_TABLES:
-                if isinstance(_dig(document, table), dict):
+                found = _dig(document, table)
+                if isinstance(found, dict):
                     return cargo, table
+                if found is not None:
+                    raise ConfigError(str(cargo), _key_line(text, table[:-1], table[-1]), ".".join(table), "expected a table")
     return None
 
 
@@ -338,4 +392,4 @@ def _raw_keys(path: Path, table: tuple[str, ...]) -> set[str]:
 
 def settings_from_mapping(values: Mapping[str, Any], origin: str = "client settings") -> Settings:
     """Settings sent by an editor, validated like a file."""
-    return _Reader(origin, "", ()).read(dict(values), Path("."))
+    return _Reader(origin, "", (), from_file=False).read(dict(values), Path("."))

@@ -79,15 +79,16 @@ def _keyword_sites(
     unit: SyntaxUnit, keyword: str, wanted: frozenset[str], found: dict[str, list[Node]], region: Region
 ) -> None:
     text, token_type, parents = _KEYWORD_SITES[keyword]
-    root = unit.root
     for match in text.finditer(unit.data, *region):
-        token = root.descendant_for_byte_range(match.start(), match.start() + len(token_type))
-        if token is None or token.type != token_type or token.parent is None:
+        token = unit.descendant_for_byte_range(match.start(), match.start() + len(token_type))
+        parent = unit.parent_of(token) if token is not None and token.type == token_type else None
+        if parent is None:
             continue  # the word sits in a comment, a string or a macro's token tree
-        parent = token.parent
         site = parents.get(parent.type)
         if site == "unsafe_fn":
-            parent = parent.parent  # function_modifiers -> the function item or signature
+            parent = unit.parent_of(parent)  # function_modifiers -> the function item or signature
+            if parent is None or parent.type not in ("function_item", "function_signature_item"):
+                continue  # half-typed code: the modifiers hang in an ERROR node, there is no function yet
         if site in wanted and parent is not None:
             found.setdefault(site, []).append(parent)
 
@@ -112,6 +113,12 @@ def find_sites(
             cursor.set_byte_range(*region)
         for name, nodes in cursor.captures(unit.root).items():
             found[name] = [node for node in nodes if local[0] <= node.start_byte < local[1]]
+    for nodes in found.values():
+        # Document order, the outer of two nodes starting together first. tree-sitter's query
+        # cursor does not promise an order among captures that start at one byte: with many
+        # nested ones (error recovery inside a macro) it varied with memory layout, and so did
+        # which of them a rule reported (analyze keeps one finding per rule and start).
+        nodes.sort(key=lambda node: (node.start_byte, -node.end_byte))
     return found
 
 

@@ -109,18 +109,88 @@ class SyntaxUnit:
     user_end: int = 0
     children: list["SyntaxUnit"] = field(default_factory=list)
     # tree-sitter finds a node's parent by descending from the root, so walks up deep trees
-    # are quadratic; each unit remembers the parents it has looked up.
+    # are quadratic; each unit remembers the parents it has looked up, and a look-up records
+    # the parent of every node on the way down, so climbing from a deep node costs one descent.
     _parents: dict[int, Node | None] = field(default_factory=dict, repr=False)
+    _path: list[Node] = field(default_factory=list, repr=False)  # the last descent, root first
     # Comment-search window (placement.window_floor) of the sites below each node, once known.
     floors: dict[int, int] = field(default_factory=dict, repr=False)
-    # Facts computed once per unit and reused by every site in it (e.g. the bindings of a function).
+    # The statement whose comment covers the sites below each expression node (placement.enclosing_construct).
+    constructs: dict[tuple[int, bool], "tuple[SyntaxUnit, Node] | None"] = field(default_factory=dict, repr=False)
+    # Facts modules' per-unit caches, by module name, so that questions every site of a long
+    # expression asks (its function, its chain) are answered once per unit, not once per site.
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def parent_of(self, node: Node) -> Node | None:
         key = node.id
         if key not in self._parents:
-            self._parents[key] = node.parent
+            self._record_path_to(node)
+            if key not in self._parents:  # not reachable by byte (a zero-width node): ask tree-sitter
+                self._parents[key] = node.parent
         return self._parents[key]
+
+    def descendant_for_byte_range(self, start: int, end: int) -> Node | None:
+        """The smallest node spanning `start..end`, searched from the deepest node of the last
+        descent that spans it (tree-sitter's own search from the root costs the whole depth)."""
+        deepest = self._deepest_on_path(start, end)
+        origin = self._path[deepest] if deepest >= 0 else self.root
+        found = origin.descendant_for_byte_range(start, end)
+        if found is not None:
+            self.parent_of(found)  # extends the path to it: the next search starts there
+        return found
+
+    def _deepest_on_path(self, start: int, end: int) -> int:
+        """Index of the deepest node of the last descent spanning `start..end` (-1: none)."""
+        path = self._path
+        low, high = 0, len(path)  # path[:low] span the range; path[high:] do not
+        while low < high:
+            middle = (low + high) // 2
+            if path[middle].start_byte <= start and end <= path[middle].end_byte:
+                low = middle + 1
+            else:
+                high = middle
+        return low - 1
+
+    def _record_path_to(self, node: Node) -> None:
+        """Find `node`'s parent by descending to it by its byte range, from the deepest node of the
+        previous descent that contains it, noting each node's parent on the way.
+
+        Sites are looked up near each other, so most descents are a step or two; from the root
+        each one would cost the whole depth (a chain of 8,000 `+` is 8,000 deep).
+        """
+        if not self._path:
+            self._path = [self.root]
+        path = self._path
+        deepest = self._deepest_on_path(node.start_byte, node.end_byte)
+        if deepest < 0:
+            return
+        # `node` may be on the path itself, above nodes with the very same range.
+        for index in range(deepest, -1, -1):
+            if path[index].id == node.id:
+                self._parents[node.id] = path[index - 1] if index else None
+                return
+            if (path[index].start_byte, path[index].end_byte) != (node.start_byte, node.end_byte):
+                break
+        path = path[: deepest + 1]
+        parent = path[-1]
+        cursor = parent.walk()
+        while cursor.goto_first_child_for_byte(node.start_byte) is not None:
+            while True:
+                child = cursor.node
+                if child is None:
+                    return
+                self._parents[child.id] = parent
+                if child.id == node.id:
+                    self._path = path
+                    return
+                if child.start_byte <= node.start_byte and node.end_byte <= child.end_byte and child.end_byte > child.start_byte:
+                    break  # `node` lies inside this child: go down
+                if child.start_byte > node.start_byte or not cursor.goto_next_sibling():
+                    self._path = path
+                    return
+            path.append(child)
+            parent = child
+        self._path = path
 
     def start(self, node: Node) -> int:
         return node.start_byte + self.shift
@@ -189,9 +259,8 @@ def _macro_token_trees(unit: SyntaxUnit, trigger: re.Pattern[bytes], region: tup
     is much cheaper than querying the whole tree for macro invocations.
     """
     found: dict[int, Node] = {}
-    root = unit.root
     for match in trigger.finditer(unit.data, *region):
-        node = root.descendant_for_byte_range(match.start(), max(match.end(), match.start() + 1))
+        node = unit.descendant_for_byte_range(match.start(), max(match.end(), match.start() + 1))
         outermost = None
         while node is not None:
             parent = unit.parent_of(node)

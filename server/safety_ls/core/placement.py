@@ -376,10 +376,26 @@ def enclosing_construct(unit: SyntaxUnit, site: Node, branches: bool) -> tuple[S
     single-expression if/else branches, match arms and closure bodies, and a
     statement whose top is an `if` or `match` still covers its branches.
     """
+    # Through an expression parent the walk goes on the same way whichever child it came from, so
+    # the answer is remembered for each one passed: the sites of a long `a as f64 + b as f64 + ...`
+    # chain share one walk instead of each climbing the whole chain (quadratic otherwise).
+    passed: list[tuple[int, bool]] = []
+    found = _walk_to_construct(unit, site, branches, passed)
+    for key in passed:
+        unit.constructs[key] = found
+    return found
+
+
+def _walk_to_construct(
+    unit: SyntaxUnit, site: Node, branches: bool, passed: list[tuple[int, bool]]
+) -> tuple[SyntaxUnit, Node] | None:
+    first_unit = unit
     child, current = site, unit.parent_of(site)
     while True:
         while current is not None and not unit.is_synthetic(current):
             kind = current.type
+            if unit is first_unit and kind in _EXPRESSION_PARENTS and (current.id, branches) in unit.constructs:
+                return unit.constructs[(current.id, branches)]
             if branches and (kind in _BRANCH_PARENTS or (kind == "block" and _is_branch_body(unit, current, child))):
                 child, current = current, unit.parent_of(current)
                 continue
@@ -405,6 +421,8 @@ def enclosing_construct(unit: SyntaxUnit, site: Node, branches: bool) -> tuple[S
                     return None
             elif kind not in _EXPRESSION_PARENTS:
                 return None
+            elif unit is first_unit:
+                passed.append((current.id, branches))
             child, current = current, unit.parent_of(current)
         if unit.parent is None or unit.anchor is None or unit.anchor.type != "macro_invocation":
             return None

@@ -64,7 +64,7 @@ def write(path: Path, results: list[FileResult]) -> int:
     lines = ",\n    ".join(json.dumps(entry, ensure_ascii=False) for entry in entries)
     text = f'{{\n  "version": {BASELINE_VERSION},\n  "findings": [' + (f"\n    {lines}\n  " if entries else "") + "]\n}\n"
     try:
-        write_text(path, text)
+        write_text(path, text, root=None)  # the path the user named; a symlink there is replaced
     except OSError as error:
         raise BaselineError(f"{path}: cannot write the baseline: {error.strerror or error}") from None
     return len(entries)

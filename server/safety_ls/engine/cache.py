@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from safety_ls import __version__
+from safety_ls.core.files import prepare_cache_directory, write_text
 from safety_ls.core.findings import Diagnostic, Severity
 from safety_ls.engine.analyze import FileResult
 
@@ -42,12 +42,19 @@ def _stamp(path: str) -> list[int] | None:
 
 class ResultCache:
     def __init__(self, directory: Path, settings_fingerprint: str) -> None:
-        self.directory = directory
+        """`directory` is `<workspace root>/.safety-ls-cache`; nothing is written outside that root."""
+        self.directory: Path | None = directory
         self.salt = content_key(_code_version(), settings_fingerprint)
         self.entries: dict[str, Any] = {}
         self.crates: dict[str, Any] = {}
         self.used: set[str] = set()
         self.dirty = False
+        self.problem: str | None = None  # why the results could not be saved, for the caller to report
+        if directory.is_symlink():
+            # A cloned repository's symlink must not redirect what safety-ls reads or writes.
+            self.problem = f"{directory} is a symlink; results are not cached"
+            self.directory = None
+            return
         try:
             document = json.loads((directory / _FILE_NAME).read_text(encoding="utf-8"))
             if document.get("salt") == self.salt:
@@ -119,19 +126,16 @@ class ResultCache:
 
     def save(self) -> None:
         """Write the entries used by this run (atomically); stale ones are dropped."""
-        if not self.dirty and len(self.used) == len(self.entries):
+        if self.directory is None or (not self.dirty and len(self.used) == len(self.entries)):
             return
+        document = {
+            "salt": self.salt,
+            "entries": {key: self.entries[key] for key in self.used},
+            "crates": self.crates,
+        }
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            (self.directory / ".gitignore").write_text("# Created by safety-ls\n*\n", encoding="utf-8")
-            document = {
-                "salt": self.salt,
-                "entries": {key: self.entries[key] for key in self.used},
-                "crates": self.crates,
-            }
-            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".results-")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(document, stream, separators=(",", ":"))
-            os.replace(temporary, self.directory / _FILE_NAME)
-        except OSError:
-            pass  # a read-only checkout still gets its results, just not cached
+            prepare_cache_directory(self.directory, self.directory.parent)
+            write_text(self.directory / _FILE_NAME, json.dumps(document, separators=(",", ":")), root=self.directory)
+        except OSError as error:
+            # A read-only checkout still gets its results, just not cached; the caller says so.
+            self.problem = f"results not cached: {error.strerror or error}"

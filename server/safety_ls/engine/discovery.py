@@ -3,7 +3,10 @@
 Directory walks honour every `.gitignore` on the way down (and the
 repository's `.git/info/exclude`), skip `target/` and hidden directories,
 and apply the config's `exclude` globs. A file named explicitly on the
-command line is always checked, as ruff and rustfmt do.
+command line is always checked, as ruff and rustfmt do. A broken symlink (dangling
+or a loop) is yielded like any file, so that reading it fails as that file's
+error while the rest is checked; a directory that cannot be listed is reported
+through `problems`, never skipped in silence.
 """
 
 from __future__ import annotations
@@ -17,6 +20,14 @@ import pathspec
 ALWAYS_SKIPPED = frozenset({"target", ".git", ".hg", ".svn", "node_modules", "__pycache__", ".safety-ls-cache"})
 
 
+def _valid_pattern(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except Exception:  # pathspec raises several types for a malformed pattern
+        return False
+    return True
+
+
 def _gitignore_spec(directory: Path) -> pathspec.PathSpec | None:
     lines: list[str] = []
     for name in (".gitignore", ".git/info/exclude"):
@@ -26,6 +37,8 @@ def _gitignore_spec(directory: Path) -> pathspec.PathSpec | None:
                 lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
             except OSError:
                 continue
+    # A pattern git cannot use (a lone `!`) matches nothing there either; it must not stop the check.
+    lines = [line for line in lines if _valid_pattern(line)]
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
 
@@ -36,24 +49,36 @@ def _repository_root(start: Path) -> Path | None:
     return None
 
 
-def rust_files(paths: list[Path], exclude: tuple[str, ...] = (), exclude_root: Path | None = None) -> Iterator[Path]:
-    """Rust files under `paths`, in a stable order, each once."""
+def rust_files(
+    paths: list[Path],
+    exclude: tuple[str, ...] = (),
+    exclude_root: Path | None = None,
+    problems: list[tuple[Path, str]] | None = None,
+) -> Iterator[Path]:
+    """Rust files under `paths`, in a stable order, each once; directories that could not be
+    listed are appended to `problems` as (path, reason)."""
     excluded = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     seen: set[Path] = set()
     for given in paths:
-        if given.is_file():
-            resolved = given.resolve()
+        if given.is_file() or (given.is_symlink() and not given.is_dir()):
+            resolved = Path(os.path.realpath(given))  # realpath, unlike resolve(), accepts a loop
             if resolved not in seen:
                 seen.add(resolved)
                 yield given
             continue
-        for found in _walk(given.resolve(), excluded, exclude_root):
+        for found in _walk(given.resolve(), excluded, exclude_root, problems):
             if found not in seen:
                 seen.add(found)
                 yield found
 
 
-def _walk(top: Path, excluded: pathspec.PathSpec | None, exclude_root: Path | None) -> Iterator[Path]:
+def _walk(
+    top: Path, excluded: pathspec.PathSpec | None, exclude_root: Path | None, problems: list[tuple[Path, str]] | None
+) -> Iterator[Path]:
+    def unlisted(error: OSError) -> None:
+        if problems is not None:
+            problems.append((Path(error.filename), f"directory not checked: {error.strerror or error}"))
+
     # Ignore files from the repository root down to `top` apply too.
     stack_specs: list[tuple[Path, pathspec.PathSpec]] = []
     repository = _repository_root(top)
@@ -61,7 +86,7 @@ def _walk(top: Path, excluded: pathspec.PathSpec | None, exclude_root: Path | No
         for ancestor in reversed(top.parents):
             if (ancestor == repository or repository in ancestor.parents) and (spec := _gitignore_spec(ancestor)):
                 stack_specs.append((ancestor, spec))
-    for directory, subdirectories, files in os.walk(top):
+    for directory, subdirectories, files in os.walk(top, onerror=unlisted):
         current = Path(directory)
         specs = [item for item in stack_specs if item[0] == current or item[0] in current.parents]
         own = _gitignore_spec(current)

@@ -7,6 +7,7 @@ the allow, the conventions' tags have nothing left to ask.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Iterator
 
@@ -17,15 +18,28 @@ from safety_ls.core.parsing import SyntaxUnit
 _ATTACHED = ("attribute_item", "line_comment", "block_comment")
 
 
-def _attributes_of(node: Node) -> list[Node]:
-    """The attributes written on `node` (directly above it, comments between allowed), nearest first."""
-    found = []
-    sibling = node.prev_named_sibling
-    while sibling is not None and sibling.type in _ATTACHED:
-        if sibling.type == "attribute_item":
-            found.append(sibling)
-        sibling = sibling.prev_named_sibling
-    return found
+def _attributes_of(unit: SyntaxUnit, node: Node) -> list[Node]:
+    """The attributes written on `node` (directly above it, comments between allowed), nearest first.
+
+    Worked out once for all the children of `node`'s parent: tree-sitter's prev_named_sibling
+    climbs from the root each time, which made every site of a deep expression quadratic.
+    """
+    parent = unit.parent_of(node)
+    if parent is None:
+        return []
+    by_parent: dict[int, dict[int, list[Node]]] = unit.memo.setdefault((__name__, "attributes"), {})
+    children = by_parent.get(parent.id)
+    if children is None:
+        children = by_parent[parent.id] = {}
+        run: list[Node] = []  # the attributes of the current run of attached siblings, nearest last
+        for child in parent.named_children:
+            children[child.id] = run[::-1]
+            if child.type in _ATTACHED:
+                if child.type == "attribute_item":
+                    run.append(child)
+            else:
+                run = []
+    return children.get(node.id, [])
 
 
 def allows(unit: SyntaxUnit, attribute: Node, lints: tuple[str, ...]) -> bool:
@@ -36,9 +50,22 @@ def allows(unit: SyntaxUnit, attribute: Node, lints: tuple[str, ...]) -> bool:
 
 def enclosing_allows(unit: SyntaxUnit, site: Node, lints: tuple[str, ...]) -> Iterator[tuple[SyntaxUnit, Node, Node, Node]]:
     """(unit, annotated node, its first attribute, the allow) for each allow of `lints` on the
-    site or a node enclosing it (a statement, a fn, an impl, a module), innermost first."""
-    for owner, node in [(unit, site), *unit.ancestors(site)]:
-        attributes = _attributes_of(node)
-        for attribute in attributes:
-            if allows(owner, attribute, lints):
-                yield owner, node, attributes[-1], attribute
+    site or a node enclosing it (a statement, a fn, an impl, a module), innermost first.
+
+    The answer for a node and everything above it is remembered (per unit and lints), so the
+    sites of one deep expression share the climb instead of each making it.
+    """
+    walked: list[tuple[SyntaxUnit, Node, dict[int, tuple]]] = []
+    above: tuple[tuple[SyntaxUnit, Node, Node, Node], ...] = ()
+    for owner, node in itertools.chain([(unit, site)], unit.ancestors(site)):
+        known: dict[int, tuple] = owner.memo.setdefault((__name__, lints), {})
+        if node.id in known:
+            above = known[node.id]
+            break
+        walked.append((owner, node, known))
+    for owner, node, known in reversed(walked):
+        attributes = _attributes_of(owner, node)
+        own = tuple((owner, node, attributes[-1], attribute) for attribute in attributes if allows(owner, attribute, lints))
+        above = own + above
+        known[node.id] = above
+    return iter(above)

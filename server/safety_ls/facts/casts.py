@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Iterator
 
@@ -105,11 +106,71 @@ def cast_target(unit: SyntaxUnit, cast: Node) -> str | None:
     return name if name in NUMERIC_TYPES else None
 
 
-def _enclosing(node: Node, kinds: tuple[str, ...]) -> Node | None:
-    current = node.parent
-    while current is not None and current.type not in kinds:
-        current = current.parent
-    return current
+_SCOPES = ("function_item", "closure_expression")
+
+
+class _Scopes:
+    """Per syntax unit, computed once: each node's enclosing function or closure, and the bindings
+    (`let`s and `for` patterns) of each, by name.
+
+    Every cast of a long expression asks the same questions; walking up the expression and then
+    the whole function body for each of them made `a as f64 + b as f64 + ...` quadratic.
+    """
+
+    def __init__(self, unit: SyntaxUnit) -> None:
+        self.unit = unit
+        self.enclosing: dict[int, Node | None] = {}
+        # function or closure id -> bound name -> the `let`s and `for`s binding it, by offset
+        self.bindings: dict[int, dict[str, list[tuple[int, Node]]]] = {}
+
+    def scope_of(self, node: Node) -> Node | None:
+        """The nearest function item or closure above `node`."""
+        passed: list[int] = []
+        current = self.unit.parent_of(node)
+        found: Node | None = None
+        while current is not None:
+            if current.id in self.enclosing:
+                found = self.enclosing[current.id]
+                break
+            if current.type in _SCOPES:
+                found = current
+                break
+            passed.append(current.id)
+            current = self.unit.parent_of(current)
+        for node_id in passed:
+            self.enclosing[node_id] = found
+        return found
+
+    def bindings_in(self, function: Node) -> dict[str, list[tuple[int, Node]]]:
+        """The `let`s and `for` loops of a function's body (not of nested closures or fns), by the name they bind."""
+        known = self.bindings.get(function.id)
+        if known is not None:
+            return known
+        found: dict[str, list[tuple[int, Node]]] = {}
+        body = function.child_by_field_name("body")
+        stack = [body] if body is not None else []
+        while stack:
+            node = stack.pop()
+            pattern = node.child_by_field_name("pattern") if node.type in ("let_declaration", "for_expression") else None
+            if pattern is not None:
+                names = {self.unit.text(pattern).removeprefix("mut ").strip()}
+                if pattern.type == "tuple_pattern" and pattern.named_child_count:
+                    names.add(self.unit.text(pattern.named_child(0)))  # type: ignore[arg-type]
+                for name in names:
+                    found.setdefault(name, []).append((node.start_byte, node))
+            if node.type not in _SCOPES:
+                stack.extend(node.named_children)
+        for entries in found.values():
+            entries.sort(key=lambda entry: entry[0])
+        self.bindings[function.id] = found
+        return found
+
+
+def _scopes(unit: SyntaxUnit) -> _Scopes:
+    scopes = unit.memo.get(__name__)
+    if scopes is None:
+        scopes = unit.memo[__name__] = _Scopes(unit)
+    return scopes
 
 
 def _declares(unit: SyntaxUnit, node: Node, name: str) -> str | None:
@@ -147,65 +208,31 @@ def _for_binding(unit: SyntaxUnit, node: Node, name: str) -> str | Node | None:
     return None
 
 
-def _bound_names(unit: SyntaxUnit, node: Node) -> list[str]:
-    """The names a `let` or a `for` may bind that `_let_binding` / `_for_binding` can answer for."""
-    pattern = node.child_by_field_name("pattern")
-    if pattern is None:
-        return []
-    if node.type == "let_declaration":
-        return [unit.text(pattern).removeprefix("mut ").strip()]
-    first = pattern.named_child(0) if pattern.type == "tuple_pattern" and pattern.named_child_count else None
-    return [unit.text(pattern)] + ([unit.text(first)] if first is not None else [])
-
-
-def _bindings_in(unit: SyntaxUnit, function: Node) -> dict[str, list[Node]]:
-    """Every `let` and `for` of a function body (not of nested closures or fns) by bound name, in order.
-
-    Built once per function and unit: looking a name up for each cast must not walk the body
-    again (a function with thousands of casts would take quadratic time).
-    """
-    key = ("bindings", function.start_byte, function.end_byte, function.type)
-    found = unit.memo.get(key)
-    if found is None:
-        found = {}
-        body = function.child_by_field_name("body")
-        stack = [body] if body is not None else []
-        while stack:
-            node = stack.pop()
-            if node.type in ("let_declaration", "for_expression"):
-                for name in _bound_names(unit, node):
-                    found.setdefault(name, []).append(node)
-            if node.type not in ("closure_expression", "function_item"):
-                stack.extend(node.named_children)
-        for nodes in found.values():
-            nodes.sort(key=lambda node: node.start_byte)
-        unit.memo[key] = found
-    return found
-
-
 def _binding(unit: SyntaxUnit, name: str, use: Node) -> str | Node | None:
     """What the local or parameter `name` visible at `use` is bound with: a declared type text,
-    or a value (an untyped `let`'s, a `for` loop's range) whose type may be inferred."""
-    function = _enclosing(use, ("function_item", "closure_expression"))
+    or a value (an untyped `let`'s, a `for` loop's range) whose type may be inferred.
+
+    The latest binding before `use` wins: a `let` that ended before it (`let n = n as u32` reads
+    the old n), or a `for` loop around it.
+    """
+    scopes = _scopes(unit)
+    function = scopes.scope_of(use)
     while function is not None:
-        # The latest binding that starts before the use: a `let` that ended before it
-        # (`let n = n as u32` reads the old n), or a `for` whose body holds it.
-        for node in reversed(_bindings_in(unit, function).get(name, ())):
-            if node.start_byte >= use.start_byte:
-                continue
+        entries = scopes.bindings_in(function).get(name, [])
+        before = bisect.bisect_left(entries, use.start_byte, key=lambda entry: entry[0])
+        for _, node in reversed(entries[:before]):
+            bound = None
             if node.type == "let_declaration" and node.end_byte <= use.start_byte:
                 bound = _let_binding(unit, node, name)
             elif node.type == "for_expression" and node.end_byte > use.start_byte:
                 bound = _for_binding(unit, node, name)
-            else:
-                bound = None
             if bound is not None:
                 return bound
         parameters = function.child_by_field_name("parameters")
         for parameter in parameters.named_children if parameters is not None else ():
             if declared := _declares(unit, parameter, name):
                 return declared
-        function = _enclosing(function, ("function_item", "closure_expression"))
+        function = scopes.scope_of(function)
     return None
 
 
@@ -238,7 +265,9 @@ def _binary_type(ctx: FileContext, unit: SyntaxUnit, node: Node, depth: int) -> 
 
 
 def _self_type_name(unit: SyntaxUnit, node: Node) -> str | None:
-    impl = _enclosing(node, ("impl_item",))
+    impl = unit.parent_of(node)
+    while impl is not None and impl.type != "impl_item":
+        impl = unit.parent_of(impl)
     if impl is None:
         return None
     target = impl.child_by_field_name("type")

@@ -129,7 +129,7 @@ def save_to_disk() -> None:
         return
     stored = {"\0".join(key): ([asdict(f) for f in functions], list(warnings)) for key, (functions, warnings) in _by_content.items()}
     try:
-        write_bytes(path, json.dumps(stored, separators=(",", ":")).encode())
+        write_bytes(path, json.dumps(stored, separators=(",", ":")).encode(), root=path.parent)
         _disk["dirty"] = False
     except OSError:
         pass  # a read-only cache directory costs the next run time, nothing else

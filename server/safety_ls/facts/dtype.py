@@ -68,9 +68,10 @@ def _is_matmul_call(ctx: FileContext, unit: SyntaxUnit, call: Node) -> bool:
     return unit.text(function).split("::")[-1].split("<")[0] in ctx.settings.matmul_methods
 
 
-def _climb(node: Node) -> Node:
-    while node.parent is not None and node.parent.type in _TRANSPARENT:
-        node = node.parent
+def _climb(unit: SyntaxUnit, node: Node) -> Node:
+    parent = unit.parent_of(node)
+    while parent is not None and parent.type in _TRANSPARENT:
+        node, parent = parent, unit.parent_of(parent)
     return node
 
 
@@ -78,24 +79,38 @@ def _reaches_matmul_in_chain(ctx: FileContext, unit: SyntaxUnit, call: Node) -> 
     """Follows the value up its chain; returns the outermost node the value became.
 
     Reaching a matmul-like call (as receiver or argument) is signalled by
-    returning that call node itself.
+    returning that call node itself. Every link of a chain has the same answer,
+    so it is remembered for each (per unit): a chain of n `.contiguous()` calls
+    is walked once, not n times.
     """
-    value = _climb(call)
+    known: dict[int, Node] = unit.memo.setdefault((__name__, ctx.settings.matmul_methods), {})
+    passed: list[int] = []
+    value = _climb(unit, call)
     while True:
-        parent = value.parent
+        if value.id in known:
+            reached = known[value.id]
+            break
+        passed.append(value.id)
+        parent = unit.parent_of(value)
+        reached = value
         if parent is None:
-            return value
+            break
         if parent.type == "field_expression" and parent.child_by_field_name("value") == value:
-            outer = parent.parent
+            outer = unit.parent_of(parent)
             if outer is None or outer.type != "call_expression":
-                return value
+                break
             if _is_matmul_call(ctx, unit, outer):
-                return outer
-            value = _climb(outer)
+                reached = outer
+                break
+            value = _climb(unit, outer)
             continue
-        if parent.type == "arguments" and parent.parent is not None and _is_matmul_call(ctx, unit, parent.parent):
-            return parent.parent
-        return value
+        grandparent = unit.parent_of(parent) if parent.type == "arguments" else None
+        if grandparent is not None and _is_matmul_call(ctx, unit, grandparent):
+            reached = grandparent
+        break
+    for node_id in passed:
+        known[node_id] = reached
+    return reached
 
 
 def _bound_name(value: Node, unit: SyntaxUnit) -> tuple[str, Node] | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from safety_ls.core.crate import crate_index
+from safety_ls.core.files import inside
 from safety_ls.facts.allocation import WRAPPER_NAMES
 
 _DRIVER_TYPES = {"device": "CudaDevice", "stream": "CudaStream"}
@@ -61,6 +62,10 @@ class WrapperPlan:
     """Where each crate's wrapper is, or is being added, during one fix run."""
 
     configured_module: str | None = None  # e.g. "gpu::alloc" (alloc-wrapper-module)
+    # Files outside this folder (the crate's, when unset) never receive the wrapper: a `#[path]`
+    # module can point anywhere, and a cloned repository must not make `fix` write outside it.
+    workspace: Path | None = None
+    notes: list[str] = field(default_factory=list)  # why a configured home was passed over
     homes: dict[tuple[str, str], WrapperHome] = field(default_factory=dict)
     # Wrappers to append to files other than the one being fixed (the configured module).
     pending: dict[Path, list[str]] = field(default_factory=dict)
@@ -77,10 +82,22 @@ class WrapperPlan:
             configured = next((path for path, module in index.module_paths.items() if module == wanted), None)
             if configured is not None:
                 home = WrapperHome(configured, wanted, exists=False)
+        if home is not None and not home.exists and not self._may_write(home.file, crate_dir):
+            self.notes.append(
+                f"the wrapper was not added to module `{self.configured_module}`: its file {home.file} "
+                "is outside the workspace; it was added beside its first use instead"
+            )
+            home = None
         if home is None:
             index = crate_index(crate_dir) if crate_dir is not None else None
             module = index.module_of(current.resolve()) if index is not None else ()
-            if index is not None and index.root_files and len(module) > 1 and module not in index.exported_modules:
+            if (
+                index is not None
+                and index.root_files
+                and len(module) > 1
+                and module not in index.exported_modules
+                and self._may_write(index.root_files[0], crate_dir)
+            ):
                 # `crate::a::b` with `b` private to `a` cannot be imported from elsewhere in the
                 # crate; the crate root can be, from every module.
                 home = WrapperHome(index.root_files[0], (), exists=False)
@@ -88,6 +105,10 @@ class WrapperPlan:
                 home = WrapperHome(current.resolve(), module, exists=False)
         self.homes[key] = home
         return home
+
+    def _may_write(self, file: Path, crate_dir: Path | None) -> bool:
+        boundary = self.workspace or crate_dir
+        return boundary is None or inside(file, boundary)
 
 
 def _existing_wrapper(crate_dir: Path | None, current: Path, name: str) -> WrapperHome | None:

@@ -1,7 +1,13 @@
 """Running one command with a deadline, cancellation and bounded output.
 
-The child gets its own process group, so a timeout or a cancel stops the
-program the sanitizer started too (SIGTERM, then SIGKILL). Output is read on
+The run owns its whole process tree. The child gets a session of its own, so a
+timeout or a cancel stops the program the sanitizer started too (SIGTERM, then
+SIGKILL to the group). A descendant can leave the session (`setsid`, a double
+fork) and ignore SIGTERM; so this process becomes a child subreaper
+(`PR_SET_CHILD_SUBREAPER`: orphans of the run are re-parented here, not to
+init), every process of the run carries a token in its environment, and when
+the run ends, by exit, timeout or cancel, a sweep of /proc kills whatever of it
+is left. The deadline is wall time, whatever the program does. Output is read on
 a thread as it comes: sanitizer lines (`=========`) are kept up to a byte
 budget, beyond which only summary lines are kept and the rest is counted; of
 the program's own output only the last lines are kept. So a hung program, a
@@ -11,7 +17,9 @@ flood of output or a child that never closes its pipe cannot hang the caller.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -28,7 +36,10 @@ PROGRAM_TAIL_LINES = 200
 MAX_LINE_BYTES = 64 * 1024
 TERMINATE_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 POLL_INTERVAL = 0.05
+CENSUS_INTERVAL = 0.5  # how often the run's process tree is listed while it runs
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+RUN_TOKEN = "SAFETY_LS_RUN_TOKEN"  # set in the run's environment; its descendants inherit it
 
 
 @dataclass
@@ -74,17 +85,117 @@ def _end_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    for sent in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sent)
-        except (ProcessLookupError, PermissionError):
-            return
-        try:
-            process.wait(TERMINATE_GRACE)
-            return
-        except subprocess.TimeoutExpired:
+@functools.cache
+def _become_subreaper() -> bool:
+    """Make orphans of our runs our children, so that the sweep finds them (Linux only)."""
+    if sys.platform != "linux":
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """Every visible process: pid -> (parent pid, session id, start time)."""
+    found = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in names:
+        if not name.isdigit():
             continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stream:
+                fields = stream.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != b"Z":
+            found[int(name)] = (int(fields[1]), int(fields[3]), fields[19].decode())
+    return found
+
+
+def _carries(pid: int, token: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as stream:
+            return f"{RUN_TOKEN}={token}".encode() in stream.read().split(b"\0")
+    except OSError:
+        return False
+
+
+class _ProcessTree:
+    """The processes of one run: the child, its session, descendants, and orphans re-parented to us."""
+
+    def __init__(self, leader: int, token: str) -> None:
+        self.leader = leader
+        self.token = token
+        self.members: dict[int, str] = {}  # pid -> start time (a reused pid is not a member)
+
+    def refresh(self) -> None:
+        table = _processes()
+        me = os.getpid()
+        for pid, (parent, session, started) in table.items():
+            if pid == me or pid in self.members:
+                continue
+            if session == self.leader or pid == self.leader or (parent == me and _carries(pid, self.token)):
+                self.members[pid] = started
+        # Descendants of members, however far they went (a new session included).
+        grew = True
+        while grew:
+            grew = False
+            for pid, (parent, _, started) in table.items():
+                if pid not in self.members and parent in self.members and pid != me:
+                    self.members[pid] = started
+                    grew = True
+        self.members = {pid: started for pid, started in self.members.items() if table.get(pid, (0, 0, ""))[2] == started}
+
+    def kill(self) -> None:
+        """SIGKILL every member still running; reap those that were re-parented to us."""
+        for _ in range(3):  # a member may fork while being killed: look again
+            self.refresh()
+            if not self.members:
+                return
+            for pid in self.members:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    continue
+            self._reap()
+
+    def _reap(self) -> None:
+        """Collect the exit status of killed members that are our children, so none stays a zombie."""
+        deadline = time.monotonic() + 1.0
+        for pid in self.members:
+            if pid == self.leader:
+                continue  # Popen reaps its own child
+            while time.monotonic() < deadline:
+                try:
+                    done, _ = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    break  # not our child: its own parent or init reaps it
+                if done:
+                    break
+                time.sleep(0.01)
+
+
+def _stop(process: subprocess.Popen, tree: _ProcessTree) -> None:
+    """SIGTERM to the session's group, a short grace, then SIGKILL to every process of the run."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(TERMINATE_GRACE)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    tree.kill()
+    try:
+        process.wait(TERMINATE_GRACE)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def run_process(
@@ -96,14 +207,21 @@ def run_process(
     cancel: threading.Event | None = None,
     on_line: Callable[[int], None] | None = None,
 ) -> ProcessResult:
-    """Run `argv` (never through a shell) until it exits, `timeout` seconds pass or `cancel` is set."""
+    """Run `argv` (never through a shell) until it exits, `timeout` seconds pass or `cancel` is set.
+
+    Whatever the run started is gone when this returns.
+    """
+    if not (timeout > 0 and timeout != float("inf")):
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     result = ProcessResult(returncode=None)
     started = time.monotonic()
+    token = secrets.token_hex(8)
+    _become_subreaper()
     try:
         process = subprocess.Popen(
             list(argv),
             cwd=cwd,
-            env=env,
+            env={**env, RUN_TOKEN: token},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -115,18 +233,26 @@ def run_process(
         return result
     reader = threading.Thread(target=_reader, args=(process.stdout, result, on_line), daemon=True)
     reader.start()
+    tree = _ProcessTree(process.pid, token)
     deadline = started + timeout
+    next_census = started
     while process.poll() is None:
+        now = time.monotonic()
         if cancel is not None and cancel.is_set():
             result.cancelled = True
-            _stop(process)
             break
-        if time.monotonic() >= deadline:
+        if now >= deadline:
             result.timed_out = True
-            _stop(process)
             break
+        if now >= next_census:  # know the tree while it is alive, so orphans are recognised later
+            tree.refresh()
+            next_census = now + CENSUS_INTERVAL
         time.sleep(POLL_INTERVAL)
-    # A grandchild that left the group may hold the pipe open: wait a little, not forever.
+    if result.cancelled or result.timed_out:
+        _stop(process, tree)
+    else:
+        tree.kill()  # the program exited: what it left running goes too
+    # A process that escaped even the sweep may hold the pipe open: wait a little, not forever.
     reader.join(TERMINATE_GRACE)
     if process.stdout is not None and reader.is_alive():
         process.stdout.close()

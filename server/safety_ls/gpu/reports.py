@@ -18,8 +18,12 @@ from typing import IO, Iterable
 
 TOOLS = ("memcheck", "racecheck", "initcheck", "synccheck")
 PREFIX = "========="
-# Records beyond this many are counted, not kept (the runner also bounds the output it reads).
+# Records beyond this many are counted, not kept (the runner also bounds the output it reads);
+# so are a record's lines past MAX_RECORD_LINES and notices past MAX_NOTICES: memory stays bounded
+# whatever the report holds.
 MAX_RECORDS = 5000
+MAX_RECORD_LINES = 500
+MAX_NOTICES = 200
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,26 @@ class SanitizerReport:
     omitted: int = 0  # records not kept: over --print-limit, or over MAX_RECORDS here
     notices: list[str] = field(default_factory=list)  # sanitizer lines that are not findings
     program_output: list[str] = field(default_factory=list)  # the program's own lines (a tail)
+    sanitizer_lines: int = 0  # lines (text) or elements (XML) recognised as the sanitizer's
+    xml: bool = False
+    cut_off: str | None = None  # why the report ended early, when it did
+
+    def notice(self, text: str) -> None:
+        if len(self.notices) < MAX_NOTICES:
+            self.notices.append(text)
+
+    def trouble(self) -> tuple[list[str], list[str]]:
+        """What the report says about itself: (errors: it cannot be trusted as clean, warnings)."""
+        if self.sanitizer_lines == 0:
+            return ["the report is empty or not a compute-sanitizer report (no `=========` line or <ComputeSanitizerOutput>)"], []
+        errors, warnings = [], []
+        if self.cut_off is not None:
+            warnings.append(f"{self.cut_off}; findings after that point are missing")
+        elif self.reported is None and not self.xml:
+            warnings.append("the report has no ERROR SUMMARY line (cut off?); findings may be missing")
+        if self.reported and not self.errors and not self.omitted:
+            errors.append(f"the report's summary counts {self.reported} error(s) but no record could be read")
+        return errors, warnings
 
     @property
     def error_count(self) -> int:
@@ -112,7 +136,7 @@ class _TextRecord:
 def _finish(tool: str, record: _TextRecord, report: SanitizerReport) -> None:
     header, body = record.lines[0], [line.strip() for line in record.lines[1:]]
     if not body and not _RECORD_START.search(header):
-        report.notices.append(header)
+        report.notice(header)
         return
     if len(report.errors) >= MAX_RECORDS:
         report.omitted += 1
@@ -131,8 +155,11 @@ def _finish(tool: str, record: _TextRecord, report: SanitizerReport) -> None:
 
 def parse_text(text: str | Iterable[str], tool: str | None = None, program_lines: int = 200) -> SanitizerReport:
     """A text report (the tool's whole output, program lines included). `tool` None: inferred."""
-    lines = text.splitlines() if isinstance(text, str) else [line.rstrip("\r\n") for line in text]
-    chosen = tool or infer_tool(lines)
+    lines: Iterable[str] = text.splitlines() if isinstance(text, str) else (line.rstrip("\r\n") for line in text)
+    if tool is None:  # inference reads the whole report first; callers with a large one name the tool
+        lines = list(lines)
+        tool = infer_tool(lines)
+    chosen = tool
     report = SanitizerReport(chosen)
     record: _TextRecord | None = None
     for raw in lines:
@@ -141,6 +168,7 @@ def parse_text(text: str | Iterable[str], tool: str | None = None, program_lines
             if len(report.program_output) > program_lines:
                 del report.program_output[0]
             continue
+        report.sanitizer_lines += 1
         body = raw[len(PREFIX) :]
         body = body[1:] if body.startswith(" ") else body
         if not body.strip():
@@ -161,10 +189,11 @@ def parse_text(text: str | Iterable[str], tool: str | None = None, program_lines
             report.reported = int(match.group(2))
             continue
         if re.match(r"^[A-Z]+ SUMMARY:", summary):
-            report.notices.append(summary)
+            report.notice(summary)
             continue
         if body[:1].isspace() and record is not None:
-            record.lines.append(body)
+            if len(record.lines) < MAX_RECORD_LINES:
+                record.lines.append(body)
         else:
             if record is not None:
                 _finish(chosen, record, report)
@@ -174,7 +203,7 @@ def parse_text(text: str | Iterable[str], tool: str | None = None, program_lines
     return report
 
 
-def infer_tool(lines: list[str]) -> str:
+def infer_tool(lines: Iterable[str]) -> str:
     """Which tool wrote a text report that does not say (the text format never names it)."""
     text = "\n".join(line for line in lines if line.startswith(PREFIX))
     if "RACECHECK SUMMARY" in text or "Race reported" in text:
@@ -232,22 +261,25 @@ def _xml_record(tool: str, record: ElementTree.Element) -> SanitizerError:
 
 def parse_xml(stream: IO[bytes], tool: str) -> SanitizerReport:
     """An XML report (`--xml --save FILE`); records are read one at a time, so size is bounded by MAX_RECORDS."""
-    report = SanitizerReport(tool)
+    report = SanitizerReport(tool, xml=True)
     depth = 0
     try:
         for event, element in ElementTree.iterparse(stream, events=("start", "end")):
             if event == "start":
                 depth += 1
+                if depth == 1 and element.tag == "ComputeSanitizerOutput":
+                    report.sanitizer_lines += 1
                 continue
             depth -= 1
             if element.tag == "record" and depth == 1:
+                report.sanitizer_lines += 1
                 if len(report.errors) < MAX_RECORDS:
                     report.errors.append(_xml_record(tool, element))
                 else:
                     report.omitted += 1
                 element.clear()
     except ElementTree.ParseError as error:
-        report.notices.append(f"the XML report is cut off or malformed ({error}); the records before it were read")
+        report.cut_off = f"the XML report is cut off or malformed ({error})"
     return report
 
 

@@ -18,19 +18,33 @@ import shutil
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Callable, Iterator
 
+from safety_ls.core.files import make_directory, prepare_cache_directory, write_text
 from safety_ls.core.settings import GpuSettings, Settings
 from safety_ls.engine.cache import CACHE_DIRECTORY, content_key
 from safety_ls.gpu.backends import ERROR_EXITCODE, build_invocation
 from safety_ls.gpu.mapping import MappedFindings, Workspace, map_reports
-from safety_ls.gpu.process import MAX_REPORT_BYTES, ProcessResult, run_process
-from safety_ls.gpu.reports import SanitizerReport, looks_like_xml, parse_text, parse_xml
+from safety_ls.gpu.process import (
+    MAX_LINE_BYTES,
+    MAX_REPORT_BYTES,
+    ProcessResult,
+    run_process,
+)
+from safety_ls.gpu.reports import (
+    SanitizerReport,
+    infer_tool,
+    looks_like_xml,
+    parse_text,
+    parse_xml,
+)
 
 CACHE_FORMAT = "gpu-v1"
 MAX_XML_BYTES = 64 * 1024 * 1024
+MAX_IMPORT_BYTES = 256 * 1024 * 1024  # of a saved report, decompressed
 # Words in a run's output that mean there is no GPU to run on (driver, runtime and sanitizer wording).
 _NO_GPU = re.compile(
     r"CUDA_ERROR_NO_DEVICE|no CUDA-capable device|Device not supported|Unable to find any supported device|"
@@ -146,6 +160,7 @@ class ResultStore:
     """Completed tool runs on disk, keyed by a content hash of everything the run depends on."""
 
     def __init__(self, root: Path) -> None:
+        self.root = root
         self.directory = root / CACHE_DIRECTORY / "gpu"
 
     def key(self, gpu: GpuSettings, tool: str, argv: tuple[str, ...], inputs: str) -> str:
@@ -166,11 +181,9 @@ class ResultStore:
 
     def put(self, key: str, run: ToolRun) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump({**asdict(run), "cached": False}, stream)
-            os.replace(temporary, self.directory / f"{key}.json")
+            prepare_cache_directory(self.directory.parent, self.root)
+            make_directory(self.directory, self.root)
+            write_text(self.directory / f"{key}.json", json.dumps({**asdict(run), "cached": False}), root=self.directory)
         except OSError:
             return  # a read-only workspace: results are simply not kept
 
@@ -200,7 +213,12 @@ def _problems_of(run: ToolRun, report: SanitizerReport, gpu: GpuSettings, notes:
             f"{run.tool}: the report was over {MAX_REPORT_BYTES // (1024 * 1024)} MiB; "
             f"{run.dropped_lines} lines past that were not read (the summary was)"
         )
-    if run.returncode not in (0, ERROR_EXITCODE) and report.error_count == 0:
+    notes.extend(f"{run.tool}: {warning}" for warning in report.trouble()[1] if not run.dropped_lines)
+    if run.returncode == ERROR_EXITCODE and not report.errors and not report.omitted:
+        # Errors, by the sanitizer's own exit code, that cannot be shown: never "no findings".
+        counted = f"its summary counts {report.reported} error(s)" if report.reported else "it printed no summary"
+        problems.append(f"{run.tool}: the sanitizer exited with its error code ({ERROR_EXITCODE}) but no error record could be read; {counted}")
+    elif run.returncode not in (0, ERROR_EXITCODE) and report.error_count == 0:
         tail = " | ".join(line.strip() for line in report.program_output[-3:] if line.strip())
         problems.append(f"{run.tool}: the program exited with code {run.returncode} and no sanitizer finding" + (f" ({tail})" if tail else ""))
     elif run.returncode == 0 and report.error_count:
@@ -309,22 +327,71 @@ def map_validation(validation: Validation, settings: Settings, display: Callable
     return map_reports(validation.reports, Workspace(validation.root, settings), display)
 
 
+class ReportError(Exception):
+    """A saved report that cannot be read at all (a damaged or mislabelled `.gz`, an unreadable file)."""
+
+
+class _Capped(io.RawIOBase):
+    """At most `limit` bytes of `stream` (decompressed, for a `.gz`); notes when there was more."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self.stream, self.left, self.cut = stream, limit, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if self.left <= 0:
+            self.cut = self.cut or bool(self.stream.read(1))
+            return 0
+        data = self.stream.read(min(len(buffer), self.left))
+        buffer[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
 def _open(path: Path) -> IO[bytes]:
     return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
+def _lines(stream: IO[bytes]) -> Iterator[str]:
+    """The stream's lines, an overlong one in pieces of MAX_LINE_BYTES (a line can be the whole file)."""
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
+    return iter(lambda: text.readline(MAX_LINE_BYTES), "")
+
+
+def _read_report(path: Path, tool: str | None) -> SanitizerReport:
+    with _open(path) as stream:
+        head = stream.read(200)
+    chosen = tool or _tool_from_name(path)
+    if chosen is None and not looks_like_xml(head):
+        # Which tool wrote a text report is read from the report itself: a first, streamed pass.
+        with _open(path) as stream:
+            capped = _Capped(stream, MAX_IMPORT_BYTES)
+            chosen = infer_tool(_lines(io.BufferedReader(capped)))
+    with _open(path) as stream:
+        capped = _Capped(stream, MAX_IMPORT_BYTES)
+        buffered = io.BufferedReader(capped)
+        if looks_like_xml(head):
+            report = parse_xml(buffered, chosen or "memcheck")
+        else:
+            report = parse_text(_lines(buffered), chosen)
+        if capped.cut:
+            report.cut_off = f"the report is over {MAX_IMPORT_BYTES // (1024 * 1024)} MiB; only that much was read"
+    return report
+
+
 def import_reports(paths: list[Path], tool: str | None) -> list[SanitizerReport]:
     """Saved reports (`--report`): XML from `--xml --save`, or text output, either gzipped or not;
-    the tool is inferred where not given. Raises OSError for a file that cannot be read."""
+    the tool is inferred where not given. Each is read as a stream, at most MAX_IMPORT_BYTES of it
+    (a small `.gz` can expand to gigabytes). Raises ReportError for a file that cannot be read."""
     reports = []
     for path in paths:
-        with _open(path) as stream:
-            head = stream.read(200)
-        with _open(path) as stream:
-            if looks_like_xml(head):
-                reports.append(parse_xml(stream, tool or _tool_from_name(path) or "memcheck"))
-            else:
-                reports.append(parse_text(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"), tool or _tool_from_name(path)))
+        try:
+            reports.append(_read_report(path, tool))
+        except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError; EOFError: a cut-off .gz
+            detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or "the file is cut off"
+            raise ReportError(f"{path}: cannot read the report: {detail}") from None
     return reports
 
 

@@ -192,18 +192,20 @@ def _doc_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, kind: str) -> dict[
 def _missing_safety_doc(ctx: FileContext) -> Iterator[Finding]:
     for unit, item, kind in _unsafe_items(ctx):
         # clippy checks every unsafe trait, but only exported unsafe functions.
+        name = item.child_by_field_name("name")
+        if name is None or name.is_missing or not unit.text(name).strip():
+            continue  # half-typed: no name yet, so nothing to report it under or to attach docs to
         if not is_compiled(unit, item) or (kind == "function" and not is_exported(ctx, unit, item)):
             continue
         if unit.in_macro_definition and not _is_expanded(ctx, unit):
             continue
         if safety_section(doc_lines(unit, item)) is None:
             start, end = _item_range(unit, item)
-            name = item.child_by_field_name("name")
             yield Finding(
                 "missing-safety-doc",
                 start,
                 end,
-                f"unsafe {kind} `{unit.text(name) if name else ''}` has no `# Safety` section in its docs",
+                f"unsafe {kind} `{unit.text(name)}` has no `# Safety` section in its docs",
                 {"kind": kind, "fix": _doc_fix(ctx, unit, item, kind)},
             )
 
@@ -216,9 +218,12 @@ def _calls_ffi(unit: SyntaxUnit, item: Node) -> bool:
 def _sections_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, missing: list[str]) -> dict[str, Any] | None:
     """Append the missing `## Section`s at the end of the `# Safety` section."""
     located = located_doc_lines(unit, item)
-    bounds = safety_section_bounds([text for text, _ in located])
+    lines = [text for text, _ in located]
+    bounds = safety_section_bounds(lines)
     if unit.parent is not None or bounds is None:
         return None
+    if any(index == bounds[0] and level > 1 for index, level, _ in headings(lines)):
+        return None  # `## Safety`: added `## Section`s would be its siblings, not its parts; no fix would stick
     # After the section's last written line, so a blank `///` before the next heading stays there.
     last_index = next(
         (index for index in range(bounds[1] - 1, bounds[0] - 1, -1) if located[index][0].strip()), bounds[0]

@@ -39,6 +39,20 @@ def _uri(path: str, root: Path) -> str:
     return candidate.as_posix()
 
 
+def _invocation(results: list[FileResult], root: Path) -> dict:
+    """Files that could not be checked, as SARIF tool execution notifications (viewers show them)."""
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"{result.path}: {result.error}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(result.path, root), "uriBaseId": "SRCROOT"}}}],
+        }
+        for result in sorted(results, key=lambda r: r.path)
+        if result.error is not None
+    ]
+    return {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
+
+
 def render(results: list[FileResult], root: Path) -> str:
     rule_ids = sorted(ALL_RULES)
     sarif_results = []
@@ -81,6 +95,7 @@ def render(results: list[FileResult], root: Path) -> str:
                 },
                 "originalUriBaseIds": {"SRCROOT": {"uri": root.resolve().as_uri() + "/"}},
                 "columnKind": "unicodeCodePoints",
+                "invocations": [_invocation(results, root)],
                 "results": sarif_results,
             }
         ],

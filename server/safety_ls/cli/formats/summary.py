@@ -30,10 +30,13 @@ def rule_counts(diagnostics: list[Diagnostic]) -> list[tuple[str, int, int, str]
 
 def render(results: list[FileResult], colour: bool) -> list[str]:
     diagnostics = [d for result in results for d in result.diagnostics]
+    failed = sum(1 for result in results if result.error is not None)
+    # Never "All checks passed" when a file was not checked.
+    lines = [f"{_plural(failed, 'file')} could not be checked (see the errors); {len(results) - failed} checked."] if failed else []
     if not diagnostics:
-        return [f"All checks passed ({_plural(len(results), 'file')} checked)."]
+        return lines or [f"All checks passed ({_plural(len(results), 'file')} checked)."]
     per_file = sorted(((len(r.diagnostics), r.path) for r in results if r.diagnostics), key=lambda item: (-item[0], item[1]))
-    lines = [paint(f"Found {_plural(len(diagnostics), 'finding')} in {_plural(len(per_file), 'file')}.", BOLD, colour)]
+    lines += [paint(f"Found {_plural(len(diagnostics), 'finding')} in {_plural(len(per_file), 'file')}.", BOLD, colour)]
     lines.append("By rule:")
     for rule, count, _, severity in rule_counts(diagnostics):
         lines.append(f"  {count:>6}  {rule} ({severity})")

@@ -23,7 +23,7 @@ from safety_ls.audit.report import (
     today,
 )
 from safety_ls.config.templates import Templates
-from safety_ls.core.files import write_text
+from safety_ls.core.files import prepare_cache_directory, write_text
 from safety_ls.engine.cache import CACHE_DIRECTORY
 from safety_ls.lsp.convert import path_of
 from safety_ls.lsp.language_server import SafetyLanguageServer
@@ -38,10 +38,8 @@ def _write_audit_page(report: dict[str, Any], directory: Path) -> Path:
     page = render_html(report)
     cache = directory / CACHE_DIRECTORY
     try:
-        cache.mkdir(parents=True, exist_ok=True)
-        (cache / ".gitignore").write_text("# Created by safety-ls\n*\n", encoding="utf-8")
-        write_text(cache / AUDIT_PAGE, page)
-        return cache / AUDIT_PAGE
+        prepare_cache_directory(cache, directory)
+        return write_text(cache / AUDIT_PAGE, page, root=cache)
     except OSError:
         handle, name = tempfile.mkstemp(prefix="safety-ls-audit-", suffix=".html")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
