@@ -720,3 +720,19 @@ async def test_server_exits_when_stdin_closes(client: LanguageClient, tmp_path: 
     client._server.stdin.close()
     await asyncio.wait_for(client._server.wait(), TIMEOUT)
     assert client._server.returncode is not None
+
+
+async def test_document_over_max_file_size_gets_one_notice_and_no_analysis(client: LanguageClient, tmp_path: Path):
+    (tmp_path / "safety-ls.toml").write_text("max-file-size = 2000\n")
+    await initialize(client, tmp_path)
+    big = "fn f(n: usize) -> u32 { unsafe { n as u32 } }\n" * 100  # 4,700 bytes, findings on every line
+    uri = await open_document(client, tmp_path / "big.rs", big)
+    diagnostics = await wait_for_version(client, uri, 1)
+    assert [str(d.code) for d in diagnostics] == ["max-file-size"]
+    assert "not analysed" in diagnostics[0].message and "max-file-size" in diagnostics[0].message
+    # Edits keep the text in sync: cutting it under the limit brings the findings back.
+    end = position_at(big, len(big))
+    change(client, uri, 2, (lsp.Range(position_at(big, 470), end), ""))
+    diagnostics = await wait_for_version(client, uri, 2)
+    assert sorted(set(rules(diagnostics))) == ["missing-cast", "undocumented-unsafe-block"]
+    assert len(diagnostics) == 20

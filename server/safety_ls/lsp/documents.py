@@ -15,7 +15,7 @@ from pathlib import Path
 from tree_sitter import Node, Point, Tree
 
 from safety_ls.core.crate import CrateIndex
-from safety_ls.core.findings import Diagnostic
+from safety_ls.core.findings import Diagnostic, Severity
 from safety_ls.core.parsing import parse
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import Encoding, Position, SourceText
@@ -44,27 +44,42 @@ class Document:
     # only the findings it touched (converting all of them would cost more than the analysis).
     _ranges: dict[int, tuple[Diagnostic, Encoding, LspRange]] = field(default_factory=dict, repr=False)
 
+    # Text over this many bytes is kept in sync but neither parsed nor analysed (max-file-size):
+    # a 20 MB buffer would otherwise cost seconds per keystroke.
+    size_limit: int | None = None
+
     @classmethod
-    def open(cls, uri: str, path: Path | None, version: int, text: str) -> "Document":
+    def open(cls, uri: str, path: Path | None, version: int, text: str, size_limit: int | None = None) -> "Document":
         source = SourceText.from_text(text)
-        return cls(uri, path, version, source, parse(source.data))
+        document = cls(uri, path, version, source, parse(b""), size_limit=size_limit)
+        if not document.too_large:
+            document.tree = parse(source.data)
+        return document
+
+    @property
+    def too_large(self) -> bool:
+        return self.size_limit is not None and len(self.source.data) > self.size_limit
 
     # --- edits ---------------------------------------------------------------------------
 
     def apply_change(self, start: Position | None, end: Position | None, text: str, encoding: Encoding) -> None:
         """One `TextDocumentContentChangeEvent`: a range replacement, or the whole text when no range."""
         new_text = text.encode("utf-8", errors="replace")  # see SourceText.from_text
+        old = self.source
         if start is None or end is None:
             self.source = SourceText(new_text)
-            self._ranges = {}
-            self.tree = parse(self.source.data)
+        else:
+            start_byte = old.offset(start, encoding)
+            old_end_byte = max(old.offset(end, encoding), start_byte)
+            self.source = old.replaced(start_byte, old_end_byte, new_text)
+        if start is None or end is None or self.too_large or (self.size_limit is not None and len(old.data) > self.size_limit):
+            # The whole text, or text over the size limit on either side of the edit: start afresh
+            # (an empty tree while it is too large).
+            self.diagnostics, self._ranges = [], {}
+            self.tree = parse(b"" if self.too_large else self.source.data)
             self.tree_is_exact = True
             self.dirty = None
             return
-        old = self.source
-        start_byte = old.offset(start, encoding)
-        old_end_byte = max(old.offset(end, encoding), start_byte)
-        self.source = old.replaced(start_byte, old_end_byte, new_text)
         new_end_byte = start_byte + len(new_text)
         old_end_line = old.line_of(old_end_byte)
         line_delta = self.source.line_of(new_end_byte) - old_end_line
@@ -136,9 +151,16 @@ class Document:
         the text has a syntax error; the server then reconciles with `exact=True` when
         typing pauses.
         """
+        display = str(self.path) if self.path is not None else self.uri
+        if self.size_limit != settings.max_file_size:  # the setting changed since the document opened
+            was_too_large, self.size_limit = self.too_large, settings.max_file_size
+            if was_too_large and not self.too_large:
+                self.tree, self.tree_is_exact, self.dirty = parse(self.source.data), True, None
+        if self.too_large:
+            self.diagnostics, self.dirty, self.analysed_version = [_too_large(display, self.source, settings)], [], self.version
+            return
         if exact:
             self.exact_tree()
-        display = str(self.path) if self.path is not None else self.uri
         region = self._region()
         if region == (0, 0):  # nothing changed since the last analysis
             self.analysed_version = self.version
@@ -157,8 +179,10 @@ class Document:
 
     def full_result(self, settings: Settings, crate: CrateIndex | None, file: Path | None) -> FileResult:
         """A fresh whole-file analysis (for code actions: every fix needs its current data)."""
-        self.exact_tree()
         display = str(self.path) if self.path is not None else self.uri
+        if self.too_large:
+            return FileResult(display, diagnostics=[_too_large(display, self.source, settings)])
+        self.exact_tree()
         return analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree)
 
     def _region(self) -> tuple[int, int] | None:
@@ -185,6 +209,19 @@ class Document:
         converted = (first.line, first.column, last.line, last.column)
         self._ranges[id(diagnostic)] = (diagnostic, encoding, converted)
         return converted
+
+
+# Not a rule: the `code` of the one diagnostic a document over `max-file-size` gets instead of analysis.
+TOO_LARGE = "max-file-size"
+
+
+def _too_large(display: str, source: SourceText, settings: Settings) -> Diagnostic:
+    size = len(source.data)
+    message = (
+        f"not analysed: {size / 1_048_576:.1f} MiB, over the {settings.max_file_size / 1_048_576:.1f} MiB limit "
+        "(raise `max-file-size` in safety-ls.toml to analyse it)"
+    )
+    return Diagnostic(display, TOO_LARGE, Severity.WARNING, message, 1, 1, 1, 1, False, 0, 0)
 
 
 def _point(source: SourceText, offset: int) -> Point:

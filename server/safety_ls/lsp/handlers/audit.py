@@ -50,7 +50,9 @@ def _write_audit_page(report: dict[str, Any], directory: Path) -> Path:
 async def audit_folders(ls: SafetyLanguageServer, folders: list[Path]) -> dict[str, Any]:
     """The report of `safety-ls audit` over `folders`, with open documents as the editor holds them."""
     targets = [AuditTarget(folder, ls.session.settings_for(folder / "Cargo.toml")) for folder in folders]
-    open_documents = {d.path.resolve(): d for d in ls.session.documents.values() if d.path is not None and d.error is None}
+    open_documents = {
+        d.path.resolve(): d for d in ls.session.documents.values() if d.path is not None and d.error is None and not d.too_large
+    }
     plan = plan_audit(targets)
     total = sum(len(files) for _, files in plan.work)
     progress = await Progress.start(ls, "audit", "safety-ls: auditing unsafe code")

@@ -22,7 +22,8 @@ def on_pull_diagnostics(server: SafetyLanguageServer, params: lsp.DocumentDiagno
         path = path_of(params.text_document.uri)
         if path is None or not path.is_file():
             return lsp.RelatedFullDocumentDiagnosticReport(items=[])
-        document = Document.open(params.text_document.uri, path, 0, path.read_bytes().decode("utf-8", "replace"))
+        limit = server.session.settings_for(path).max_file_size
+        document = Document.open(params.text_document.uri, path, 0, path.read_bytes().decode("utf-8", "replace"), limit)
     server.session.analyse_if_stale(document)
     return lsp.RelatedFullDocumentDiagnosticReport(items=server.lsp_diagnostics(document))
 

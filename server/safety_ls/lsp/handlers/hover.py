@@ -34,8 +34,8 @@ def on_hover(server: SafetyLanguageServer, params: lsp.HoverParams) -> lsp.Hover
     offset = document.source.offset(position_of(params.position), server.encoding)
     # The stored findings carry their fix requests: no re-analysis for a hover.
     for diagnostic in document.diagnostics:
-        if diagnostic.start <= offset <= max(diagnostic.end, diagnostic.start + 1):
-            rule = ALL_RULES[diagnostic.rule]
+        rule = ALL_RULES.get(diagnostic.rule)  # None: the too-large notice, not a rule
+        if rule is not None and diagnostic.start <= offset <= max(diagnostic.end, diagnostic.start + 1):
             text = f"**safety-ls: `{rule.id}`** — {rule.summary}\n\n{rule.explanation}"
             preview = _template_preview(diagnostic)
             if preview:

@@ -14,7 +14,9 @@ from safety_ls.lsp.language_server import SafetyLanguageServer
 
 def on_open(server: SafetyLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
     item = params.text_document
-    document = Document.open(item.uri, path_of(item.uri), item.version, item.text)
+    path = path_of(item.uri)
+    limit = server.session.settings_for(path).max_file_size
+    document = Document.open(item.uri, path, item.version, item.text, limit)
     server.session.documents[item.uri] = document
     server.refresh(document)
 
