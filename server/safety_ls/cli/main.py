@@ -29,7 +29,7 @@ from safety_ls.engine.baseline import BaselineError
 from safety_ls.engine.cache import CACHE_DIRECTORY, ResultCache
 from safety_ls.engine.discovery import rust_files
 from safety_ls.engine.workspace import check_files
-from safety_ls.fixes.alloc_wrapper import WrapperPlan
+from safety_ls.fixes.alloc_wrapper import WrapperPlan, wrapper_insertion
 from safety_ls.fixes.apply import FileLocation, fix_source
 from safety_ls.rules import ALL_RULES, PROFILES
 
@@ -245,8 +245,9 @@ def run_fix(args: argparse.Namespace) -> int:
             _write_atomically(path, outcome.fixed)
     for path, wrappers in plan.pending.items():  # the wrapper's home when it is not a fixed file
         before = path.read_bytes()
-        newline = b"\r\n" if b"\r\n" in before else b"\n"
-        after = before + (b"" if before.endswith(b"\n") else newline) + "".join(wrappers).encode().replace(b"\n", newline)
+        newline = "\r\n" if b"\r\n" in before else "\n"
+        offset, text = wrapper_insertion(before, newline.join(wrappers).replace("\n", newline), newline)
+        after = before[:offset] + text.encode() + before[offset:]
         changed += 1
         display = _display(path, cwd)
         if args.diff:

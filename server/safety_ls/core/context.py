@@ -16,6 +16,7 @@ from safety_ls.core.crate import (
     reexports_in,
     structs_in,
 )
+from safety_ls.core.fix_requests import CommentInsertion
 from safety_ls.core.parsing import SyntaxUnit, query
 from safety_ls.core.placement import Annotation, find_annotation, insertion_point
 from safety_ls.core.settings import Settings
@@ -178,13 +179,13 @@ class FileContext:
 
     def comment_fix(
         self, unit: SyntaxUnit, site: Node, tag: str, template: str, context: dict[str, Any], offset: int | None = None
-    ) -> dict[str, Any] | None:
+    ) -> CommentInsertion | None:
         """A request to insert `template` as a comment where `tag` would be accepted for `site`, if anywhere."""
         start = unit.start(site) if offset is None else offset
         point = insertion_point(self.source, unit, site, start, tag, self.settings.placement)
         if point is None:
             return None
-        return {"kind": "insert", "offset": point[0], "indent": point[1], "template": template, "context": context}
+        return CommentInsertion(point[0], point[1], tag, template, context)
 
     def struct_is_public(self, name: str) -> bool | None:
         """Whether `struct name` (in this file, else the crate) is `pub`; None when not found."""

@@ -22,13 +22,8 @@ def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
                 unit.start(cast),
                 unit.end(cast),
                 f"`as {target}` cast missing a `// CAST: {source or '<from>'} → {target}, <reason>` comment",
-                {
-                    "from": source,
-                    "to": target,
-                    "fix": ctx.comment_fix(
-                        unit, cast, CAST, "cast.j2", {"conversions": [{"from": source, "to": target}]}
-                    ),
-                },
+                {"from": source, "to": target},
+                ctx.comment_fix(unit, cast, CAST, "cast.j2", {"conversions": [{"from": source, "to": target}]}),
             )
 
 

@@ -25,17 +25,11 @@ def _missing_promote(ctx: FileContext) -> Iterator[Finding]:
                 start,
                 end,
                 f"promotion to {target} missing a `// PROMOTE: <reason>` comment",
-                {
-                    "target": target,
-                    "fix": ctx.comment_fix(
-                        unit,
-                        call,
-                        PROMOTE,
-                        "promote.j2",
-                        {"target": target, "hint": _promotion_context(unit, call)},
-                        unit.start(name),
-                    ),
-                },
+                {"target": target},
+                ctx.comment_fix(
+                    unit, call, PROMOTE, "promote.j2", {"target": target, "hint": _promotion_context(unit, call)},
+                    unit.start(name),
+                ),
             )
 
 
@@ -64,11 +58,10 @@ def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
                 start,
                 end,
                 "`.contiguous()` before a matmul missing a `// CONTIGUOUS: <reason>` comment",
-                {
-                    "fix": ctx.comment_fix(
-                        unit, call, CONTIGUOUS, "contiguous.j2", {"cause": _stride_cause(unit, call)}, unit.start(name)
-                    ),
-                },
+                {},
+                ctx.comment_fix(
+                    unit, call, CONTIGUOUS, "contiguous.j2", {"cause": _stride_cause(unit, call)}, unit.start(name)
+                ),
             )
 
 

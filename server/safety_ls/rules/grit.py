@@ -24,7 +24,7 @@ def _require(
     for unit, site in sites:
         if ctx.annotation(unit, site, tag) is None:
             fix = ctx.comment_fix(unit, site, tag, f"{tag.lower()}.j2", {})
-            yield Finding(rule_id, unit.start(site), unit.end(site), message(unit, site), {"tag": tag, "fix": fix})
+            yield Finding(rule_id, unit.start(site), unit.end(site), message(unit, site), {"tag": tag}, fix)
 
 
 def _trait_objects(ctx: FileContext) -> Iterator[Finding]:
