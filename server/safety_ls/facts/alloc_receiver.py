@@ -19,7 +19,7 @@ from safety_ls.core.crate import use_paths
 from safety_ls.core.fix_requests import WrapperTarget
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.facts.allocation import WRAPPER_NAMES, AllocationCall
-from safety_ls.facts.cuda_dependency import CudaReach, cuda_reach
+from safety_ls.facts.cuda_dependency import CudaReach, Dependency, cuda_reach
 
 DRIVER_TYPES = ("CudaDevice", "CudaStream", "CudaContext")
 _TYPE_IN_TEXT = re.compile(r"((?:\w+::)*)(CudaDevice|CudaStream|CudaContext)\b")
@@ -92,11 +92,8 @@ def _cfg(gate: str | None) -> tuple[str, ...]:
     return (f'feature = "{gate}"',) if gate else ()
 
 
-def _candle_device(reach: CudaReach, module: tuple[str, ...]) -> WrapperTarget | str:
-    candle = reach.candle
-    if candle is None:
-        return "the crate depends on neither cudarc nor candle-core's CUDA backend"
-    device = "::".join(module) if _usable(module, reach) else f"{candle.name}::cuda_backend"
+def _candle_device(candle: Dependency, reach: CudaReach | None, module: tuple[str, ...]) -> WrapperTarget:
+    device = "::".join(module) if _usable(module, reach) and module[0] == candle.name else f"{candle.name}::cuda_backend"
     driver = "cudarc::driver" if candle.name == "crate" else f"{candle.name}::cuda::cudarc::driver"
     return WrapperTarget(WRAPPER_NAMES["device"], f"{device}::CudaDevice", driver, candle.name, _cfg(candle.gate))
 
@@ -107,9 +104,13 @@ def wrapper_target(ctx: FileContext, call: AllocationCall) -> WrapperTarget | st
     reach = cuda_reach(ctx.crate.root_dir) if ctx.crate is not None else None
     if found.name == "CudaContext":
         return "`CudaContext` does not allocate; allocations go through a `CudaStream`"
-    through_candle = any(part.startswith("candle") for part in found.module) and "cudarc" not in found.module
-    if found.name == "CudaDevice" and (through_candle or (reach is not None and reach.candle and not found.module)):
-        return _candle_device(reach, found.module) if reach is not None else "candle-core's path is unknown here"
+    candle = reach.candle if reach is not None else None
+    if found.name == "CudaDevice" and "cudarc" not in found.module:
+        # Not named through cudarc: candle's device when the crate has candle (or the path says so).
+        if candle is None and found.module[:1] and found.module[0].startswith("candle"):
+            candle = Dependency(found.module[0], None, None)
+        if candle is not None:
+            return _candle_device(candle, reach, found.module)
     cudarc = reach.cudarc if reach is not None else None
     if _usable(found.module, reach):
         driver = "::".join(found.module)

@@ -73,6 +73,9 @@ def _merge(requests: list[TemplateInsertion]) -> TemplateInsertion:
         for conversion in request.context["conversions"]:
             if conversion not in conversions:
                 conversions.append(conversion)
+    # Each distinct conversion once; `<from> → T` only where no known source names `T` already.
+    named_targets = {conversion["to"] for conversion in conversions if conversion["from"]}
+    conversions = [c for c in conversions if c["from"] or c["to"] not in named_targets]
     return replace(first, context={**first.context, "conversions": conversions})
 
 
@@ -172,7 +175,7 @@ def _allocation_fixes(
         edits = [Edit(request.start, request.end, replacement)]
         if not home.exists:
             wrapper = "".join(
-                line + "\n" for line in templates.render("alloc_wrapper.rs.j2", wrapper_context(target, width))
+                line + "\n" for line in _wrapped(templates.render("alloc_wrapper.rs.j2", wrapper_context(target, width)), width)
             )
             if home.file == here:
                 offset, text = wrapper_insertion(source.data, wrapper.replace("\n", newline), newline)
@@ -187,6 +190,16 @@ def _allocation_fixes(
             imported.add(target.name)
         fixes.append(Fix(diagnostic.rule, f"Use the checked `{target.name}` wrapper", tuple(edits), (diagnostic,)))
     return fixes
+
+
+def _wrapped(lines: list[str], width: int) -> list[str]:
+    """Code lines as they are; comment lines wrapped to `width` at their own indentation."""
+    wrapped = []
+    for line in lines:
+        body = line.lstrip()
+        indent = line[: len(line) - len(body)]
+        wrapped.extend(indent + part for part in wrap_comment(body, indent, width))
+    return wrapped
 
 
 def apply_edits(raw: bytes, edits: Iterable[Edit]) -> bytes:
