@@ -183,7 +183,9 @@ class FileContext:
         """A request to insert `template` as a comment where `tag` would be accepted for `site`, if anywhere."""
         start = unit.start(site) if offset is None else offset
         point = insertion_point(self.source, unit, site, start, tag, self.settings.placement)
-        if point is None:
+        if point is None or self.source.data.startswith(b"/*", point[0] + len(point[1].encode())):
+            # Above a line that opens with a block comment (`/* name */ arg,`) rustfmt rejoins the
+            # two comments and moves the argument: no insertion there keeps the file as rustfmt has it.
             return None
         return CommentInsertion(point[0], point[1], tag, template, context)
 

@@ -17,7 +17,7 @@ from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.source import SourceText
 
 MAX_OPERATIONS = 5
-_LONGEST_CODE = 48  # longer argument text is left out of the template: it would not read as a name
+_LONGEST_CODE = 48  # longer code is elided or left out of the template: it would not read as a name
 
 _FFI_CALLEE = re.compile(
     r"^(?:(?:\w+::)*(?:ffi|sys|libc|bindings|cuda_sys|cublas_sys|nccl_sys)::\w+|(?:\w+::)*(?:cu[A-Z]\w*|cublas\w*|cudnn\w*|nccl\w*|hip[A-Z]\w*))$"
@@ -125,6 +125,17 @@ def _deref(text: _Reader, node: Node) -> Operation | None:
     return Operation("deref", text(node), {"pointer": text(operand)})
 
 
+def _shortened(operation: Operation) -> Operation | None:
+    """The operation with long arguments elided from its code (`f(..)`); None when even that is long
+    or a part it names is (a whole expression reads badly as a name)."""
+    if any(len(part) > _LONGEST_CODE for part in operation.parts.values()):
+        return None
+    code = operation.code
+    if len(code) > _LONGEST_CODE and code.endswith(")") and "(" in code:
+        code = code[: code.index("(")] + "(..)"
+    return Operation(operation.kind, code, operation.parts) if len(code) <= _LONGEST_CODE else None
+
+
 def unsafe_operations(source: SourceText, unit: SyntaxUnit, block: Node) -> list[Operation]:
     """The block's recognised unsafe operations in reading order, each written once (nested
     unsafe blocks, closures' own blocks and items are their own sites and are left out)."""
@@ -140,7 +151,8 @@ def unsafe_operations(source: SourceText, unit: SyntaxUnit, block: Node) -> list
             operation = _call_operation(text, node)
         elif node.type == "unary_expression":
             operation = _deref(text, node)
-        if operation is not None and len(operation.code) <= _LONGEST_CODE and operation not in found:
+        operation = _shortened(operation) if operation is not None else None
+        if operation is not None and operation not in found:
             found.append(operation)
         stack.extend(reversed(node.named_children))
     return found

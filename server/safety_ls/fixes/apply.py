@@ -36,6 +36,7 @@ from safety_ls.fixes.alloc_wrapper import (
     wrapper_insertion,
 )
 from safety_ls.fixes.comment_wrap import wrap_comment
+from safety_ls.fixes.rustfmt_pass import formatted_like_before
 from safety_ls.fixes.rustfmt_width import max_width
 
 
@@ -106,6 +107,15 @@ def _newline_at(source: SourceText, offset: int) -> str:
     return "\r\n" if source.uses_crlf else "\n"
 
 
+_TRAILING_COMMENT = re.compile(rb"^\s*[^\s/].*[;}]\s*//")
+
+
+def _follows_trailing_comment(source: SourceText, offset: int) -> bool:
+    """Whether the line above `offset` is a statement ending in a `//` comment (not a line comment)."""
+    line = source.line_of(offset)
+    return line > 0 and _TRAILING_COMMENT.match(source.line_bytes(line - 1)) is not None
+
+
 @dataclass(frozen=True)
 class FileLocation:
     """Where the file being fixed lives, for fixes that reach beyond it (the allocation wrapper)."""
@@ -148,7 +158,11 @@ def build_fixes(
                 del grouped[key]
     for (offset, _), members in sorted(grouped.items(), key=lambda item: item[0]):
         request = _merge([member.fix for member in members if isinstance(member.fix, TemplateInsertion)])
-        text = _render(request, templates, _newline_at(source, offset), width)
+        newline = _newline_at(source, offset)
+        text = _render(request, templates, newline, width)
+        if _follows_trailing_comment(source, offset):
+            # rustfmt would indent a comment line under the previous statement's trailing comment.
+            text = newline + text
         fixes.append(Fix(members[0].rule, title_of(request), (Edit(offset, offset, text),), tuple(members)))
     return fixes
 
@@ -247,6 +261,9 @@ def fix_source(
     if not fixes:
         return FixOutcome(raw, raw, [], result.diagnostics, warnings)
     fixed = apply_edits(raw, [edit for fix in fixes for edit in fix.edits])
+    if location is not None and any(isinstance(d.fix, AllocationRewrite) for fix in fixes for d in fix.diagnostics):
+        # Rewritten code (not only inserted comments): let rustfmt lay it out, as the file was.
+        fixed = formatted_like_before(raw, fixed, location.path, location.crate_dir)
     after = analyze(SourceText(fixed), path, settings, crate=crate, file=file)
     if _error_count(fixed) > _error_count(raw):
         # Never leave a file less parseable than it was: keep the original.
