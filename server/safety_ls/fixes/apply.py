@@ -134,19 +134,19 @@ def build_fixes(
     """One fix per insertion point (diagnostics sharing one are fixed by one comment)."""
     width = max_width(location.path if location is not None else None)
     grouped: dict[tuple[int, str], list[Diagnostic]] = {}
-    allocations: list[Diagnostic] = []
+    allocations: list[tuple[Diagnostic, AllocationRewrite]] = []
     for diagnostic in diagnostics:
         request = diagnostic.fix
         if not diagnostic.fixable or request is None:
             continue
         if isinstance(request, AllocationRewrite):
-            allocations.append(diagnostic)
+            allocations.append((diagnostic, request))
         else:
             grouped.setdefault((request.offset, request.template), []).append(diagnostic)
     fixes = _allocation_fixes(source, allocations, templates, location, width) if location else []
     if fixes:
         # A block rewritten to the wrapper is no longer unsafe: it gets no SAFETY comment.
-        rewritten = [(d.fix.start, d.fix.end) for d in allocations if isinstance(d.fix, AllocationRewrite)]
+        rewritten = [(request.start, request.end) for _, request in allocations]
         for key, members in list(grouped.items()):
             members[:] = [
                 member
@@ -168,19 +168,22 @@ def build_fixes(
 
 
 def _allocation_fixes(
-    source: SourceText, allocations: list[Diagnostic], templates: Templates, location: FileLocation, width: int
+    source: SourceText,
+    allocations: list[tuple[Diagnostic, AllocationRewrite]],
+    templates: Templates,
+    location: FileLocation,
+    width: int,
 ) -> list[Fix]:
     """Rewrite each unchecked allocation to its wrapper; add each wrapper (once) and the `use` it needs."""
     fixes = []
     newline = "\r\n" if source.uses_crlf else "\n"
     here = location.path.resolve()
     imported: set[str] = set()
-    for diagnostic in allocations:
-        request = diagnostic.fix
-        assert isinstance(request, AllocationRewrite)
+    for diagnostic, request in allocations:
         target = request.wrapper
         if target is None:  # safe as written: the unsafe block goes, nothing is added
-            fixes.append(Fix(diagnostic.rule, "Remove the unneeded unsafe block", (Edit(request.start, request.end, request.replacement),), (diagnostic,)))
+            edit = Edit(request.start, request.end, request.replacement)
+            fixes.append(Fix(diagnostic.rule, "Remove the unneeded unsafe block", (edit,), (diagnostic,)))
             continue
         home = location.plan.home(location.crate_dir, location.path, target.name)
         replacement = request.replacement
