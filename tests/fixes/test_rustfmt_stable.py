@@ -45,6 +45,17 @@ CASES = {
             len * n_channels as u32
         }
         """,
+    "after a wrapped trailing comment": """
+        pub fn kind(dt: i64) -> u32 {
+            let dt: i64 = dt.checked_add(0).unwrap_or(1); // 1 is float
+                                                          // type by
+                                                          // default
+            match dt as i32 {
+                1 => 0,
+                _ => 1,
+            }
+        }
+        """,
     "argument named by a block comment": """
         pub fn call(stride: &[usize], paged: bool) -> u32 {
             launch(

@@ -110,10 +110,17 @@ def _newline_at(source: SourceText, offset: int) -> str:
 _TRAILING_COMMENT = re.compile(rb"^\s*[^\s/].*[;}]\s*//")
 
 
-def _follows_trailing_comment(source: SourceText, offset: int) -> bool:
-    """Whether the line above `offset` is a statement ending in a `//` comment (not a line comment)."""
+def _follows_trailing_comment(source: SourceText, offset: int, indent: str) -> bool:
+    """Whether the line above `offset` ends a statement with a `//` comment, or continues such a
+    comment (a comment line indented deeper than the insertion, as rustfmt aligns them)."""
     line = source.line_of(offset)
-    return line > 0 and _TRAILING_COMMENT.match(source.line_bytes(line - 1)) is not None
+    if line == 0:
+        return False
+    above = source.line_bytes(line - 1)
+    body = above.lstrip()
+    if body.startswith(b"//"):
+        return len(above) - len(body) > len(indent.encode())
+    return _TRAILING_COMMENT.match(above) is not None
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,7 @@ def build_fixes(
         request = _merge([member.fix for member in members if isinstance(member.fix, TemplateInsertion)])
         newline = _newline_at(source, offset)
         text = _render(request, templates, newline, width)
-        if _follows_trailing_comment(source, offset):
+        if _follows_trailing_comment(source, offset, request.indent):
             # rustfmt would indent a comment line under the previous statement's trailing comment.
             text = newline + text
         fixes.append(Fix(members[0].rule, title_of(request), (Edit(offset, offset, text),), tuple(members)))
