@@ -48,6 +48,7 @@ def test_every_annotation_template_has_a_snippet() -> None:
     annotation_templates = {path.name for path in default_directory().glob("*.j2")} - {
         "alloc_wrapper.rs.j2",  # code, not an annotation: the fix adds it
         "safety_doc_sections.j2",  # the fix's completion of an existing `# Safety` section
+        "safety_operations.j2",  # the fix's naming of a block's own operations (included by the SAFETY templates)
     }
     used = {template for _, _, template, _, _ in GENERATOR.SNIPPETS}
     assert annotation_templates <= used, f"no snippet for {sorted(annotation_templates - used)}"

@@ -32,8 +32,28 @@ CASES = [
     ),
     ("safety_ffi_call.j2", {"kind": "FFI call", "function": "ffi::cublasCreate_v2"}, "// SAFETY: `ffi::cublasCreate_v2` is called"),
     ("safety_ffi_call.j2", {"kind": "FFI call", "function": None}, "// SAFETY: the foreign function is called"),
-    ("safety_mmap.j2", {"kind": "mmap"}, "// SAFETY: the mapped file is not modified or truncated"),
+    ("safety_mmap.j2", {"kind": "mmap"}, "// SAFETY: nothing modifies or truncates the file while mapped"),
     ("safety_raw_pointer.j2", {"kind": "raw pointer dereference"}, "// SAFETY: the pointer is non-null, aligned"),
+    (
+        "safety_raw_pointer.j2",
+        {"kind": "raw pointer dereference", "operations": [{"kind": "deref", "code": "*p", "pointer": "p"}]},
+        "// SAFETY: `*p` needs `p` non-null, aligned and pointing to a live value: <reason>",
+    ),
+    (
+        "safety_operations.j2",
+        {
+            "operations": [
+                {"kind": "index", "code": "v.get_unchecked(i)", "receiver": "v", "index": "i"},
+                {"kind": "raw_parts", "code": "from_raw_parts(p, n)", "pointer": "p", "length": "n", "mutable": ""},
+            ]
+        },
+        "// - `v.get_unchecked(i)` needs `i < v.len()`: <reason>",
+    ),
+    (
+        "safety_operations.j2",
+        {"operations": [{"kind": "ffi", "code": "ffi::cuInit(0)", "callee": "ffi::cuInit"}]},
+        "// SAFETY: `ffi::cuInit(0)` meets the contract the library documents",
+    ),
     ("safety_transmute.j2", {"kind": "transmute"}, "// SAFETY: source and target have the same size and layout"),
     ("safety_impl.j2", {"type": "Foo", "trait": "DeviceRepr"}, "// SAFETY: `Foo` upholds the contract of the unsafe trait `DeviceRepr`: <reason>"),
     (
@@ -63,7 +83,15 @@ CASES = [
     ("index.j2", {}, "// INDEX: <"),
     (
         "alloc_wrapper.rs.j2",
-        {"name": "alloc_device_buffer", "form": "device", "type": "CudaDevice", "driver": "cudarc::driver"},
+        {
+            "name": "alloc_device_buffer",
+            "parameter": "device",
+            "receiver": "std::sync::Arc<cudarc::driver::CudaDevice>",
+            "driver": "cudarc::driver",
+            "candle": None,
+            "cfg": ['feature = "cuda"'],
+            "max_width": 100,
+        },
         "pub(crate) fn alloc_device_buffer<T: cudarc::driver::DeviceRepr>(",
     ),
 ]
@@ -161,7 +189,7 @@ def test_cli_warns_naming_the_broken_template(tmp_path: Path) -> None:
     assert "safety_raw_pointer.j2" in done.stderr and "built-in template was used" in done.stderr
     assert "promote.j2" not in done.stderr
     fixed = source.read_text()
-    assert "    // SAFETY: the pointer is non-null, aligned" in fixed  # the built-in one
+    assert "    // SAFETY: `*p` needs `p` non-null, aligned" in fixed  # the built-in one
     assert "    // PROMOTE: <house reason>\n    let _ = t.to_dtype" in fixed  # the project's one
 
 

@@ -50,7 +50,7 @@ def test_promote_message_and_range_start_at_the_method_name() -> None:
     (diagnostic,) = check(fn("    let p = x.to_dtype(DType::F32)?.exp()?;\n    Ok(p)\n"))
     assert diagnostic.message == "promotion to F32 missing a `// PROMOTE: <reason>` comment"
     assert (diagnostic.line, diagnostic.column) == (2, 15)
-    assert diagnostic.data["fix"]["context"]["hint"] == "exp"
+    assert diagnostic.fix.context["hint"] == "exp"
 
 
 def test_single_promote_above_map_covers_the_closure() -> None:
@@ -198,7 +198,7 @@ def test_contiguous_message_and_range() -> None:
     (diagnostic,) = check(fn("    k.transpose(1, 2)?.contiguous()?.matmul(q)\n"))
     assert diagnostic.message == "`.contiguous()` before a matmul missing a `// CONTIGUOUS: <reason>` comment"
     assert (diagnostic.line, diagnostic.column) == (2, 24)
-    assert diagnostic.data["fix"]["context"]["cause"] == "transpose"
+    assert diagnostic.fix.context["cause"] == "transpose"
 
 
 @pytest.mark.parametrize(

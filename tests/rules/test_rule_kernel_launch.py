@@ -274,7 +274,7 @@ def test_undocumented_launch_block_is_left_to_the_block_rule_with_the_launch_tem
     result = check_path(path, str(path), Settings(select=frozenset({"undocumented-unsafe-block", *RULES})))
     at_23 = [d for d in result.diagnostics if d.line == 23]
     assert [d.rule for d in at_23] == ["undocumented-unsafe-block"]
-    context = at_23[0].data["fix"]["context"]
+    context = at_23[0].fix.context
     assert (context["kernel"], context["arguments"]) == ("fill", ["x", "n"])
 
 
@@ -289,10 +289,12 @@ fn f(dev: &Dev, a: &Buf, out: &mut Buf, n: u32) {
     settings = Settings(select=frozenset({"kernel-launch", "placeholder-annotation"}))
     outcome = fix_source(code.encode(), "f.rs", settings, Templates())
     fixed = outcome.fixed.decode()
-    assert fixed.splitlines()[2:6] == [
+    assert fixed.splitlines()[2:7] == [
         "    // SAFETY: the arguments match the kernel's signature and every buffer holds n elements.",
         "    // - aliasing: no buffer passed as `&T` is also passed as `*mut T` and written: <reason>",
-        "    // - launch dimensions: grid and block sizes stay within the kernel's launch bounds and index range: <reason>",
+        # Wrapped to rustfmt's 100 columns, the continuation hanging under the item's text.
+        "    // - launch dimensions: grid and block sizes stay within the kernel's launch bounds and index",
+        "    //   range: <reason>",
         "    unsafe { f.launch(cfg, (a, out, n)) }.unwrap();",
     ]
     assert [d.rule for d in outcome.remaining] == ["placeholder-annotation"]

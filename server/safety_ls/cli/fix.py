@@ -27,7 +27,7 @@ from safety_ls.core.files import write_bytes
 from safety_ls.core.findings import Diagnostic
 from safety_ls.core.source import SourceError
 from safety_ls.engine.discovery import rust_files
-from safety_ls.fixes.alloc_wrapper import WrapperPlan
+from safety_ls.fixes.alloc_wrapper import WrapperPlan, wrapper_insertion
 from safety_ls.fixes.apply import FileLocation, fix_source
 from safety_ls.rules.annotation_quality import PLACEHOLDER_ANNOTATION
 
@@ -103,8 +103,10 @@ def run(args: argparse.Namespace) -> int:
             errors += 1
     for path, wrappers in plan.pending.items():  # the wrapper's home when it is not a fixed file
         before = path.read_bytes()
-        newline = b"\r\n" if b"\r\n" in before else b"\n"
-        after = before + (b"" if before.endswith(b"\n") else newline) + "".join(wrappers).encode().replace(b"\n", newline)
+        newline = "\r\n" if b"\r\n" in before else "\n"
+        # Before any `#[cfg(test)]` module, as in a fixed file.
+        offset, text = wrapper_insertion(before, "\n".join(wrappers).replace("\n", newline), newline)
+        after = before[:offset] + text.encode() + before[offset:]
         changed += 1
         shown = display(path, cwd)
         if args.diff:

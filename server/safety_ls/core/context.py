@@ -16,6 +16,7 @@ from safety_ls.core.crate import (
     reexports_in,
     structs_in,
 )
+from safety_ls.core.fix_requests import CommentInsertion
 from safety_ls.core.parsing import SyntaxUnit, query
 from safety_ls.core.placement import Annotation, find_annotation, insertion_point
 from safety_ls.core.settings import Settings
@@ -128,6 +129,22 @@ def sites_query(names: frozenset[str], methods: tuple[str, ...], functions: tupl
     return query(source.replace("{functions}", _quoted(functions)))
 
 
+def _several_items(line: bytes) -> bool:
+    """Whether a line inside a list holds more than one item (a comma outside brackets and strings)."""
+    depth, quoted = 0, False
+    body = line.rstrip().removesuffix(b",")
+    for index, byte in enumerate(body):
+        if byte == ord('"') and (index == 0 or body[index - 1] != ord("\\")):
+            quoted = not quoted
+        elif not quoted and byte in b"([{":
+            depth += 1
+        elif not quoted and byte in b")]}":
+            depth -= 1
+        elif not quoted and depth == 0 and byte == ord(","):
+            return True
+    return False
+
+
 @dataclass
 class FileContext:
     path: str  # as shown to people
@@ -195,13 +212,27 @@ class FileContext:
 
     def comment_fix(
         self, unit: SyntaxUnit, site: Node, tag: str, template: str, context: dict[str, Any], offset: int | None = None
-    ) -> dict[str, Any] | None:
+    ) -> CommentInsertion | None:
         """A request to insert `template` as a comment where `tag` would be accepted for `site`, if anywhere."""
         start = unit.start(site) if offset is None else offset
         point = insertion_point(self.source, unit, site, start, tag, self.settings.placement)
         if point is None:
             return None
-        return {"kind": "insert", "offset": point[0], "indent": point[1], "template": template, "context": context}
+        offset, indent = point
+        line = self.source.line_of(offset)
+        code = self.source.line_bytes(line).lstrip()
+        above = self.source.line_bytes(line - 1).split(b"//")[0].rstrip() if line > 0 else b""
+        closing = code[:1] in (b")", b"]", b"}", b">")
+        in_list = above.endswith((b"(", b"[", b",")) and not closing
+        if code.startswith(b"/*") or above.endswith(b"=") or (in_list and _several_items(code)):
+            # Above `/* name */ arg,` rustfmt rejoins the two comments and moves the argument; after
+            # `type X =` it drops the comment; above `a, b,` in a list it puts each item on a line of
+            # its own: no insertion keeps the file as rustfmt has it.
+            return None
+        if closing:
+            # Before a closing delimiter rustfmt indents a comment as the list's or block's content.
+            indent += "\t" if "\t" in indent else "    "
+        return CommentInsertion(offset, indent, tag, template, context)
 
     def struct_is_public(self, name: str) -> bool | None:
         """Whether `struct name` (in this file, else the crate) is `pub`; None when not found."""

@@ -109,6 +109,18 @@ def reexports_in(data: bytes, anchor: Module) -> list[Reexport]:
     return found
 
 
+_USE = re.compile(rb"^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+([^;]+);", re.M)
+
+
+def use_paths(data: bytes) -> list[list[str]]:
+    """Every path a `use` item in the text names (`a::{b, c}` -> [a, b], [a, c]; `x as y` -> x)."""
+    paths = []
+    for match in _USE.finditer(data):
+        raw = re.sub(r"\b(\w+)\s+as\s+\w+", r"\1", match.group(1).decode("utf-8", "replace"))
+        paths.extend(_expand_use_tree(raw))
+    return paths
+
+
 def lint_names(data: bytes) -> set[str]:
     return {re.sub(rb"\s+", b"", part).decode() for part in data.split(b",") if part.strip()}
 

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from safety_ls.core.fix_requests import FixRequest
 from safety_ls.core.source import SourceText
 
 
@@ -24,8 +25,10 @@ class Finding:
     start: int
     end: int
     message: str
-    # What a fix needs to know about the site (kind, inferred types, ...).
+    # What the site is (kind, inferred types, ...), for messages, hover and the audit.
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # What fixing it takes; None where no fix can be offered.
+    fix: FixRequest | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Diagnostic:
     start: int = field(default=0, compare=False)
     end: int = field(default=0, compare=False)
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    fix: FixRequest | None = field(default=None, compare=False, hash=False)
 
     @classmethod
     def place(
@@ -64,17 +68,20 @@ class Diagnostic:
             start=finding.start,
             end=finding.end,
             data=finding.data,
+            fix=finding.fix,
         )
 
     def moved(self, delta: int) -> "Diagnostic":
-        """The same finding `delta` bytes later (line and column fields are not recomputed).
+        """The same finding `delta` bytes later, its fix request with it (line and column fields are
+        not recomputed).
 
         Written out rather than `dataclasses.replace`: the language server moves every
         finding below an edit on each keystroke.
         """
         return Diagnostic(
             self.path, self.rule, self.severity, self.message, self.line, self.column,
-            self.end_line, self.end_column, self.fixable, self.start + delta, self.end + delta, {},
+            self.end_line, self.end_column, self.fixable, self.start + delta, self.end + delta, self.data,
+            self.fix.shifted(delta) if self.fix is not None else None,
         )
 
     def to_json(self) -> dict[str, Any]:

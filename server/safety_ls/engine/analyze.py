@@ -137,7 +137,7 @@ def analyze(
             seen.add(key)
             result.diagnostics.append(
                 Diagnostic.place(
-                    path, source, finding, settings.severity_of(rule.id, rule.default_severity), rule.fixable and bool(finding.data.get("fix"))
+                    path, source, finding, settings.severity_of(rule.id, rule.default_severity), rule.fixable and finding.fix is not None
                 )
             )
     result.dependencies = sorted(ctx.dependencies)

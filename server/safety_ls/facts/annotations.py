@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from safety_ls.core.context import FileContext
+from safety_ls.core.fix_requests import TagInsertion
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.placement import comment_where_tag_goes
 from safety_ls.core.tags import CAST, CONTIGUOUS, PROMOTE, TAG_IN_COMMENT
@@ -88,14 +89,9 @@ def untagged_reason(ctx: FileContext, unit: SyntaxUnit, site: Node, tag: str, of
     return UntaggedComment(first_start + body_start, joined)
 
 
-def tag_fix(untagged: UntaggedComment, tag: str, head: str = "") -> dict[str, object]:
+def tag_fix(untagged: UntaggedComment, tag: str, head: str = "") -> TagInsertion:
     """A fix request that writes `TAG: ` (and `head`, e.g. CAST's `usize → u32, `) before the comment's text."""
-    return {
-        "kind": "text",
-        "offset": untagged.offset,
-        "text": f"{tag}: {head}",
-        "title": f"Add the `{tag}:` tag to the comment above",
-    }
+    return TagInsertion(untagged.offset, f"{tag}: {head}", f"Add the `{tag}:` tag to the comment above")
 
 
 def untagged_message(site: str, tag: str) -> str:

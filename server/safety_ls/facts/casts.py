@@ -336,6 +336,23 @@ def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node, depth: int = 0)
     return None
 
 
+def operand_is_pointer(unit: SyntaxUnit, value: Node) -> bool:
+    """Whether a cast's operand is a raw pointer (`p as usize` is an address, not a numeric conversion)."""
+    while value.type == "parenthesized_expression" and value.named_child_count == 1:
+        value = value.named_child(0)  # type: ignore[assignment]
+    if value.type == "type_cast_expression":
+        target = value.child_by_field_name("type")
+        return target is not None and target.type in ("pointer_type", "reference_type")
+    if value.type == "identifier":
+        declared = _binding(unit, unit.text(value), value)  # a declared type's text, or a value
+        return isinstance(declared, str) and declared.lstrip().startswith("*")
+    if value.type == "call_expression":
+        function = value.child_by_field_name("function")
+        method = function.child_by_field_name("field") if function is not None and function.type == "field_expression" else None
+        return method is not None and unit.text(method) in ("as_ptr", "as_mut_ptr")
+    return False
+
+
 def _primitive(declared: str | None) -> str | None:
     if declared is None:
         return None

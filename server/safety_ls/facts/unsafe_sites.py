@@ -5,6 +5,7 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.source import SourceText
 from safety_ls.facts.categories import Category, categorize_block
 
 CATEGORY_PREFIX_BYTES = 4096
@@ -16,6 +17,12 @@ def opening_text(unit: SyntaxUnit, node: Node) -> str:
     return unit.data[node.start_byte : min(node.end_byte, node.start_byte + CATEGORY_PREFIX_BYTES)].decode(
         "utf-8", "replace"
     )
+
+
+def file_opening_text(source: SourceText, unit: SyntaxUnit, node: Node) -> str:
+    """`opening_text` read from the file: in a macro_rules! body, `$x` as written rather than `_x`."""
+    start = unit.start(node)
+    return source.data[start : min(unit.end(node), start + CATEGORY_PREFIX_BYTES)].decode("utf-8", "replace")
 
 
 def code_category(unit: SyntaxUnit, node: Node) -> Category:

@@ -1,8 +1,8 @@
 """Turning fixable diagnostics into text edits, and applying them without losing text.
 
-Rules describe what a fix needs (`Finding.data["fix"]`: where to insert,
-which template, what to fill it with); this module renders the templates and
-produces edits. The CLI and the language server both call it. Edits only
+Rules describe what a fix needs (`Finding.fix`, a typed request from
+core/fix_requests.py: where to insert, which template, what to fill it with);
+this module renders the templates and produces edits. The CLI and the language server both call it. Edits only
 insert lines (or replace a site's own text), keep the file's line endings,
 and leave a byte-order mark where it was.
 """
@@ -10,22 +10,35 @@ and leave a byte-order mark where it was.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from safety_ls.config.templates import Templates
 from safety_ls.core.crate import CrateIndex
 from safety_ls.core.findings import Diagnostic
+from safety_ls.core.fix_requests import (
+    AllocationRewrite,
+    CommentInsertion,
+    DocInsertion,
+    DocSectionCompletion,
+    TagInsertion,
+    TemplateInsertion,
+)
 from safety_ls.core.parsing import parse
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceText
 from safety_ls.engine.analyze import analyze
 from safety_ls.fixes.alloc_wrapper import (
     WrapperPlan,
-    use_insertion_offset,
+    use_insertion,
+    use_line,
     wrapper_context,
+    wrapper_insertion,
 )
+from safety_ls.fixes.comment_wrap import wrap_comment
+from safety_ls.fixes.rustfmt_pass import formatted_like_before
+from safety_ls.fixes.rustfmt_width import max_width
 from safety_ls.rules.unsafe_code import UNDOCUMENTED_UNSAFE_BLOCK
 
 
@@ -44,43 +57,44 @@ class Fix:
     diagnostics: tuple[Diagnostic, ...]
 
 
-_TITLES = {
-    "safety_doc.j2": "Add a `# Safety` section",
-    "safety_doc_sections.j2": "Add the missing `# Safety` sections",
-    "cast.j2": "Add a `// CAST:` comment",
-    "promote.j2": "Add a `// PROMOTE:` comment",
-    "contiguous.j2": "Add a `// CONTIGUOUS:` comment",
-}
+def title_of(request: TemplateInsertion) -> str:
+    """The code action's title for a request."""
+    if isinstance(request, DocInsertion):
+        return "Add a `# Safety` section"
+    if isinstance(request, DocSectionCompletion):
+        return "Add the missing `# Safety` sections"
+    return request.title or f"Add a `// {request.tag}:` comment"
 
 
-def _title(request: dict[str, Any]) -> str:
-    if "title" in request:
-        return request["title"]
-    template = request["template"]
-    if template in _TITLES:
-        return _TITLES[template]
-    if template.startswith("safety_"):
-        return "Add a `// SAFETY:` comment"
-    return f"Add a `// {template.removesuffix('.j2').upper()}:` comment"
-
-
-def _merge(requests: list[dict[str, Any]]) -> dict[str, Any]:
+def _merge(requests: list[TemplateInsertion]) -> TemplateInsertion:
     """One comment for several sites that want the same one at the same place (casts on one line)."""
-    first = dict(requests[0])
-    if first["template"] == "cast.j2":
-        conversions: list[dict[str, Any]] = []
-        for request in requests:
-            for conversion in request["context"]["conversions"]:
-                if conversion not in conversions:
-                    conversions.append(conversion)
-        first["context"] = {**first["context"], "conversions": conversions}
-    return first
+    first = requests[0]
+    if not (isinstance(first, CommentInsertion) and first.template == "cast.j2"):
+        return first
+    conversions: list[dict[str, str | None]] = []
+    for request in requests:
+        for conversion in request.context["conversions"]:
+            if conversion not in conversions:
+                conversions.append(conversion)
+    # Each distinct conversion once; `<from> → T` only where no known source names `T` already.
+    named_targets = {conversion["to"] for conversion in conversions if conversion["from"]}
+    conversions = [c for c in conversions if c["from"] or c["to"] not in named_targets]
+    return replace(first, context={**first.context, "conversions": conversions})
 
 
-def _render(request: dict[str, Any], templates: Templates, newline: str) -> str:
-    indent = request["indent"]
-    lines = list(request.get("prefix", [])) + templates.render(request["template"], request["context"])
-    return "".join(f"{indent}{line}".rstrip() + newline for line in lines)
+def render_lines(request: TemplateInsertion, templates: Templates) -> list[str]:
+    """The comment lines a request inserts, without indentation (hover shows them as they are)."""
+    lines = templates.render(request.template, dict(request.context))
+    return ["///", *lines] if isinstance(request, DocInsertion) and request.after_docs else lines
+
+
+def _render(request: TemplateInsertion, templates: Templates, newline: str, width: int) -> str:
+    lines = [
+        wrapped
+        for line in render_lines(request, templates)
+        for wrapped in wrap_comment(line, request.indent, width)
+    ]
+    return "".join(f"{request.indent}{line}".rstrip() + newline for line in lines)
 
 
 def _newline_at(source: SourceText, offset: int) -> str:
@@ -93,6 +107,22 @@ def _newline_at(source: SourceText, offset: int) -> str:
     if following.startswith(b"\n"):
         return "\n"
     return "\r\n" if source.uses_crlf else "\n"
+
+
+_TRAILING_COMMENT = re.compile(rb"^\s*[^\s/].*[;}]\s*//")
+
+
+def _follows_trailing_comment(source: SourceText, offset: int, indent: str) -> bool:
+    """Whether the line above `offset` ends a statement with a `//` comment, or continues such a
+    comment (a comment line indented deeper than the insertion, as rustfmt aligns them)."""
+    line = source.line_of(offset)
+    if line == 0:
+        return False
+    above = source.line_bytes(line - 1)
+    body = above.lstrip()
+    if body.startswith(b"//"):
+        return len(above) - len(body) > len(indent.encode())
+    return _TRAILING_COMMENT.match(above) is not None
 
 
 @dataclass(frozen=True)
@@ -111,23 +141,24 @@ def build_fixes(
     location: FileLocation | None = None,
 ) -> list[Fix]:
     """One fix per insertion point (diagnostics sharing one are fixed by one comment)."""
+    width = max_width(location.path if location is not None else None)
     grouped: dict[tuple[int, str], list[Diagnostic]] = {}
-    allocations: list[Diagnostic] = []
+    allocations: list[tuple[Diagnostic, AllocationRewrite]] = []
     tags: dict[tuple[int, str], list[Diagnostic]] = {}  # a tag written into an existing comment
     for diagnostic in diagnostics:
-        request = diagnostic.data.get("fix")
-        if not (diagnostic.fixable and request):
+        request = diagnostic.fix
+        if not diagnostic.fixable or request is None:
             continue
-        if request["kind"] == "alloc-wrapper":
-            allocations.append(diagnostic)
-        elif request["kind"] == "text":
-            tags.setdefault((request["offset"], request["text"]), []).append(diagnostic)
+        if isinstance(request, AllocationRewrite):
+            allocations.append((diagnostic, request))
+        elif isinstance(request, TagInsertion):
+            tags.setdefault((request.offset, request.text), []).append(diagnostic)
         else:
-            grouped.setdefault((request["offset"], request["template"]), []).append(diagnostic)
-    fixes = _allocation_fixes(source, allocations, templates, location) if location else []
+            grouped.setdefault((request.offset, request.template), []).append(diagnostic)
+    fixes = _allocation_fixes(source, allocations, templates, location, width) if location else []
     if fixes:
         # A block rewritten to the wrapper is no longer unsafe: it gets no SAFETY comment.
-        rewritten = [(d.data["fix"]["start"], d.data["fix"]["end"]) for d in allocations]
+        rewritten = [(request.start, request.end) for _, request in allocations]
         for key, members in list(grouped.items()):
             members[:] = [
                 member
@@ -138,46 +169,68 @@ def build_fixes(
             if not members:
                 del grouped[key]
     for (offset, _), members in sorted(grouped.items(), key=lambda item: item[0]):
-        request = _merge([member.data["fix"] for member in members])
-        text = _render(request, templates, _newline_at(source, offset))
-        fixes.append(Fix(members[0].rule, _title(request), (Edit(offset, offset, text),), tuple(members)))
+        request = _merge([member.fix for member in members if isinstance(member.fix, TemplateInsertion)])
+        newline = _newline_at(source, offset)
+        text = _render(request, templates, newline, width)
+        if _follows_trailing_comment(source, offset, request.indent):
+            # rustfmt would indent a comment line under the previous statement's trailing comment.
+            text = newline + text
+        fixes.append(Fix(members[0].rule, title_of(request), (Edit(offset, offset, text),), tuple(members)))
     for (offset, text), members in sorted(tags.items(), key=lambda item: item[0]):
-        fixes.append(Fix(members[0].rule, members[0].data["fix"]["title"], (Edit(offset, offset, text),), tuple(members)))
+        fixes.append(Fix(members[0].rule, members[0].fix.title, (Edit(offset, offset, text),), tuple(members)))  # type: ignore[union-attr]
     return fixes
 
 
 def _allocation_fixes(
-    source: SourceText, allocations: list[Diagnostic], templates: Templates, location: FileLocation
+    source: SourceText,
+    allocations: list[tuple[Diagnostic, AllocationRewrite]],
+    templates: Templates,
+    location: FileLocation,
+    width: int,
 ) -> list[Fix]:
-    """Rewrite each unchecked allocation to the wrapper; add the wrapper (once) and the `use` it needs."""
+    """Rewrite each unchecked allocation to its wrapper; add each wrapper (once) and the `use` it needs."""
     fixes = []
     newline = "\r\n" if source.uses_crlf else "\n"
     here = location.path.resolve()
     imported: set[str] = set()
-    for diagnostic in allocations:
-        request = diagnostic.data["fix"]
-        edits = [Edit(request["start"], request["end"], request["replacement"])]
-        home = location.plan.home(location.crate_dir, location.path, request["form"])
-        name = request["name"]
+    for diagnostic, request in allocations:
+        target = request.wrapper
+        if target is None:  # safe as written: the unsafe block goes, nothing is added
+            edit = Edit(request.start, request.end, request.replacement)
+            fixes.append(Fix(diagnostic.rule, "Remove the unneeded unsafe block", (edit,), (diagnostic,)))
+            continue
+        home = location.plan.home(location.crate_dir, location.path, target.name)
+        replacement = request.replacement
+        if request.in_macro:
+            replacement = home.path_of(target.name, "$crate") + replacement.removeprefix(target.name)
+        edits = [Edit(request.start, request.end, replacement)]
         if not home.exists:
             wrapper = "".join(
-                line + newline for line in templates.render("alloc_wrapper.rs.j2", wrapper_context(source.data, request["form"]))
+                line + "\n" for line in _wrapped(templates.render("alloc_wrapper.rs.j2", wrapper_context(target, width)), width)
             )
             if home.file == here:
-                separator = "" if source.data.endswith(b"\n") or not source.data else newline
-                edits.append(Edit(len(source.data), len(source.data), separator + wrapper))
+                offset, text = wrapper_insertion(source.data, wrapper.replace("\n", newline), newline)
+                edits.append(Edit(offset, offset, text))
             else:
                 location.plan.pending.setdefault(home.file, []).append(wrapper)
             home.exists = True
-        if home.file != here and name not in imported and not re.search(
-            rb"\buse\s[^;]*\b" + name.encode() + rb"\b", source.data
-        ):
-            path = "::".join(("crate",) + home.module + (name,))
-            offset = use_insertion_offset(source.data)
-            edits.append(Edit(offset, offset, f"use {path};{newline}"))
-            imported.add(name)
-        fixes.append(Fix(diagnostic.rule, f"Use the checked `{name}` wrapper", tuple(edits), (diagnostic,)))
+        needs_use = home.file != here and not request.in_macro and target.name not in imported
+        if needs_use and not re.search(rb"\buse\s[^;]*\b" + target.name.encode() + rb"\b", source.data):
+            offset, text = use_insertion(source.data, use_line(home.path_of(target.name), target, newline), newline)
+            edits.append(Edit(offset, offset, text))
+            imported.add(target.name)
+        fixes.append(Fix(diagnostic.rule, f"Use the checked `{target.name}` wrapper", tuple(edits), (diagnostic,)))
     return fixes
+
+
+def _wrapped(lines: list[str], width: int) -> list[str]:
+    """Code lines as they are; comment lines wrapped to `width` at their own indentation."""
+    wrapped = []
+    for line in lines:
+        body = line.lstrip()
+        indent = line[: len(line) - len(body)]
+        wrapped.extend(indent + part for part in wrap_comment(body, indent, width))
+    return wrapped
 
 
 def apply_edits(raw: bytes, edits: Iterable[Edit]) -> bytes:
@@ -225,6 +278,9 @@ def fix_source(
     if not fixes:
         return FixOutcome(raw, raw, [], result.diagnostics, warnings)
     fixed = apply_edits(raw, [edit for fix in fixes for edit in fix.edits])
+    if location is not None and any(isinstance(d.fix, AllocationRewrite) for fix in fixes for d in fix.diagnostics):
+        # Rewritten code (not only inserted comments): let rustfmt lay it out, as the file was.
+        fixed = formatted_like_before(raw, fixed, location.path, location.crate_dir)
     after = analyze(SourceText(fixed), path, settings, crate=crate, file=file)
     if _error_count(fixed) > _error_count(raw):
         # Never leave a file less parseable than it was: keep the original.

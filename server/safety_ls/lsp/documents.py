@@ -19,7 +19,7 @@ from safety_ls.core.findings import Diagnostic, Severity
 from safety_ls.core.parsing import parse
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import Encoding, Position, SourceText
-from safety_ls.engine.analyze import FileResult, analyze
+from safety_ls.engine.analyze import analyze
 
 LspRange = tuple[int, int, int, int]  # start line, start column, end line, end column
 
@@ -176,14 +176,6 @@ class Document:
             self.diagnostics = sorted(kept + result.diagnostics, key=lambda d: (d.start, d.rule))
         self.dirty = []
         self.analysed_version = self.version
-
-    def full_result(self, settings: Settings, crate: CrateIndex | None, file: Path | None) -> FileResult:
-        """A fresh whole-file analysis (for code actions: every fix needs its current data)."""
-        display = str(self.path) if self.path is not None else self.uri
-        if self.too_large:
-            return FileResult(display, diagnostics=[_too_large(display, self.source, settings)])
-        self.exact_tree()
-        return analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree)
 
     def _region(self) -> tuple[int, int] | None:
         """The one function item holding every edit since the last analysis, or None (analyse all)."""

@@ -9,8 +9,8 @@ from pygls.uris import from_fs_path
 
 from safety_ls.config.templates import Templates
 from safety_ls.core.crate import crate_dir_of
-from safety_ls.core.source import Encoding, Position
-from safety_ls.fixes.alloc_wrapper import WrapperPlan
+from safety_ls.core.source import Encoding, SourceText
+from safety_ls.fixes.alloc_wrapper import WrapperPlan, wrapper_insertion
 from safety_ls.fixes.apply import FileLocation, Fix, build_fixes
 from safety_ls.lsp.convert import lsp_range
 from safety_ls.lsp.documents import Document
@@ -23,14 +23,15 @@ def fixes_for(server: SafetyLanguageServer, document: Document) -> tuple[list[Fi
     """The document's fixes, and allocation wrappers they add to other files."""
     session = server.session
     settings = session.settings_for(document.path)
-    crate, file = session.crate_of(document)
-    result = document.full_result(settings, crate, file)
+    # The stored findings carry their fix requests, shifted with every edit: no re-analysis.
+    session.analyse_if_stale(document)
     root = session.workspace_root(settings)
     templates = Templates(root / settings.template_dir if settings.template_dir else None)
     location = None
     if document.path is not None:
-        location = FileLocation(document.path, crate_dir_of(document.path), WrapperPlan(settings.alloc_wrapper_module))
-    fixes = build_fixes(document.source, result.diagnostics, templates, location)
+        plan = WrapperPlan(settings.alloc_wrapper_module, workspace=root)  # never a file outside the workspace
+        location = FileLocation(document.path, crate_dir_of(document.path), plan)
+    fixes = build_fixes(document.source, document.diagnostics, templates, location)
     for problem in templates.problems:
         server.report_error(f"{problem}; the built-in template was used")
     return fixes, (location.plan.pending if location is not None else {})
@@ -57,18 +58,17 @@ def workspace_edit(
 
 
 def _append_edit(documents: dict[str, Document], path: Path, text: str, encoding: Encoding) -> lsp.TextDocumentEdit:
+    """The wrapper added to another file: where `fix` puts it (before any `#[cfg(test)]` module)."""
     uri = from_fs_path(str(path)) or str(path)
     open_document = documents.get(uri)
-    if open_document is not None:
-        end = len(open_document.source.data)
-        position = open_document.source.position(end, encoding)
-        version: int | None = open_document.version
-    else:
-        content = path.read_text(encoding="utf-8")
-        lines = content.split("\n")
-        position, version = Position(len(lines) - 1, len(lines[-1].encode("utf-16-le")) // 2), None
+    source = open_document.source if open_document is not None else SourceText(path.read_bytes())
+    newline = "\r\n" if b"\r\n" in source.data else "\n"
+    offset, inserted = wrapper_insertion(source.data, text.replace("\n", newline), newline)
+    position = source.position(offset, encoding)
     at = lsp.Position(position.line, position.column)
     return lsp.TextDocumentEdit(
-        text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
-        edits=[lsp.TextEdit(range=lsp.Range(at, at), new_text=text)],
+        text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+            uri=uri, version=open_document.version if open_document is not None else None
+        ),
+        edits=[lsp.TextEdit(range=lsp.Range(at, at), new_text=inserted)],
     )

@@ -14,7 +14,14 @@ from safety_ls.core.tags import CAST
 from safety_ls.core.triggers import NUMERIC_CAST
 from safety_ls.facts.allows import enclosing_allows
 from safety_ls.facts.annotations import tag_fix, untagged_message, untagged_reason
-from safety_ls.facts.casts import conversions, is_lossless, numeric_casts, source_type
+from safety_ls.facts.casts import (
+    cast_target,
+    conversions,
+    is_lossless,
+    numeric_casts,
+    operand_is_pointer,
+    source_type,
+)
 from safety_ls.rules import Rule
 
 MISSING_CAST = "missing-cast"
@@ -38,29 +45,45 @@ def _cast_annotation(ctx: FileContext, unit: SyntaxUnit, cast: Node) -> Annotati
 def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
     lossy_only = ctx.settings.cast_policy == "lossy"
     for unit, cast, target in numeric_casts(ctx):
+        value = cast.child_by_field_name("value")
+        if value is not None and operand_is_pointer(unit, value):
+            continue  # a pointer's address: not a numeric conversion, so no CAST to write
         if _cast_annotation(ctx, unit, cast) is None:
-            value = cast.child_by_field_name("value")
             source = source_type(ctx, unit, value) if value is not None else None
             if lossy_only and source is not None and is_lossless(source, target):
                 continue  # `cast-policy = "lossy"`: a widening the source type proves exact
             if (untagged := untagged_reason(ctx, unit, cast, CAST)) is not None:
                 fix = tag_fix(untagged, CAST, f"{source or '<from>'} → {target}, ")
                 message = untagged_message(f"`as {target}` cast", CAST)
-                yield Finding(MISSING_CAST, unit.start(cast), unit.end(cast), message, {"from": source, "to": target, "fix": fix})
+                yield Finding(MISSING_CAST, unit.start(cast), unit.end(cast), message, {"from": source, "to": target}, fix)
                 continue
             yield Finding(
-                "missing-cast",
+                MISSING_CAST,
                 unit.start(cast),
                 unit.end(cast),
                 f"`as {target}` cast missing a `// CAST: {source or '<from>'} → {target}, <reason>` comment",
-                {
-                    "from": source,
-                    "to": target,
-                    "fix": ctx.comment_fix(
-                        unit, cast, CAST, "cast.j2", {"conversions": [{"from": source, "to": target}]}
-                    ),
-                },
+                {"from": source, "to": target},
+                ctx.comment_fix(unit, cast, CAST, "cast.j2", {"conversions": _chain_conversions(ctx, unit, cast)}),
             )
+
+
+def _chain_conversions(ctx: FileContext, unit: SyntaxUnit, cast: Node) -> list[dict[str, str | None]]:
+    """The conversions of `x as A as B`, innermost first: the casts of one chain start at the same
+    byte, so only one of them is reported, and its comment must name every step."""
+    outermost = cast
+    while (parent := unit.parent_of(outermost)) is not None and parent.type == "type_cast_expression":
+        outermost = parent
+    chain = []
+    current: Node | None = outermost
+    while current is not None and current.type == "type_cast_expression":
+        chain.append(current)
+        current = current.child_by_field_name("value")
+    conversions = []
+    for step in reversed(chain):
+        target, value = cast_target(unit, step), step.child_by_field_name("value")
+        if target is not None and value is not None and not operand_is_pointer(unit, value):
+            conversions.append({"from": source_type(ctx, unit, value), "to": target})
+    return conversions
 
 
 def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:
@@ -68,7 +91,10 @@ def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:
         annotation = _cast_annotation(ctx, unit, cast)
         if annotation is None:
             continue
-        pairs = [pair for pair in conversions(annotation.reason) if "<" not in "".join(pair)]
+        written = conversions(annotation.reason)
+        if any(to == target and "<" in origin for origin, to in written):
+            continue  # `<from> → target`: this cast's part of the template is unfilled (placeholder-annotation)
+        pairs = [pair for pair in written if "<" not in "".join(pair)]
         if not pairs:
             if "<" in annotation.reason:
                 continue  # an unfilled template: placeholder-annotation reports it

@@ -26,24 +26,18 @@ def _missing_promote(ctx: FileContext) -> Iterator[Finding]:
             start, end = call_range(unit, call, name)
             if (untagged := untagged_reason(ctx, unit, call, PROMOTE, unit.start(name))) is not None:
                 message = untagged_message(f"promotion to {target}", PROMOTE)
-                yield Finding(MISSING_PROMOTE, start, end, message, {"target": target, "fix": tag_fix(untagged, PROMOTE)})
+                yield Finding(MISSING_PROMOTE, start, end, message, {"target": target}, tag_fix(untagged, PROMOTE))
                 continue
             yield Finding(
                 "missing-promote",
                 start,
                 end,
                 f"promotion to {target} missing a `// PROMOTE: <reason>` comment",
-                {
-                    "target": target,
-                    "fix": ctx.comment_fix(
-                        unit,
-                        call,
-                        PROMOTE,
-                        "promote.j2",
-                        {"target": target, "hint": _promotion_context(unit, call)},
-                        unit.start(name),
-                    ),
-                },
+                {"target": target},
+                ctx.comment_fix(
+                    unit, call, PROMOTE, "promote.j2", {"target": target, "hint": _promotion_context(unit, call)},
+                    unit.start(name),
+                ),
             )
 
 
@@ -69,18 +63,17 @@ def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
             start, end = call_range(unit, call, name)
             if (untagged := untagged_reason(ctx, unit, call, CONTIGUOUS, unit.start(name))) is not None:
                 message = untagged_message("`.contiguous()` before a matmul", CONTIGUOUS)
-                yield Finding(MISSING_CONTIGUOUS, start, end, message, {"fix": tag_fix(untagged, CONTIGUOUS)})
+                yield Finding(MISSING_CONTIGUOUS, start, end, message, {}, tag_fix(untagged, CONTIGUOUS))
                 continue
             yield Finding(
                 "missing-contiguous",
                 start,
                 end,
                 "`.contiguous()` before a matmul missing a `// CONTIGUOUS: <reason>` comment",
-                {
-                    "fix": ctx.comment_fix(
-                        unit, call, CONTIGUOUS, "contiguous.j2", {"cause": _stride_cause(unit, call)}, unit.start(name)
-                    ),
-                },
+                {},
+                ctx.comment_fix(
+                    unit, call, CONTIGUOUS, "contiguous.j2", {"cause": _stride_cause(unit, call)}, unit.start(name)
+                ),
             )
 
 

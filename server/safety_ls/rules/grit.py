@@ -50,7 +50,7 @@ def _require(
     for unit, site in sites:
         if ctx.annotation(unit, site, tag) is None and not _allowed_with_reason(ctx, unit, site, tag):
             fix = ctx.comment_fix(unit, site, tag, f"{tag.lower()}.j2", {})
-            yield Finding(rule_id, unit.start(site), unit.end(site), message(unit, site), {"tag": tag, "fix": fix})
+            yield Finding(rule_id, unit.start(site), unit.end(site), message(unit, site), {"tag": tag}, fix)
 
 
 def _trait_objects(ctx: FileContext) -> Iterator[Finding]:

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
+from safety_ls.core.fix_requests import CommentInsertion
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.placement import Annotation
 from safety_ls.core.tags import SAFETY
@@ -81,7 +82,7 @@ def _describe(site: LaunchSite) -> str:
     return f"this launch of `{site.kernel}`" if site.kernel else "this kernel launch"
 
 
-def _completion_fix(ctx: FileContext, annotation: Annotation, missing: list[str], site: LaunchSite) -> dict[str, Any]:
+def _completion_fix(ctx: FileContext, annotation: Annotation, missing: list[str], site: LaunchSite) -> CommentInsertion:
     """Insert the missing invariants' lines after the comment run that holds the SAFETY tag."""
     source = ctx.source
     last = annotation.line
@@ -93,14 +94,14 @@ def _completion_fix(ctx: FileContext, annotation: Annotation, missing: list[str]
         raw = source.line_text(min(last + 1, source.line_count - 1))  # `unsafe { // SAFETY: ..`: the body's indent
     indent = raw[: len(raw) - len(raw.lstrip())]
     offset = source.line_bounds(last + 1)[0] if last + 1 < source.line_count else len(source.data)
-    return {
-        "kind": "insert",
-        "offset": offset,
-        "indent": indent,
-        "template": LAUNCH_TEMPLATE,
-        "context": {**template_context(ctx, site), "missing": missing},
-        "title": "Complete the launch's `// SAFETY:` comment",
-    }
+    return CommentInsertion(
+        offset,
+        indent,
+        SAFETY,
+        LAUNCH_TEMPLATE,
+        {**template_context(ctx, site), "missing": missing},
+        title="Complete the launch's `// SAFETY:` comment",
+    )
 
 
 def _launch_comments(ctx: FileContext) -> Iterator[Finding]:
@@ -118,7 +119,8 @@ def _launch_comments(ctx: FileContext) -> Iterator[Finding]:
                 site.start,
                 site.end,
                 f"{_describe(site).capitalize()} in an `unsafe fn` has no `// SAFETY:` comment on its launch invariants",
-                {"kind": "kernel launch", "fix": ctx.comment_fix(unit, annotated, SAFETY, LAUNCH_TEMPLATE, template_context(ctx, site))},
+                {"kind": "kernel launch"},
+                ctx.comment_fix(unit, annotated, SAFETY, LAUNCH_TEMPLATE, template_context(ctx, site)),
             )
             continue
         missing = missing_invariants(annotation.reason, site)
@@ -128,7 +130,8 @@ def _launch_comments(ctx: FileContext) -> Iterator[Finding]:
                 site.start,
                 site.end,
                 f"the SAFETY comment of {_describe(site)} does not address: {', '.join(missing)}",
-                {"kind": "kernel launch", "missing": missing, "fix": _completion_fix(ctx, annotation, missing, site)},
+                {"kind": "kernel launch", "missing": missing},
+                _completion_fix(ctx, annotation, missing, site),
             )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Iterator
 
 from tree_sitter import Node
 
 from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
+from safety_ls.core.fix_requests import DocInsertion, DocSectionCompletion
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.triggers import UNSAFE
 from safety_ls.facts.safety_docs import (
@@ -170,7 +171,7 @@ def _indent_of(ctx: FileContext, unit: SyntaxUnit, item: Node) -> str:
     return text[: len(text) - len(text.lstrip())].decode("utf-8", "replace")
 
 
-def _doc_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, kind: str) -> dict[str, Any] | None:
+def _doc_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, kind: str) -> DocInsertion | None:
     """Append a `# Safety` section to the item's docs, or start its docs with one."""
     if unit.parent is not None:
         return None  # in a macro: the docs are not ours to place
@@ -178,15 +179,13 @@ def _doc_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, kind: str) -> dict[
     context = {"kind": kind, "ffi": _calls_ffi(unit, item)}
     if located:
         offset = _line_start_after(ctx, located[-1][1])
-        prefix = ["///"]
     else:
         first = item
         sibling = item.prev_named_sibling
         while sibling is not None and sibling.type == "attribute_item":
             first, sibling = sibling, sibling.prev_named_sibling
-        offset, prefix = ctx.source.line_starts[ctx.source.line_of(unit.start(first))], []
-    indent = _indent_of(ctx, unit, item)
-    return {"kind": "insert", "offset": offset, "indent": indent, "template": "safety_doc.j2", "context": context, "prefix": prefix}
+        offset = ctx.source.line_starts[ctx.source.line_of(unit.start(first))]
+    return DocInsertion(offset, _indent_of(ctx, unit, item), "safety_doc.j2", context, after_docs=bool(located))
 
 
 def _missing_safety_doc(ctx: FileContext) -> Iterator[Finding]:
@@ -205,8 +204,9 @@ def _missing_safety_doc(ctx: FileContext) -> Iterator[Finding]:
                 "missing-safety-doc",
                 start,
                 end,
-                f"unsafe {kind} `{unit.text(name)}` has no `# Safety` section in its docs",
-                {"kind": kind, "fix": _doc_fix(ctx, unit, item, kind)},
+                f"unsafe {kind} `{unit.text(name) if name else ''}` has no `# Safety` section in its docs",
+                {"kind": kind},
+                _doc_fix(ctx, unit, item, kind),
             )
 
 
@@ -215,7 +215,7 @@ def _calls_ffi(unit: SyntaxUnit, item: Node) -> bool:
     return body is not None and bool(_FFI_CALL.search(unit.text(body)))
 
 
-def _sections_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, missing: list[str]) -> dict[str, Any] | None:
+def _sections_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, missing: list[str]) -> DocSectionCompletion | None:
     """Append the missing `## Section`s at the end of the `# Safety` section."""
     located = located_doc_lines(unit, item)
     lines = [text for text, _ in located]
@@ -229,13 +229,7 @@ def _sections_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, missing: list[
         (index for index in range(bounds[1] - 1, bounds[0] - 1, -1) if located[index][0].strip()), bounds[0]
     )
     last = located[last_index][1]
-    return {
-        "kind": "insert",
-        "offset": _line_start_after(ctx, last),
-        "indent": _indent_of(ctx, unit, item),
-        "template": "safety_doc_sections.j2",
-        "context": {"missing": missing},
-    }
+    return DocSectionCompletion(_line_start_after(ctx, last), _indent_of(ctx, unit, item), tuple(missing))
 
 
 def _incomplete_safety_doc(ctx: FileContext) -> Iterator[Finding]:
@@ -260,7 +254,8 @@ def _incomplete_safety_doc(ctx: FileContext) -> Iterator[Finding]:
                 start,
                 end,
                 "`# Safety` section lacks " + ", ".join(f"`## {name}`" for name in missing),
-                {"kind": kind, "missing": missing, "fix": _sections_fix(ctx, unit, item, missing)},
+                {"kind": kind, "missing": missing},
+                _sections_fix(ctx, unit, item, missing),
             )
 
 

@@ -10,6 +10,7 @@ from tree_sitter import Node
 from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
 from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.source import SourceText
 from safety_ls.core.tags import SAFETY
 from safety_ls.core.triggers import UNSAFE
 from safety_ls.facts.categories import (
@@ -21,9 +22,10 @@ from safety_ls.facts.cuda_kernels import index_for
 from safety_ls.facts.launch_checks import kernel_parameters
 from safety_ls.facts.launches import launches_in_block
 from safety_ls.facts.threads import unsynchronized_fields
+from safety_ls.facts.unsafe_operations import unsafe_operations
 from safety_ls.facts.unsafe_sites import (
+    file_opening_text,
     impl_trait_name,
-    opening_text,
     paired_send_sync_impl,
 )
 from safety_ls.rules import Rule
@@ -35,12 +37,15 @@ _UNSAFE_KEYWORD = len("unsafe")
 
 
 _ALLOCATION = re.compile(r"([\w.()&\[\]]+?)\s*\.\s*alloc(?:_zeros)?\s*::\s*<\s*([^>]+?)\s*>\s*\(([^)]*)\)")
+# Categories whose templates name the block's own unsafe operations when it has recognisable ones.
+_NAMED_OPERATIONS = frozenset({Category.FFI_CALL, Category.RAW_POINTER, Category.TRANSMUTE, Category.OTHER})
 _FFI_FUNCTION = re.compile(r"\b((?:\w+::)*(?:ffi|sys|libc|bindings)::\w+|cu[A-Z]\w*|cublas\w*|nccl\w*|hip[A-Z]\w*)\s*\(")
 
 
-def block_template(unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
-    """The SAFETY template for an unsafe block, and what it is filled with."""
-    text = opening_text(unit, block)
+def block_template(source: SourceText, unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
+    """The SAFETY template for an unsafe block, and what it is filled with (text as the file
+    writes it, so a macro body's `$x` stays `$x`)."""
+    text = file_opening_text(source, unit, block)
     category = categorize_block(text)
     context: dict[str, Any] = {"kind": category.value}
     if category is Category.DEVICE_ALLOCATION and (match := _ALLOCATION.search(text)):
@@ -53,6 +58,9 @@ def block_template(unit: SyntaxUnit, block: Node) -> tuple[str, dict[str, Any]]:
             kernel=site.kernel if site is not None else None,
             arguments=list(site.arguments or ()) if site is not None else [],
         )
+    if category in _NAMED_OPERATIONS:
+        # The templates name what the block does and what each operation needs, where they can.
+        context["operations"] = [operation.as_context() for operation in unsafe_operations(source, unit, block)]
     if category is Category.FFI_CALL:
         function = _FFI_FUNCTION.search(text)
         context.update(function=function.group(1) if function else None)
@@ -71,7 +79,7 @@ def _undocumented_blocks(ctx: FileContext) -> Iterator[Finding]:
     for unit, block in ctx.sites("unsafe_block"):
         if ctx.annotation(unit, block, SAFETY) is None:
             start = unit.start(block)
-            template, context = block_template(unit, block)
+            template, context = block_template(ctx.source, unit, block)
             if context["kind"] == "kernel launch":
                 context["parameters"] = launched_parameters(ctx, unit, block)
             yield Finding(
@@ -79,7 +87,8 @@ def _undocumented_blocks(ctx: FileContext) -> Iterator[Finding]:
                 start,
                 start + _UNSAFE_KEYWORD,
                 "unsafe block missing a `// SAFETY:` comment",
-                {"kind": context["kind"], "fix": ctx.comment_fix(unit, block, SAFETY, template, context)},
+                {"kind": context["kind"]},
+                ctx.comment_fix(unit, block, SAFETY, template, context),
             )
 
 
@@ -115,8 +124,8 @@ def _undocumented_impls(ctx: FileContext) -> Iterator[Finding]:
                     "kind": Category.SEND_SYNC.value if trait_name in ("Send", "Sync") else "impl",
                     "trait": trait_name,
                     "type": type_name,
-                    "fix": ctx.comment_fix(unit, impl, SAFETY, template, context),
                 },
+                ctx.comment_fix(unit, impl, SAFETY, template, context),
             )
 
 

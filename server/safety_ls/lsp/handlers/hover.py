@@ -6,20 +6,26 @@ from lsprotocol import types as lsp
 
 from safety_ls.config.templates import TemplateError, Templates
 from safety_ls.core.findings import Diagnostic
+from safety_ls.core.fix_requests import (
+    CommentInsertion,
+    DocInsertion,
+    DocSectionCompletion,
+)
+from safety_ls.fixes.apply import render_lines
 from safety_ls.lsp.convert import lsp_range, position_of
 from safety_ls.lsp.language_server import SafetyLanguageServer
 from safety_ls.rules import ALL_RULES
 
 
 def _template_preview(diagnostic: Diagnostic) -> str | None:
-    request = diagnostic.data.get("fix") if diagnostic.data else None
-    if not request or "template" not in request:
+    """What the finding's stored fix request inserts (it travels with the finding across edits)."""
+    request = diagnostic.fix
+    if not isinstance(request, (CommentInsertion, DocInsertion, DocSectionCompletion)):
         return None
     try:
-        lines = Templates().render(request["template"], request["context"])
+        return "\n".join(render_lines(request, Templates()))
     except TemplateError:
         return None
-    return "\n".join(lines)
 
 
 def _markdown(value: str) -> lsp.MarkupContent:
