@@ -139,7 +139,7 @@ def test_interpreter_without_the_package_says_how_to_install_it(locator: Path, p
     result = locate(locator, settings(interpreter=str(python_without_package)))
     assert not result["found"]
     assert result["attempts"][0]["outcome"] == "no-package"
-    assert f"`{python_without_package} -m pip install <safety-ls checkout or wheel>`" in result["advice"]
+    assert f"`{python_without_package} -m pip install /path/to/safety-ls`" in result["advice"]
 
 
 def test_missing_interpreter_is_named(locator: Path, tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_without_python_on_path_says_to_install_python(locator: Path, tmp_path: 
     result = locate(locator, settings(), path_dirs=[str(tmp_path)])
     assert not result["found"]
     assert [a["outcome"] for a in result["attempts"]] == ["not-found", "not-found"]
-    assert result["advice"].startswith("No Python was found") and "pip install <safety-ls checkout or wheel>" in result["advice"]
+    assert result["advice"].startswith("No Python was found") and "pip install /path/to/safety-ls" in result["advice"]
 
 
 def test_python_on_path_without_the_package_gets_pip_and_pipx_advice(
@@ -164,4 +164,4 @@ def test_python_on_path_without_the_package_gets_pip_and_pipx_advice(
     wrapper.chmod(0o755)
     result = locate(locator, settings(), path_dirs=[str(tmp_path)])
     assert not result["found"]
-    assert "`python3 -m pip install <safety-ls checkout or wheel>`" in result["advice"] and "pipx install <safety-ls checkout or wheel>" in result["advice"]
+    assert "`python3 -m pip install /path/to/safety-ls`" in result["advice"] and "pipx install /path/to/safety-ls" in result["advice"]

@@ -98,7 +98,10 @@ def reimport(*reports: str) -> subprocess.CompletedProcess[str]:
 def test_raw_text_reports_imported_again_give_the_recorded_diagnostics():
     result = reimport("reports/memcheck.txt.gz", "reports/racecheck.txt", "reports/initcheck.txt.gz", "reports/synccheck.txt")
     assert result.returncode == 1, result.stderr
-    assert json.loads(result.stdout) == json.loads((RUN / "validate.json").read_text())
+    reimported = json.loads(result.stdout)
+    # The JSON contract gained "errors" (files that could not be checked) after the H100 run was recorded.
+    assert reimported.pop("errors") == []
+    assert reimported == json.loads((RUN / "validate.json").read_text())
 
 
 def test_raw_xml_reports_imported_again_land_on_the_same_lines():

@@ -84,7 +84,8 @@ def _launching_crate(root: Path) -> Path:
 def test_the_launch_template_names_the_kernels_parameters(tmp_path: Path):
     _launching_crate(tmp_path)
     done = run_cli("fix", "src/lib.rs", "--diff", cwd=tmp_path)
+    # Wrapped at rustfmt's max_width (100), as every inserted comment is.
     assert (
-        "// - parameters: the 2 arguments (x, n) match the kernel's 2 parameters (float* x, size_t n) in number, "
-        "type and layout: <reason>"
+        "+    // - parameters: the 2 arguments (x, n) match the kernel's 2 parameters (float* x, size_t n) in\n"
+        "+    //   number, type and layout: <reason>\n"
     ) in done.stdout, done.stdout + done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from safety_ls.config.templates import Templates
+from safety_ls.core.fix_requests import CommentInsertion
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceText
 from safety_ls.engine.analyze import analyze
@@ -52,7 +53,7 @@ def test_comments_that_do_not_give_the_reason_get_the_template(comment: str) -> 
     source = f"fn f(n: usize) {{\n    {comment}\n    let m = n as u32;\n}}\n"
     (diagnostic,) = analyze(SourceText.from_text(source), "x.rs", SETTINGS).diagnostics
     assert "untagged" not in diagnostic.message
-    assert diagnostic.data["fix"]["kind"] == "insert"
+    assert isinstance(diagnostic.fix, CommentInsertion)
 
 
 def test_a_section_title_is_not_the_reason_but_the_lines_below_it_are() -> None:
@@ -68,4 +69,4 @@ def test_a_section_title_is_not_the_reason_but_the_lines_below_it_are() -> None:
     first, second = analyze(SourceText.from_text(source), "x.rs", SETTINGS).diagnostics
     assert "untagged" not in first.message
     assert "untagged" in second.message
-    assert source.encode()[second.data["fix"]["offset"] :].startswith(b"Move both")
+    assert source.encode()[second.fix.offset :].startswith(b"Move both")

@@ -39,7 +39,10 @@ def _unchanged(victims: dict[Path, bytes]) -> None:
 def _repository(tmp_path: Path, sources: dict[str, str], config: str = "") -> Path:
     repo = tmp_path / "repo"
     (repo / "src").mkdir(parents=True)
-    (repo / "Cargo.toml").write_text('[package]\nname = "repo"\nversion = "0.1.0"\nedition = "2021"\n')
+    # cudarc 0.16 (its `CudaDevice`): the allocation wrapper is written against the crate's real types.
+    (repo / "Cargo.toml").write_text(
+        '[package]\nname = "repo"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ncudarc = "0.16"\n'
+    )
     (repo / "safety-ls.toml").write_text(config)
     for name, text in sources.items():
         (repo / "src" / name).write_text(text)
@@ -78,8 +81,8 @@ def test_fix_does_not_add_the_wrapper_to_a_path_module_outside_the_repository(tm
     done = run_cli("fix", "src", cwd=repo)
     _unchanged(victims)
     assert "outside the workspace" in done.stderr
-    fixed = (repo / "src" / "a.rs").read_text()
-    assert "fn alloc_device_buffer" in fixed, "the wrapper goes beside its first use instead"
+    assert "fn alloc_device_buffer" in (repo / "src" / "lib.rs").read_text(), "the wrapper goes to the crate root instead"
+    assert "alloc_device_buffer::<f32>(&dev, n)" in (repo / "src" / "a.rs").read_text()
 
 
 def test_fix_does_not_write_through_a_source_symlink_that_leaves_the_repository(tmp_path: Path) -> None:

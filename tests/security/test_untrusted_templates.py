@@ -54,7 +54,7 @@ def test_nested_loops_in_a_template_stop_at_the_time_budget(tmp_path: Path) -> N
     done = run_cli("fix", "lib.rs", cwd=repo, timeout=60)
     assert time.monotonic() - started < 30
     assert "rendering took over" in done.stderr
-    assert "// SAFETY: the pointer is non-null" in (repo / "lib.rs").read_text(), "the built-in template is used"
+    assert "// SAFETY: `*p` needs `p` non-null" in (repo / "lib.rs").read_text(), "the built-in template is used"
 
 
 def test_a_template_rendering_an_inner_doc_comment_is_refused(tmp_path: Path) -> None:

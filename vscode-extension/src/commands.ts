@@ -69,7 +69,7 @@ export async function openAuditReport(controller: ServerController): Promise<voi
   if (controller.running && !controller.supports(AUDIT_WORKSPACE)) {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? ".";
     void vscode.window.showWarningMessage(
-      `safety-ls: this server has no workspace audit (command ${AUDIT_WORKSPACE}); update safety-ls (pip install -U <safety-ls checkout or wheel>), or run \`safety-ls audit ${folder}\` in a terminal.`,
+      `safety-ls: this server has no workspace audit (command ${AUDIT_WORKSPACE}); update safety-ls (pip install -U /path/to/safety-ls), or run \`safety-ls audit ${folder}\` in a terminal.`,
     );
     return;
   }

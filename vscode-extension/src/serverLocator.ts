@@ -117,28 +117,28 @@ export function advise(attempts: Attempt[]): string {
       case "not-found":
         return `${explicit.origin} is set to \`${explicit.launch.command}\`, which does not exist or cannot be run. Fix the setting, or clear it to let safety-ls find Python.`;
       case "no-package":
-        return `safety-ls is not installed for ${explicit.launch.command} (${explicit.origin}). Install it with \`${describe({ command: explicit.launch.command, args: ["-m", "pip", "install", "<safety-ls checkout or wheel>"] })}\`.`;
+        return `safety-ls is not installed for ${explicit.launch.command} (${explicit.origin}). Install it with \`${describe({ command: explicit.launch.command, args: ["-m", "pip", "install", "/path/to/safety-ls"] })}\`.`;
       case "python-too-old":
-        return `${explicit.detail} (${explicit.origin}); safety-ls needs Python ${MINIMUM_PYTHON.join(".")} or later. Point ${explicit.origin} to a newer Python with safety-ls installed (\`pip install <safety-ls checkout or wheel>\`).`;
+        return `${explicit.detail} (${explicit.origin}); safety-ls needs Python ${MINIMUM_PYTHON.join(".")} or later. Point ${explicit.origin} to a newer Python with safety-ls installed (\`pip install /path/to/safety-ls\`).`;
       default:
         return `${explicit.origin} (\`${describe(explicit.launch)}\`) does not run safety-ls: ${explicit.detail}`;
     }
   }
   const withoutPackage = attempts.find((a) => a.outcome === "no-package");
   if (withoutPackage) {
-    const install = describe({ command: withoutPackage.launch.command, args: ["-m", "pip", "install", "<safety-ls checkout or wheel>"] });
-    const pipx = withoutPackage.origin === "PATH" ? " (or `pipx install <safety-ls checkout or wheel>`)" : "";
+    const install = describe({ command: withoutPackage.launch.command, args: ["-m", "pip", "install", "/path/to/safety-ls"] });
+    const pipx = withoutPackage.origin === "PATH" ? " (or `pipx install /path/to/safety-ls`)" : "";
     return `safety-ls is not installed for ${withoutPackage.launch.command} (${withoutPackage.origin}). Install it with \`${install}\`${pipx}, or set safety-ls.interpreter to a Python that has it.`;
   }
   const tooOld = attempts.find((a) => a.outcome === "python-too-old");
   if (tooOld) {
-    return `${tooOld.detail}; safety-ls needs Python ${MINIMUM_PYTHON.join(".")} or later. Install a newer Python, then \`pip install <safety-ls checkout or wheel>\` with it, and set safety-ls.interpreter to it.`;
+    return `${tooOld.detail}; safety-ls needs Python ${MINIMUM_PYTHON.join(".")} or later. Install a newer Python, then \`pip install /path/to/safety-ls\` with it, and set safety-ls.interpreter to it.`;
   }
   const broken = attempts.find((a) => a.outcome === "failed");
   if (broken) {
     return `safety-ls was found but does not run: ${broken.detail}`;
   }
-  return `No Python was found (tried ${attempts.map((a) => a.launch.command).join(", ")}). Install Python ${MINIMUM_PYTHON.join(".")} or later and run \`pip install <safety-ls checkout or wheel>\` (safety-ls is not on the package index), or set safety-ls.server-path to a safety-ls executable.`;
+  return `No Python was found (tried ${attempts.map((a) => a.launch.command).join(", ")}). Install Python ${MINIMUM_PYTHON.join(".")} or later and run \`pip install /path/to/safety-ls\` (a checkout of safety-ls or a wheel built there: it is not on the package index), or set safety-ls.server-path to a safety-ls executable.`;
 }
 
 export async function locateServer(settings: LocatorSettings): Promise<Located> {

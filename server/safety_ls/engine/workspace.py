@@ -130,7 +130,7 @@ def check_files(
                     results[position] = hit
                     continue
         pending.append((position, path, display, key))
-    if cache is not None:
+    if cache is not None and cache.directory is not None:  # None: a refused (symlinked) cache directory
         cuda_kernels.keep_on_disk(cache.directory / CUDA_STORE)
     if (jobs or os.cpu_count() or 1) > 1 and len(pending) >= PARALLEL_THRESHOLD:
         cuda_kernels.prepare_indexes([path for _, path, _, _ in pending])

@@ -110,7 +110,7 @@ class WrapperPlan:
                     return WrapperHome(configured, wanted, exists=False)
                 self.notes.append(
                     f"the wrapper was not added to module `{self.configured_module}`: its file {configured} "
-                    "is outside the workspace; it was added beside its first use instead"
+                    "is outside the workspace; it was added to the crate root instead"
                 )
         if (
             index is not None
