@@ -9,6 +9,7 @@ member of a family, or a parameter whose type every member shares).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -40,6 +41,22 @@ def _text_before(site: LaunchSite) -> str:
         if ancestor.type == "function_item" and owner is site.unit:
             start = ancestor.start_byte
     return site.unit.data[start : site.node.start_byte].decode("utf-8", "replace")
+
+
+_BRANCHES = frozenset({"if_expression", "else_clause", "match_arm"})
+_RETURN = re.compile(r"\breturn\b")
+
+
+def _every_choice_reaches(site: LaunchSite) -> bool:
+    """Whether each kernel a name chosen among literals (`a|b`) can hold reaches this launch: the
+    launch sits in no branch of its function and no `return` comes before it. Then a member whose
+    parameter count differs is launched with the wrong arguments (candle's q5_k mat-vec kernel)."""
+    for _, ancestor in site.unit.ancestors(site.node):
+        if ancestor.type in _BRANCHES:
+            return False
+        if ancestor.type in ("function_item", "closure_expression"):
+            break
+    return not _RETURN.search(_text_before(site))
 
 
 def _type_problems(site: LaunchSite, definitions: list[CFunction]) -> list[str]:
@@ -95,6 +112,15 @@ def check_launch(
     if site.arguments is None:
         return _unchecked(definitions, "arguments not visible")
     counts = {len(d.parameters) for d in definitions}
+    if len(counts) != 1 and "|" in site.kernel and _every_choice_reaches(site):
+        passed = len(site.arguments)
+        problems = [
+            f"`{d.name}` takes {len(d.parameters)} parameter(s) ({locate(d)}) but this launch passes {passed}: "
+            f"the name is chosen among {len(definitions)} kernels that all reach it"
+            for d in sorted(definitions, key=lambda d: d.name)
+            if len(d.parameters) != passed
+        ]
+        return LaunchCheck(tuple(definitions), True, None, tuple(problems))
     if len(counts) != 1:
         return _unchecked(definitions, "candidate kernels differ in parameter count")
     (count,) = counts
