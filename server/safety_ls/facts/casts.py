@@ -336,7 +336,7 @@ def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node, depth: int = 0)
     return None
 
 
-def operand_is_pointer(unit: SyntaxUnit, value: Node) -> bool:
+def operand_is_pointer(unit: SyntaxUnit, value: Node, depth: int = 0) -> bool:
     """Whether a cast's operand is a raw pointer (`p as usize` is an address, not a numeric conversion)."""
     while value.type == "parenthesized_expression" and value.named_child_count == 1:
         value = value.named_child(0)  # type: ignore[assignment]
@@ -344,8 +344,11 @@ def operand_is_pointer(unit: SyntaxUnit, value: Node) -> bool:
         target = value.child_by_field_name("type")
         return target is not None and target.type in ("pointer_type", "reference_type")
     if value.type == "identifier":
-        declared = _binding(unit, unit.text(value), value)  # a declared type's text, or a value
-        return isinstance(declared, str) and declared.lstrip().startswith("*")
+        bound = _binding(unit, unit.text(value), value)  # a declared type's text, or an untyped let's value
+        if isinstance(bound, str):
+            return bound.lstrip().startswith("*")
+        # `let p = &x as *const T; p as usize`: the value the name was bound with tells.
+        return bound is not None and depth < _BINDING_DEPTH and operand_is_pointer(unit, bound, depth + 1)
     if value.type == "call_expression":
         function = value.child_by_field_name("function")
         method = function.child_by_field_name("field") if function is not None and function.type == "field_expression" else None
