@@ -128,11 +128,11 @@ def _doc_state(unit: SyntaxUnit, item: Node) -> str:
 
 def _has_target_feature(unit: SyntaxUnit, item: Node) -> bool:
     """Whether the fn carries `#[target_feature(..)]` (its attributes are the siblings before it)."""
-    sibling = item.prev_named_sibling
+    sibling = unit.previous_named_sibling(item)
     while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
         if sibling.type == "attribute_item" and "target_feature" in unit.text(sibling):
             return True
-        sibling = sibling.prev_named_sibling
+        sibling = unit.previous_named_sibling(sibling)
     return False
 
 

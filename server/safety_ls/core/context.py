@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterator
 
 from tree_sitter import Node, Query, QueryCursor
@@ -34,13 +35,6 @@ SITE_PATTERNS = {
     "unsafe_trait": '(trait_item "unsafe") @unsafe_trait',
     "unsafe_extern": '(foreign_mod_item "unsafe") @unsafe_extern',
     "cast": "(type_cast_expression type: (primitive_type)) @cast",
-    "method_name": """
-        (call_expression function: (field_expression field: (field_identifier) @method_name
-            (#any-of? @method_name {methods})))""",
-    "function_name": """
-        (call_expression function: (identifier) @function_name (#any-of? @function_name {functions}))
-        (call_expression function: (scoped_identifier name: (identifier) @function_name)
-            (#any-of? @function_name {functions}))""",
     "dyn_type": "(dynamic_type) @dyn_type",
     "index": "(index_expression) @index",
     "attribute": "(attribute_item) @attribute",
@@ -67,10 +61,11 @@ _KEYWORD_SITES: dict[str, tuple[re.Pattern[bytes], str, dict[str, str]]] = {
     "dyn": (triggers.DYN, "dyn", {"dynamic_type": "dyn_type"}),
 }
 _KEYWORD_OF_SITE = {site: keyword for keyword, (_, _, parents) in _KEYWORD_SITES.items() for site in parents.values()}
-
-
-def _quoted(names: tuple[str, ...]) -> str:
-    return " ".join(f'"{name}"' for name in names)
+# Sites found from the names rules ask for (the `methods` and `functions` of find_sites), the
+# same way: `.a()?.b()?...` nests each call in the next, and a query's pattern for a call stays
+# open over its whole receiver, so tree-sitter's query time grows with the square of a chain.
+_NAMED_SITES = frozenset({"method_name", "function_name"})
+SITE_NAMES = frozenset(SITE_PATTERNS) | _NAMED_SITES
 
 
 Region = tuple[int, int]  # byte offsets into a unit's data
@@ -94,6 +89,38 @@ def _keyword_sites(
             found.setdefault(site, []).append(parent)
 
 
+@lru_cache(maxsize=64)
+def _any_name(names: tuple[str, ...]) -> re.Pattern[bytes]:
+    return re.compile(rb"\b(?:" + b"|".join(re.escape(name.encode()) for name in sorted(set(names))) + rb")\b")
+
+
+def _called_name_sites(
+    unit: SyntaxUnit, methods: tuple[str, ...], functions: tuple[str, ...], found: dict[str, list[Node]], region: Region
+) -> None:
+    """`method_name`: the name in `x.name(..)`; `function_name`: the name in `name(..)` or `path::name(..)`."""
+    if not methods and not functions:
+        return
+    for match in _any_name(methods + functions).finditer(unit.data, *region):
+        token = unit.descendant_for_byte_range(match.start(), match.end())
+        if token is None or token.start_byte != match.start() or token.end_byte != match.end():
+            continue  # part of a longer token: a comment, a string, `r#name`
+        parent = unit.parent_of(token)
+        if parent is None:
+            continue
+        name = match.group().decode()
+        if token.type == "field_identifier" and parent.type == "field_expression" and name in methods:
+            site, callee = "method_name", parent
+        elif token.type == "identifier" and name in functions and (
+            parent.type == "call_expression" or (parent.type == "scoped_identifier" and parent.child_by_field_name("name") == token)
+        ):
+            site, callee = "function_name", token if parent.type == "call_expression" else parent
+        else:
+            continue
+        call = unit.parent_of(callee)
+        if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == callee:
+            found.setdefault(site, []).append(token)
+
+
 def find_sites(
     unit: SyntaxUnit,
     names: frozenset[str],
@@ -107,9 +134,16 @@ def find_sites(
     by_keyword = frozenset(name for name in names if name in _KEYWORD_OF_SITE)
     for keyword in {_KEYWORD_OF_SITE[name] for name in by_keyword}:
         _keyword_sites(unit, keyword, by_keyword, found, local)
-    queried = names - by_keyword
+    _called_name_sites(
+        unit,
+        methods if "method_name" in names else (),
+        functions if "function_name" in names else (),
+        found,
+        local,
+    )
+    queried = names - by_keyword - _NAMED_SITES
     if queried:
-        cursor = QueryCursor(sites_query(queried, methods, functions))
+        cursor = QueryCursor(sites_query(queried))
         if region is not None:
             cursor.set_byte_range(*region)
         for name, nodes in cursor.captures(unit.root).items():
@@ -123,10 +157,9 @@ def find_sites(
     return found
 
 
-def sites_query(names: frozenset[str], methods: tuple[str, ...], functions: tuple[str, ...]) -> Query:
-    source = "\n".join(SITE_PATTERNS[name] for name in sorted(names))
-    source = source.replace("{methods}", _quoted(methods))
-    return query(source.replace("{functions}", _quoted(functions)))
+@lru_cache(maxsize=64)
+def sites_query(names: frozenset[str]) -> Query:
+    return query("\n".join(SITE_PATTERNS[name] for name in sorted(names)))
 
 
 def _several_items(line: bytes) -> bool:
@@ -154,7 +187,7 @@ class FileContext:
     crate: CrateIndex | None = None
     module_is_public: bool = True
     module_path: tuple[str, ...] = ()
-    site_names: frozenset[str] = frozenset(SITE_PATTERNS)
+    site_names: frozenset[str] = SITE_NAMES
     # Method names whose calls the active rules read (`method_name` sites), besides the matmul-like ones.
     methods: tuple[str, ...] = ()
     # Only sites starting in these file offsets are analysed (the language server's edits).

@@ -113,6 +113,8 @@ class SyntaxUnit:
     # the parent of every node on the way down, so climbing from a deep node costs one descent.
     _parents: dict[int, Node | None] = field(default_factory=dict, repr=False)
     _path: list[Node] = field(default_factory=list, repr=False)  # the last descent, root first
+    # For each parent asked about: each named child's previous named sibling (comments included).
+    _previous_named: dict[int, dict[int, Node | None]] = field(default_factory=dict, repr=False)
     # Comment-search window (placement.window_floor) of the sites below each node, once known.
     floors: dict[int, int] = field(default_factory=dict, repr=False)
     # The statement whose comment covers the sites below each expression node (placement.enclosing_construct).
@@ -128,6 +130,21 @@ class SyntaxUnit:
             if key not in self._parents:  # not reachable by byte (a zero-width node): ask tree-sitter
                 self._parents[key] = node.parent
         return self._parents[key]
+
+    def previous_named_sibling(self, node: Node) -> Node | None:
+        """`node.prev_named_sibling`, from the cached parent: tree-sitter's own finds the parent by
+        descending from the root, once per call, which made walks over deep trees quadratic."""
+        parent = self.parent_of(node)
+        if parent is None:
+            return None
+        previous = self._previous_named.get(parent.id)
+        if previous is None:
+            previous = self._previous_named[parent.id] = {}
+            last = None
+            for child in parent.named_children:
+                previous[child.id] = last
+                last = child
+        return previous[node.id] if node.id in previous else node.prev_named_sibling
 
     def descendant_for_byte_range(self, start: int, end: int) -> Node | None:
         """The smallest node spanning `start..end`, searched from the deepest node of the last
@@ -171,7 +188,7 @@ class SyntaxUnit:
                 return
             if (path[index].start_byte, path[index].end_byte) != (node.start_byte, node.end_byte):
                 break
-        path = path[: deepest + 1]
+        del path[deepest + 1 :]  # in place: a copy would cost the whole depth on every descent
         parent = path[-1]
         cursor = parent.walk()
         while cursor.goto_first_child_for_byte(node.start_byte) is not None:
@@ -181,16 +198,13 @@ class SyntaxUnit:
                     return
                 self._parents[child.id] = parent
                 if child.id == node.id:
-                    self._path = path
                     return
                 if child.start_byte <= node.start_byte and node.end_byte <= child.end_byte and child.end_byte > child.start_byte:
                     break  # `node` lies inside this child: go down
                 if child.start_byte > node.start_byte or not cursor.goto_next_sibling():
-                    self._path = path
                     return
             path.append(child)
             parent = child
-        self._path = path
 
     def start(self, node: Node) -> int:
         return node.start_byte + self.shift

@@ -239,9 +239,9 @@ _NON_ITEMS = frozenset({"attribute_item", "inner_attribute_item", "line_comment"
 
 def _item_window(source: SourceText, unit: SyntaxUnit, item: Node) -> int:
     """Items are searched after the previous item's last line, or after their container opens."""
-    sibling = item.prev_named_sibling
+    sibling = unit.previous_named_sibling(item)
     while sibling is not None and sibling.type in _NON_ITEMS:
-        sibling = sibling.prev_named_sibling
+        sibling = unit.previous_named_sibling(sibling)
     if sibling is not None:
         return source.line_of(unit.end(sibling) - 1)
     container = item.parent
@@ -465,7 +465,7 @@ def _grouped_annotation(source: SourceText, unit: SyntaxUnit, site: Node, floor:
     """
     statement = _statement_in_block(unit, site)
     while statement is not None:
-        previous = statement.prev_named_sibling
+        previous = unit.previous_named_sibling(statement)
         if previous is None or previous.type in ("line_comment", "block_comment", "attribute_item"):
             return None  # a comment directly above was already read; a stray one ends the run
         if source.line_of(unit.end(previous) - 1) + 1 != source.line_of(unit.start(statement)):
@@ -536,7 +536,16 @@ def _inside_literal_or_comment(unit: SyntaxUnit, offset: int) -> bool:
     local = offset - unit.shift
     if local < 0 or local > len(unit.data):
         return False
-    node: Node | None = unit.root.descendant_for_byte_range(local, local)
+    # Every site of a long one-line expression asks about the same line start; the descent to its
+    # first token is as deep as the expression is long.
+    known: dict[int, bool] = unit.memo.setdefault((__name__, "inside literal or comment"), {})
+    if local not in known:
+        known[local] = _token_is_literal_or_comment(unit, local)
+    return known[local]
+
+
+def _token_is_literal_or_comment(unit: SyntaxUnit, local: int) -> bool:
+    node: Node | None = unit.descendant_for_byte_range(local, local)
     for _ in range(3):  # the token, its literal or comment, and one wrapper are enough to look at
         if node is None:
             return False
@@ -554,7 +563,7 @@ def _line_indent(source: SourceText, line: int) -> str:
 def _attributes_start(source: SourceText, unit: SyntaxUnit, node: Node) -> int | None:
     """The first line of the one-line attributes directly above `node`, if all of them are one-line."""
     first_line = None
-    sibling = node.prev_named_sibling
+    sibling = unit.previous_named_sibling(node)
     while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
         if sibling.type != "attribute_item":
             break
@@ -562,7 +571,7 @@ def _attributes_start(source: SourceText, unit: SyntaxUnit, node: Node) -> int |
         if start != end or not _is_attribute_line(_stripped(source, start)):
             return None  # a multi-line attribute is not skipped: insert below it
         first_line = start
-        sibling = sibling.prev_named_sibling
+        sibling = unit.previous_named_sibling(sibling)
     return first_line
 
 

@@ -117,12 +117,13 @@ def exported_macro(unit: SyntaxUnit) -> bool:
     current: SyntaxUnit | None = unit
     while current is not None and current.anchor is not None:
         if current.anchor.type == "macro_rule" and current.parent is not None:
-            definition = current.anchor.parent
-            sibling = definition.prev_named_sibling if definition is not None else None
+            outer = current.parent
+            definition = outer.parent_of(current.anchor)
+            sibling = outer.previous_named_sibling(definition) if definition is not None else None
             while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
-                if sibling.type == "attribute_item" and "macro_export" in current.parent.text(sibling):
+                if sibling.type == "attribute_item" and "macro_export" in outer.text(sibling):
                     return True
-                sibling = sibling.prev_named_sibling
+                sibling = outer.previous_named_sibling(sibling)
             return False
         current = current.parent
     return False

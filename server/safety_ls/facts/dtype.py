@@ -20,7 +20,9 @@ def method_calls(ctx: FileContext, names: set[str] | tuple[str, ...]) -> Iterato
     wanted = set(names)
     for unit, name in ctx.sites("method_name"):
         if unit.text(name) in wanted:
-            call = name.parent.parent if name.parent is not None else None
+            # Cached parents: tree-sitter's own `.parent` descends from the root, as deep as a long chain.
+            field = unit.parent_of(name)
+            call = unit.parent_of(field) if field is not None else None
             if call is not None and call.type == "call_expression":
                 yield unit, call, name
 
@@ -53,7 +55,8 @@ def promotions(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node, Node, str]]
     """
     for unit, call, name in method_calls(ctx, ("to_dtype",)):
         target = _promotion_target(ctx, unit, call)
-        receiver = name.parent.child_by_field_name("value") if name.parent is not None else None
+        field = unit.parent_of(name)
+        receiver = field.child_by_field_name("value") if field is not None else None
         if target is not None and (receiver is None or is_promotion(tensor_dtype(unit, receiver), target)):
             yield unit, call, name, target
 
@@ -114,7 +117,7 @@ def _reaches_matmul_in_chain(ctx: FileContext, unit: SyntaxUnit, call: Node) -> 
 
 
 def _bound_name(value: Node, unit: SyntaxUnit) -> tuple[str, Node] | None:
-    parent = value.parent
+    parent = unit.parent_of(value)
     if parent is not None and parent.type == "let_declaration":
         pattern = parent.child_by_field_name("pattern")
         if pattern is not None and pattern.type == "identifier":
@@ -127,9 +130,9 @@ def _bound_name(value: Node, unit: SyntaxUnit) -> tuple[str, Node] | None:
 
 
 def _used_by_matmul_later(ctx: FileContext, unit: SyntaxUnit, name: str, binding: Node) -> bool:
-    function = binding.parent
+    function = unit.parent_of(binding)
     while function is not None and function.type not in ("function_item", "closure_expression"):
-        function = function.parent
+        function = unit.parent_of(function)
     if function is None:
         return False
     word = re.compile(r"\b" + re.escape(name) + r"\b")
@@ -149,9 +152,9 @@ def _matmul_calls(ctx: FileContext) -> Iterator[tuple[SyntaxUnit, Node]]:
         yield unit, call
     for unit, name in ctx.sites("function_name"):
         if unit.text(name) in ctx.settings.matmul_methods:
-            call = name.parent
+            call = unit.parent_of(name)
             while call is not None and call.type != "call_expression":
-                call = call.parent
+                call = unit.parent_of(call)
             if call is not None:
                 yield unit, call
 

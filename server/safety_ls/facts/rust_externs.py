@@ -28,12 +28,12 @@ class ExternDeclaration:
 
 def _link_name(item: Node, unit: SyntaxUnit) -> str | None:
     """`#[link_name = "x"]` among the attributes right before `item`."""
-    sibling = item.prev_named_sibling
+    sibling = unit.previous_named_sibling(item)
     while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
         text = unit.text(sibling)
         if sibling.type == "attribute_item" and "link_name" in text and '"' in text:
             return text.split('"')[1]
-        sibling = sibling.prev_named_sibling
+        sibling = unit.previous_named_sibling(sibling)
     return None
 
 

@@ -47,9 +47,9 @@ def paired_send_sync_impl(unit: SyntaxUnit, impl: Node) -> Node | None:
     trait_name, type_text = impl_trait_name(unit, impl)
     if trait_name not in ("Send", "Sync"):
         return None
-    previous = impl.prev_named_sibling
+    previous = unit.previous_named_sibling(impl)
     while previous is not None and previous.type in ("line_comment", "block_comment"):
-        previous = previous.prev_named_sibling
+        previous = unit.previous_named_sibling(previous)
     if previous is None or previous.type != "impl_item" or not unit.text(previous).startswith("unsafe"):
         return None
     previous_trait, previous_type = impl_trait_name(unit, previous)

@@ -34,7 +34,7 @@ class Rule:
     # The fix rewrites code rather than adding an annotation (offered as a refactoring, not a quick fix).
     fix_rewrites_code: bool = False
     clippy_lint: str | None = None  # the clippy lint it mirrors, if any
-    # The site captures (context.SITE_PATTERNS) the check reads; none means text only.
+    # The sites (context.SITE_NAMES) the check reads; none means text only.
     sites: tuple[str, ...] = ()
     # Method names whose calls the check reads through `method_name` sites.
     methods: tuple[str, ...] = ()

@@ -42,19 +42,33 @@ def _missing_promote(ctx: FileContext) -> Iterator[Finding]:
 
 
 _PROMOTION_HINTS = ("softmax", "log", "exp", "norm", "sqrt", "matmul", "sum", "mean", "to_vec1", "to_vec2", "cumsum")
+_PROMOTION_HINT = re.compile(r"\b(" + "|".join(_PROMOTION_HINTS) + r")\w*\s*[(:<]")
 
 
 def _promotion_context(unit: SyntaxUnit, call: Node) -> str | None:
-    """The numerically sensitive operation the promoted value feeds, if the statement shows one."""
+    """The numerically sensitive operation the promoted value feeds, if the statement shows one:
+    the first of `_PROMOTION_HINTS` that the statement names after the call."""
     statement = call
-    while statement.parent is not None and statement.type not in ("let_declaration", "expression_statement"):
-        statement = statement.parent
-    text = unit.text(statement)
-    tail = text[call.end_byte - statement.start_byte :]
-    for hint in _PROMOTION_HINTS:
-        if re.search(r"\b" + hint + r"\w*\s*[(:<]", tail):
-            return hint
-    return None
+    while (parent := unit.parent_of(statement)) is not None and statement.type not in (
+        "let_declaration",
+        "expression_statement",
+    ):
+        statement = parent
+    last_use = _last_hint_uses(unit, statement)
+    return next((hint for hint in _PROMOTION_HINTS if last_use.get(hint, -1) >= call.end_byte), None)
+
+
+def _last_hint_uses(unit: SyntaxUnit, statement: Node) -> dict[str, int]:
+    """Where each hint is last named in `statement`, found once per statement: every promotion of a
+    long chain asks about the same statement."""
+    known: dict[int, dict[str, int]] = unit.memo.setdefault((__name__, "hints"), {})
+    if statement.id not in known:
+        text = unit.data[statement.start_byte : statement.end_byte]
+        known[statement.id] = {
+            match.group(1): statement.start_byte + match.start()
+            for match in _PROMOTION_HINT.finditer(text.decode("utf-8", errors="replace"))
+        }
+    return known[statement.id]
 
 
 def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
@@ -77,14 +91,38 @@ def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
             )
 
 
+_STRIDE_CAUSES = ("transpose", "permute", "narrow", "t", "broadcast_as", "i", "squeeze", "unsqueeze")
+_STRIDE_CALL = re.compile(rb"\.(" + "|".join(_STRIDE_CAUSES).encode() + rb")\s*\(")
+_PASSES_VALUE = frozenset({"try_expression", "parenthesized_expression", "reference_expression"})
+
+
 def _stride_cause(unit: SyntaxUnit, call: Node) -> str | None:
-    """What made the tensor strided, when the chain shows it (transpose, narrow, permute...)."""
-    receiver = call.child_by_field_name("function")
-    text = unit.text(receiver) if receiver is not None else ""
-    for cause in ("transpose", "permute", "narrow", "t", "broadcast_as", "i", "squeeze", "unsqueeze"):
-        if re.search(r"\." + cause + r"\s*\(", text):
-            return "transpose" if cause == "t" else cause
-    return None
+    """What made the tensor strided, when its chain shows it (transpose, narrow, permute...).
+
+    Only the links since the chain's previous `.contiguous()` count: that copy left the layout
+    contiguous. Stopping there also keeps a chain of n copies linear, not quadratic.
+    """
+    method = call.child_by_field_name("function")
+    if method is None or method.type != "field_expression":
+        return None
+    name = method.child_by_field_name("field")
+    since = method.start_byte
+    link = method.child_by_field_name("value")
+    while link is not None:
+        if link.type in _PASSES_VALUE:
+            link = link.named_children[0] if link.named_children else None
+            continue
+        function = link.child_by_field_name("function") if link.type == "call_expression" else None
+        if function is None or function.type != "field_expression":
+            break
+        field = function.child_by_field_name("field")
+        if field is not None and unit.text(field) == "contiguous":
+            since = link.end_byte
+            break
+        link = function.child_by_field_name("value")
+    named = {match.group(1).decode() for match in _STRIDE_CALL.finditer(unit.data, since, name.start_byte if name else method.end_byte)}
+    cause = next((cause for cause in _STRIDE_CAUSES if cause in named), None)
+    return "transpose" if cause == "t" else cause
 
 
 RULES = [

@@ -30,7 +30,7 @@ def _reasoned(ctx: FileContext, unit: SyntaxUnit, first: Node, attribute: Node) 
     trailing = ctx.source.line_text(ctx.source.line_of(unit.end(attribute))).split("]")[-1]
     if "//" in trailing:
         return True
-    above = first.prev_named_sibling
+    above = unit.previous_named_sibling(first)
     return above is not None and above.type in ("line_comment", "block_comment") and (
         ctx.source.line_of(unit.end(above) - 1) + 1 >= ctx.source.line_of(unit.start(first))
     )

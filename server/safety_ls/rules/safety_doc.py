@@ -39,11 +39,11 @@ def _visibility(unit: SyntaxUnit, item: Node) -> str:
 
 
 def _has_attribute(unit: SyntaxUnit, item: Node, pattern: re.Pattern[str]) -> bool:
-    sibling = item.prev_named_sibling
+    sibling = unit.previous_named_sibling(item)
     while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
         if sibling.type == "attribute_item" and pattern.search(unit.text(sibling)):
             return True
-        sibling = sibling.prev_named_sibling
+        sibling = unit.previous_named_sibling(sibling)
     return False
 
 
@@ -181,9 +181,9 @@ def _doc_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, kind: str) -> DocIn
         offset = _line_start_after(ctx, located[-1][1])
     else:
         first = item
-        sibling = item.prev_named_sibling
+        sibling = unit.previous_named_sibling(item)
         while sibling is not None and sibling.type == "attribute_item":
-            first, sibling = sibling, sibling.prev_named_sibling
+            first, sibling = sibling, unit.previous_named_sibling(sibling)
         offset = ctx.source.line_starts[ctx.source.line_of(unit.start(first))]
     return DocInsertion(offset, _indent_of(ctx, unit, item), "safety_doc.j2", context, after_docs=bool(located))
 
