@@ -201,6 +201,17 @@ def test_contiguous_message_and_range() -> None:
     assert diagnostic.fix.context["cause"] == "transpose"
 
 
+def test_contiguous_cause_counts_only_the_links_since_the_previous_copy() -> None:
+    # The first copy left `k` contiguous: the second is made necessary by the narrow after it.
+    first, second = check(fn("    k.t()?.contiguous()?.narrow(0, 0, 2)?.contiguous()?.matmul(q)\n"))
+    assert (first.fix.context["cause"], second.fix.context["cause"]) == ("transpose", "narrow")
+
+
+def test_contiguous_cause_reads_arguments_and_wrappers_of_the_chain() -> None:
+    (diagnostic,) = check(fn("    (&k.permute((0, 2, 1))?).contiguous()?.matmul(q)\n"))
+    assert diagnostic.fix.context["cause"] == "permute"
+
+
 @pytest.mark.parametrize(
     "comment",
     [
