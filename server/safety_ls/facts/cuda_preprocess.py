@@ -21,9 +21,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from safety_ls.facts.c_bodies import without_bodies
+
 # Headers of the CUDA/HIP toolkits, often included with quotes: their absence is expected.
 _TOOLKIT_HEADERS = ("cuda", "cub", "cublas", "cufft", "curand", "cusparse", "cutlass", "cute", "nv", "mma", "hip",
                     "thrust", "cooperative_groups", "crt/", "device_", "sm_", "vector_", "math")
+_CPLUSPLUS_SUFFIXES = (".cu", ".cuh", ".cpp", ".cc", ".cxx", ".hpp")
 _LINE_DIRECTIVE = re.compile(r'^#line (\d+) "([^"]*)"')
 
 
@@ -54,7 +57,8 @@ def _preprocessor_class() -> type:
         def on_file_open(self, is_system_include, includepath):  # type: ignore[no-untyped-def]
             if os.path.isfile(includepath) and not self.follow(includepath):
                 return io.StringIO("")  # a header that defines nothing linkable: read as empty
-            return super().on_file_open(is_system_include, includepath)
+            with super().on_file_open(is_system_include, includepath) as header:
+                return io.StringIO(_signatures_only(header.read()))
 
         def on_include_not_found(self, is_malformed, is_system_include, curdir, includepath):  # type: ignore[no-untyped-def]
             if not is_system_include and not includepath.startswith(_TOOLKIT_HEADERS):
@@ -97,16 +101,26 @@ def preprocess(
     """`data` (the text of `path`) preprocessed, following the includes `follow` accepts; never raises."""
     text = data.decode("utf-8", "replace")
     preprocessor = _preprocessor_class()(path, follow)
+    if path.endswith(_CPLUSPLUS_SUFFIXES):
+        # nvcc and C++ compilers define it: `#ifdef __cplusplus / extern "C" { / #endif` then opens
+        # one block, instead of leaving both branches' unbalanced braces to the C grammar.
+        preprocessor.define("__cplusplus 201703L")
     for directory in (Path(path).parent, *include_dirs):
         preprocessor.add_path(str(directory))
     output = io.StringIO()
     try:
-        preprocessor.parse(text, path)
+        preprocessor.parse(_signatures_only(text), path)
         preprocessor.write(output)
     except Exception as error:  # pcpp raises assorted errors on malformed input; the file is then read as written
         return Preprocessed(text, tuple((path, n + 1) for n in range(text.count("\n") + 1)), (f"{path}: not preprocessed ({error})",))
     expanded = output.getvalue()
     return Preprocessed(expanded, _origins(expanded, path), tuple(preprocessor.problems))
+
+
+def _signatures_only(text: str) -> str:
+    """What the index reads of a source: bodies emptied where that is certain (c_bodies.py)."""
+    emptied = without_bodies(text)
+    return text if emptied is None else emptied
 
 
 def _origins(text: str, path: str) -> tuple[tuple[str, int], ...]:
