@@ -188,19 +188,21 @@ class Document:
         item = _function_item_around(self.tree.root_node, start, max(end, start))
         return None if item is None else (item.start_byte, item.end_byte)
 
-    def line_position(self, offset: int, encoding: Encoding) -> Position:
-        return self.source.position(offset, encoding)
-
     def lsp_range(self, diagnostic: Diagnostic, encoding: Encoding) -> LspRange:
         """The finding's range in the client's position encoding (cached by identity)."""
         cached = self._ranges.get(id(diagnostic))
         if cached is not None and cached[0] is diagnostic and cached[1] == encoding:
             return cached[2]
-        first = self.source.position(diagnostic.start, encoding)
-        last = self.source.position(max(diagnostic.end, diagnostic.start), encoding)
-        converted = (first.line, first.column, last.line, last.column)
+        converted = lsp_span(self.source, diagnostic.start, diagnostic.end, encoding)
         self._ranges[id(diagnostic)] = (diagnostic, encoding, converted)
         return converted
+
+
+def lsp_span(source: SourceText, start: int, end: int, encoding: Encoding) -> LspRange:
+    """Bytes [start, end) in the client's lines and columns; an end before the start is the start."""
+    first = source.position(start, encoding)
+    last = source.position(max(end, start), encoding)
+    return (first.line, first.column, last.line, last.column)
 
 
 # Not a rule: the `code` of the one diagnostic a document over `max-file-size` gets instead of analysis.
