@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from lsp_lines import lines, position_at
 from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 from safety_ls.core.settings import Settings
@@ -34,6 +35,8 @@ SNIPPETS = [
     " ",
     ";",
     "\n",
+    "\r",  # a line break for the editor, not for rustc
+    "\r\n",
     "unsafe {",
     "unsafe { g() }",
     "// SAFETY: x",
@@ -72,30 +75,27 @@ REGRESSION = [
 
 
 def realise(text: str, edit: tuple) -> tuple[int, int, str]:
-    """The edit as (start, end, new text) in character indices of `text`."""
+    """The edit as (start, end, new text) in character indices of `text`, on the editor's lines."""
     operation, line_seed, column_seed, payload, _ = edit
-    lines = text.split("\n")
-    line = line_seed % len(lines)
-    line_start = sum(len(item) + 1 for item in lines[:line])
-    column = column_seed % (len(lines[line]) + 1)
+    spans = lines(text)
+    line = line_seed % len(spans)
+    line_start, line_end = spans[line]
+    column = column_seed % (line_end - line_start + 1)
     snippet = payload if isinstance(payload, str) else "x"
     if operation == "insert":
         return line_start + column, line_start + column, snippet
     if operation == "delete":
         length = payload if isinstance(payload, int) else 1
-        end = min(column + length, len(lines[line]))
+        end = min(column + length, line_end - line_start)
         return line_start + column, line_start + end, ""
     if operation == "delete_line":
-        return line_start, min(line_start + len(lines[line]) + 1, len(text)), ""
+        return line_start, spans[line + 1][0] if line + 1 < len(spans) else len(text), ""
     return line_start, line_start, "    " + snippet + "\n"  # insert_line
 
 
 def position(text: str, index: int, encoding: str) -> Position:
-    line = text.count("\n", 0, index)
-    prefix = text[text.rfind("\n", 0, index) + 1 : index]
-    if encoding == "utf-16":
-        return Position(line, len(prefix.encode("utf-16-le")) // 2)
-    return Position(line, len(prefix))
+    at = position_at(text, index, encoding)
+    return Position(at.line, at.character)
 
 
 def fresh_key(data: bytes) -> list[tuple]:
@@ -109,7 +109,7 @@ def published_ranges(document: Document, encoding) -> list[tuple]:
 def fresh_ranges(document: Document, encoding) -> list[tuple]:
     source = SourceText(document.source.data)
     return [
-        (d.rule, d.start, (*source.position(d.start, encoding), *source.position(max(d.end, d.start), encoding)))
+        (d.rule, d.start, (*source.lsp_position(d.start, encoding), *source.lsp_position(max(d.end, d.start), encoding)))
         for d in document.diagnostics
     ]
 
@@ -239,7 +239,7 @@ def expected_lsp(text: str) -> list[tuple]:
     source = SourceText.from_text(text)
     found = []
     for d in analyze(source, "x.rs", SETTINGS).diagnostics:
-        start, end = source.position(d.start, "utf-16"), source.position(max(d.end, d.start), "utf-16")
+        start, end = source.lsp_position(d.start, "utf-16"), source.lsp_position(max(d.end, d.start), "utf-16")
         found.append((d.rule, start.line, start.column, end.line, end.column, d.message, _SEVERITY[d.severity.value]))
     return sorted(found)
 

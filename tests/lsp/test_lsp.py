@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import pytest_lsp
+from lsp_lines import index_at, position_at, units
 from lsprotocol import types as lsp
 from pygls.protocol import default_converter
 from pygls.uris import from_fs_path
@@ -148,34 +149,6 @@ def assert_versions_never_go_back(client: LanguageClient, uri: str) -> None:
     assert versions == sorted(versions), f"an older version was published after a newer one: {versions}"
 
 
-def units(text: str, encoding: str) -> int:
-    if encoding == "utf-8":
-        return len(text.encode("utf-8"))
-    if encoding == "utf-16":
-        return len(text.encode("utf-16-le")) // 2
-    return len(text)
-
-
-def position_at(text: str, index: int, encoding: str = "utf-16") -> lsp.Position:
-    """The LSP position of the character index `index` of `text`."""
-    line = text.count("\n", 0, index)
-    line_start = text.rfind("\n", 0, index) + 1
-    return lsp.Position(line, units(text[line_start:index], encoding))
-
-
-def index_at(text: str, position: lsp.Position, encoding: str = "utf-16") -> int:
-    """The character index of an LSP position in `text` (the client's side of the conversion)."""
-    lines = text.split("\n")
-    start = sum(len(line) + 1 for line in lines[: position.line])
-    line = lines[position.line] if position.line < len(lines) else ""
-    count = 0
-    for offset, char in enumerate(line):
-        if count >= position.character:
-            return start + offset
-        count += units(char, encoding)
-    return start + len(line)
-
-
 def apply_text_edits(text: str, edits: list[lsp.TextEdit], encoding: str = "utf-16") -> str:
     spans = sorted(
         ((index_at(text, e.range.start, encoding), index_at(text, e.range.end, encoding), e.new_text) for e in edits),
@@ -188,13 +161,14 @@ def apply_text_edits(text: str, edits: list[lsp.TextEdit], encoding: str = "utf-
 
 
 def expected(text: str, encoding: str = "utf-16", settings: Settings | None = None) -> list[tuple]:
-    """What a fresh analysis of `text` gives, as the server should publish it."""
-    result = analyze(SourceText.from_text(text), "x.rs", settings or Settings())
-    source = SourceText.from_text(text)
+    """What a fresh analysis of `text` gives, as the server should publish it (positions as the client counts them)."""
+    data = text.encode("utf-8")
+    result = analyze(SourceText(data), "x.rs", settings or Settings())
     found = []
     for d in result.diagnostics:
-        start, end = source.position(d.start, encoding), source.position(max(d.end, d.start), encoding)
-        found.append((d.rule, start.line, start.column, end.line, end.column, d.message))
+        start = position_at(text, len(data[: d.start].decode("utf-8")), encoding)
+        end = position_at(text, len(data[: max(d.end, d.start)].decode("utf-8")), encoding)
+        found.append((d.rule, start.line, start.character, end.line, end.character, d.message))
     return sorted(found)
 
 

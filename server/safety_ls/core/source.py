@@ -1,8 +1,13 @@
-"""Source text: bytes as read, line offsets, and position conversions.
+r"""Source text: bytes as read, line offsets, and position conversions.
 
 Everything in the engine works in byte offsets into the UTF-8 bytes that
 tree-sitter parsed; positions for people (CLI columns in characters) and for
 editors (UTF-8/16/32 code units) are derived here and nowhere else.
+
+Two kinds of lines: rustc, tree-sitter and the rules count `\n` only, so the
+command line's line numbers are rustc's. The LSP also counts a lone `\r` as a
+line break, so an editor's positions (`lsp_position`, `lsp_offset`) use an index
+that adds those; a text without a lone `\r` (nearly all) shares the first index.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ class SourceText:
     blanked to spaces, so that byte offsets stay those of the file on disk.
     """
 
-    __slots__ = ("data", "has_bom", "line_starts", "uses_crlf", "_text")
+    __slots__ = ("data", "has_bom", "line_starts", "uses_crlf", "lone_carriage_returns", "_lsp_line_starts", "_text")
 
     def __init__(self, raw: bytes) -> None:
         try:
@@ -56,6 +61,11 @@ class SourceText:
         if self.has_bom:
             starts[0] = len(UTF8_BOM)
         self.line_starts = starts
+        # Offsets of the `\r` no `\n` follows; counting first spares a CRLF file a search per line.
+        self.lone_carriage_returns: tuple[int, ...] = (
+            _lone_carriage_returns(raw, 0, len(raw)) if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n") else ()
+        )
+        self._lsp_line_starts: list[int] | None = None
         self._text: str | None = None
 
     def replaced(self, start: int, end: int, new: bytes) -> "SourceText":
@@ -79,7 +89,28 @@ class SourceText:
             index = new.find(b"\n", index + 1)
         edited.line_starts = starts[:first_after] + inserted + [offset + delta for offset in starts[last_after:]]
         edited.uses_crlf = self.uses_crlf or b"\r\n" in new
+        edited.lone_carriage_returns = self._lone_carriage_returns_after(edited.data, start, end, len(new))
+        edited._lsp_line_starts = None
         return edited
+
+    def _lone_carriage_returns_after(self, data: bytes, start: int, end: int, inserted: int) -> tuple[int, ...]:
+        r"""`lone_carriage_returns` of `data`, this text with [start, end) replaced by `inserted` bytes.
+
+        Only a `\r` in the new bytes or just before them can change: the one before may have lost
+        or gained the `\n` after it.
+        """
+        lone = self.lone_carriage_returns
+        checked_from = max(start - 1, 0)
+        if not lone and data.find(b"\r", checked_from, start + inserted) == -1:
+            return ()
+        kept = bisect.bisect_left(lone, checked_from)
+        moved = bisect.bisect_left(lone, end)
+        delta = inserted - (end - start)
+        return (
+            *lone[:kept],
+            *_lone_carriage_returns(data, checked_from, start + inserted),
+            *(offset + delta for offset in lone[moved:]),
+        )
 
     @classmethod
     def from_text(cls, text: str) -> "SourceText":
@@ -102,10 +133,13 @@ class SourceText:
 
     def line_bounds(self, line: int) -> tuple[int, int]:
         """Byte range of `line` without its line terminator."""
-        start = self.line_starts[line]
-        if line + 1 < len(self.line_starts):
-            end = self.line_starts[line + 1] - 1
-            if end > start and self.data[end - 1 : end] == b"\r":
+        return self._line_bounds(self.line_starts, line)
+
+    def _line_bounds(self, starts: list[int], line: int) -> tuple[int, int]:
+        start = starts[line]
+        if line + 1 < len(starts):
+            end = starts[line + 1] - 1  # the line break's last byte: `\n`, or a lone `\r` in the LSP's lines
+            if end > start and self.data[end - 1 : end + 1] == b"\r\n":
                 end -= 1
         else:
             end = len(self.data)
@@ -118,10 +152,33 @@ class SourceText:
     def line_text(self, line: int) -> str:
         return self.line_bytes(line).decode("utf-8", errors="replace")
 
+    def _lsp_lines(self) -> list[int]:
+        r"""Line starts as the LSP counts lines: after each `\n`, `\r\n` and lone `\r`."""
+        if not self.lone_carriage_returns:
+            return self.line_starts
+        if self._lsp_line_starts is None:
+            self._lsp_line_starts = sorted([*self.line_starts, *(offset + 1 for offset in self.lone_carriage_returns)])
+        return self._lsp_line_starts
+
+    def lsp_line_of(self, offset: int) -> int:
+        r"""0-based line containing byte `offset`, a lone `\r` counted as a line break."""
+        return bisect.bisect_right(self._lsp_lines(), offset) - 1
+
+    def lsp_position(self, offset: int, encoding: Encoding) -> Position:
+        r"""What `position` gives, in an editor's lines (a lone `\r` is a line break)."""
+        return self._position(self._lsp_lines(), offset, encoding)
+
+    def lsp_offset(self, position: Position, encoding: Encoding) -> int:
+        r"""What `offset` gives, for an editor's position (a lone `\r` is a line break)."""
+        return self._offset(self._lsp_lines(), position, encoding)
+
     def position(self, offset: int, encoding: Encoding = "utf-32") -> Position:
         """Line and column of a byte offset; utf-32 counts characters."""
-        line = self.line_of(offset)
-        start = self.line_starts[line]
+        return self._position(self.line_starts, offset, encoding)
+
+    def _position(self, starts: list[int], offset: int, encoding: Encoding) -> Position:
+        line = bisect.bisect_right(starts, offset) - 1
+        start = starts[line]
         offset = max(offset, start)
         if encoding == "utf-8":
             return Position(line, offset - start)
@@ -135,9 +192,12 @@ class SourceText:
 
     def offset(self, position: Position, encoding: Encoding = "utf-32") -> int:
         """Byte offset of a line/column; columns past the end clamp to it."""
-        if position.line >= len(self.line_starts):
+        return self._offset(self.line_starts, position, encoding)
+
+    def _offset(self, starts: list[int], position: Position, encoding: Encoding) -> int:
+        if position.line >= len(starts):
             return len(self.data)
-        start, end = self.line_bounds(max(position.line, 0))
+        start, end = self._line_bounds(starts, max(position.line, 0))
         if encoding == "utf-8":
             return min(start + max(position.column, 0), end)
         line = self.data[start:end]
@@ -152,3 +212,14 @@ class SourceText:
                 units += 2 if ord(char) > 0xFFFF else 1
             return end
         return start + len(chars[: max(position.column, 0)].encode("utf-8"))
+
+
+def _lone_carriage_returns(data: bytes, start: int, end: int) -> tuple[int, ...]:
+    r"""Offsets of the `\r` in data[start:end] that no `\n` follows."""
+    found = []
+    index = data.find(b"\r", start, end)
+    while index != -1:
+        if data[index + 1 : index + 2] != b"\n":
+            found.append(index)
+        index = data.find(b"\r", index + 1, end)
+    return tuple(found)

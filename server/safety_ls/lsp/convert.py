@@ -16,7 +16,7 @@ from pygls.uris import to_fs_path
 
 from safety_ls.core.findings import Diagnostic, Severity
 from safety_ls.core.source import Encoding, Position
-from safety_ls.lsp.documents import Document
+from safety_ls.lsp.documents import Document, LspRange, lsp_span
 
 SEVERITY = {
     Severity.ERROR: lsp.DiagnosticSeverity.Error,
@@ -26,7 +26,7 @@ SEVERITY = {
 }
 _CACHE_LIMIT = 50_000
 
-Key = tuple[str, Severity, str, tuple[int, int, int, int]]
+Key = tuple[str, Severity, str, LspRange]
 
 
 @dataclass
@@ -65,9 +65,8 @@ class DiagnosticConverter:
     def lsp_object(self, document: Document, diagnostic: Diagnostic, encoding: Encoding) -> lsp.Diagnostic:
         key, entry = self._entry(document, diagnostic, encoding)
         if entry.lsp_object is None:
-            line, column, end_line, end_column = key[3]
             entry.lsp_object = lsp.Diagnostic(
-                range=lsp.Range(lsp.Position(line, column), lsp.Position(end_line, end_column)),
+                range=_range_object(key[3]),
                 message=diagnostic.message,
                 severity=SEVERITY[diagnostic.severity],
                 code=diagnostic.rule,
@@ -77,9 +76,13 @@ class DiagnosticConverter:
 
 
 def lsp_range(document: Document, start: int, end: int, encoding: Encoding) -> lsp.Range:
-    first = document.source.position(start, encoding)
-    last = document.source.position(max(end, start), encoding)
-    return lsp.Range(lsp.Position(first.line, first.column), lsp.Position(last.line, last.column))
+    """Bytes [start, end) of the document as an LSP range (fix edits, hover, lenses)."""
+    return _range_object(lsp_span(document.source, start, end, encoding))
+
+
+def _range_object(span: LspRange) -> lsp.Range:
+    line, column, end_line, end_column = span
+    return lsp.Range(lsp.Position(line, column), lsp.Position(end_line, end_column))
 
 
 def path_of(uri: str) -> Path | None:

@@ -69,8 +69,8 @@ class Document:
         if start is None or end is None:
             self.source = SourceText(new_text)
         else:
-            start_byte = old.offset(start, encoding)
-            old_end_byte = max(old.offset(end, encoding), start_byte)
+            start_byte = old.lsp_offset(start, encoding)
+            old_end_byte = max(old.lsp_offset(end, encoding), start_byte)
             self.source = old.replaced(start_byte, old_end_byte, new_text)
         if start is None or end is None or self.too_large or (self.size_limit is not None and len(old.data) > self.size_limit):
             # The whole text, or text over the size limit on either side of the edit: start afresh
@@ -81,8 +81,9 @@ class Document:
             self.dirty = None
             return
         new_end_byte = start_byte + len(new_text)
-        old_end_line = old.line_of(old_end_byte)
-        line_delta = self.source.line_of(new_end_byte) - old_end_line
+        # Lines as the client counts them: these move the LSP ranges of the findings below the edit.
+        old_end_line = old.lsp_line_of(old_end_byte)
+        line_delta = self.source.lsp_line_of(new_end_byte) - old_end_line
         self.tree.edit(
             start_byte=start_byte,
             old_end_byte=old_end_byte,
@@ -123,7 +124,9 @@ class Document:
                 cached = None
             if diagnostic.end <= start and diagnostic.start < start:
                 shifted.append(diagnostic)
-                if cached is not None:
+                # A range ending where the edit starts may end just after a `\r` whose `\n` the edit
+                # adds or removes, which moves that end to another line: it is converted again.
+                if cached is not None and diagnostic.end < start:
                     ranges[id(diagnostic)] = cached
             elif diagnostic.start >= old_end:
                 moved = diagnostic.moved(delta)
@@ -188,19 +191,21 @@ class Document:
         item = _function_item_around(self.tree.root_node, start, max(end, start))
         return None if item is None else (item.start_byte, item.end_byte)
 
-    def line_position(self, offset: int, encoding: Encoding) -> Position:
-        return self.source.position(offset, encoding)
-
     def lsp_range(self, diagnostic: Diagnostic, encoding: Encoding) -> LspRange:
         """The finding's range in the client's position encoding (cached by identity)."""
         cached = self._ranges.get(id(diagnostic))
         if cached is not None and cached[0] is diagnostic and cached[1] == encoding:
             return cached[2]
-        first = self.source.position(diagnostic.start, encoding)
-        last = self.source.position(max(diagnostic.end, diagnostic.start), encoding)
-        converted = (first.line, first.column, last.line, last.column)
+        converted = lsp_span(self.source, diagnostic.start, diagnostic.end, encoding)
         self._ranges[id(diagnostic)] = (diagnostic, encoding, converted)
         return converted
+
+
+def lsp_span(source: SourceText, start: int, end: int, encoding: Encoding) -> LspRange:
+    """Bytes [start, end) in the client's lines and columns; an end before the start is the start."""
+    first = source.lsp_position(start, encoding)
+    last = source.lsp_position(max(end, start), encoding)
+    return (first.line, first.column, last.line, last.column)
 
 
 # Not a rule: the `code` of the one diagnostic a document over `max-file-size` gets instead of analysis.

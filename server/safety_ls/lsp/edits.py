@@ -64,7 +64,7 @@ def _append_edit(documents: dict[str, Document], path: Path, text: str, encoding
     source = open_document.source if open_document is not None else SourceText(path.read_bytes())
     newline = "\r\n" if b"\r\n" in source.data else "\n"
     offset, inserted = wrapper_insertion(source.data, text.replace("\n", newline), newline)
-    position = source.position(offset, encoding)
+    position = source.lsp_position(offset, encoding)
     at = lsp.Position(position.line, position.column)
     return lsp.TextDocumentEdit(
         text_document=lsp.OptionalVersionedTextDocumentIdentifier(

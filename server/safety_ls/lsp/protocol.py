@@ -1,4 +1,4 @@
-"""What safety-ls changes in pygls's protocol: position encoding, text sync, and raw notifications.
+"""What safety-ls changes in pygls: position encoding, text sync, raw notifications, reading stdin.
 
 Kept apart from the handlers: these are the only places that reach into pygls's internals.
 """
@@ -7,10 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
+import sys
 from typing import Any, Callable, Iterator
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter
+from pygls.lsp.server import LanguageServer
 from pygls.protocol import language_server as pygls_language_server
+
+from safety_ls.lsp.framing import MessageStream
+
+log = logging.getLogger(__name__)
+
+_READ_SIZE = 1 << 16
 
 
 class _PreferUtf8(pygls_language_server.ServerCapabilitiesBuilder):
@@ -68,3 +79,36 @@ def raw_writer(protocol: Any) -> Callable[[str], None] | None:
             asyncio.ensure_future(written)
 
     return send
+
+
+def serve_stdio(server: LanguageServer) -> None:
+    """pygls's `start_io`, reading through framing.py: bad framing costs one message, not the connection."""
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    try:
+        asyncio.run(_handle_messages(server, sys.stdin.buffer.read1))
+    except BrokenPipeError:
+        log.error("the connection to the client is lost; shutting down")
+    except (KeyboardInterrupt, SystemExit):  # the `exit` notification ends the loop with SystemExit
+        pass
+    finally:
+        server.shutdown()
+
+
+async def _handle_messages(server: LanguageServer, read: Callable[[int], bytes]) -> None:
+    """Until end of input: read what the client sent (a thread, as pygls does), then handle each message."""
+    loop = asyncio.get_running_loop()
+    protocol = server.protocol
+    stream = MessageStream(lambda problem: _report_bad_framing(server, problem))
+    while chunk := await loop.run_in_executor(server.thread_pool, read, _READ_SIZE):
+        for message in stream.feed(chunk):
+            try:
+                protocol.handle_message(protocol.structure_message(message))
+            except Exception as error:  # noqa: BLE001 - one bad message must not end the server
+                log.exception("unable to handle a message")
+                server.report_server_error(error, JsonRpcException)
+
+
+def _report_bad_framing(server: LanguageServer, problem: str) -> None:
+    message = f"bad LSP framing from the client: {problem}"
+    log.error(message)
+    server.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=f"safety-ls: {message}"))

@@ -22,6 +22,7 @@ from safety_ls.lsp.handlers import (
     sync,
 )
 from safety_ls.lsp.language_server import SafetyLanguageServer
+from safety_ls.lsp.protocol import serve_stdio
 
 HANDLERS = (lifecycle, sync, diagnostics, actions, hover, lens, configuration, audit, gpu)
 
@@ -35,4 +36,4 @@ def build_server() -> SafetyLanguageServer:
 
 def serve() -> None:
     logging.basicConfig(level=logging.WARNING, format="safety-ls: %(levelname)s: %(message)s")
-    build_server().start_io()
+    serve_stdio(build_server())

@@ -37,7 +37,7 @@ def on_hover(server: SafetyLanguageServer, params: lsp.HoverParams) -> lsp.Hover
     if document is None:
         return None
     server.session.analyse_if_stale(document)
-    offset = document.source.offset(position_of(params.position), server.encoding)
+    offset = document.source.lsp_offset(position_of(params.position), server.encoding)
     # The stored findings carry their fix requests: no re-analysis for a hover.
     for diagnostic in document.diagnostics:
         rule = ALL_RULES.get(diagnostic.rule)  # None: the too-large notice, not a rule
