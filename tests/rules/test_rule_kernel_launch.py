@@ -230,17 +230,19 @@ def test_kernel_index_functions_survive_the_process_in_the_store(tmp_path: Path,
     monkeypatch.setattr(cuda_kernels, "_disk", {})  # this test's store, not the next test's
     (tmp_path / "a.cu").write_text('extern "C" __global__ void one(const float* x, int n) {}\n')
     store = tmp_path / "store.json"
-    cuda_kernels.keep_on_disk(store)
+    cuda_kernels.keep_on_disk(store, "v1")
     workspace_kernels(tmp_path)
-    cuda_kernels.save_to_disk()
     code = (
         "import sys; from pathlib import Path; from safety_ls.facts import cuda_kernels as k;"
-        "k.keep_on_disk(Path(sys.argv[1])); k.preprocess = None;"  # preprocessing again would fail
+        "k.keep_on_disk(Path(sys.argv[1]), sys.argv[3]); k.preprocess = None;"  # preprocessing again would fail
         "print([(f.name, [p.type for p in f.parameters]) for f in k.workspace_kernels(Path(sys.argv[2])).kernels['one']])"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(store), str(tmp_path)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, str(store), str(tmp_path), "v1"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[('one', ['float*', 'int'])]"
+    # Another version of safety-ls does not read them: it preprocesses again.
+    again = subprocess.run([sys.executable, "-c", code, str(store), str(tmp_path), "v2"], capture_output=True, text=True)
+    assert again.returncode != 0 and "TypeError" in again.stderr
 
 
 # --- the rules --------------------------------------------------------------------------------

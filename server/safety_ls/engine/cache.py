@@ -44,7 +44,8 @@ class ResultCache:
     def __init__(self, directory: Path, settings_fingerprint: str) -> None:
         """`directory` is `<workspace root>/.safety-ls-cache`; nothing is written outside that root."""
         self.directory: Path | None = directory
-        self.salt = content_key(_code_version(), settings_fingerprint)
+        self.code_version = _code_version()
+        self.salt = content_key(self.code_version, settings_fingerprint)
         self.entries: dict[str, Any] = {}
         self.crates: dict[str, Any] = {}
         self.used: set[str] = set()

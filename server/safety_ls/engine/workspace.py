@@ -131,7 +131,7 @@ def check_files(
                     continue
         pending.append((position, path, display, key))
     if cache is not None and cache.directory is not None:  # None: a refused (symlinked) cache directory
-        cuda_kernels.keep_on_disk(cache.directory / CUDA_STORE)
+        cuda_kernels.keep_on_disk(cache.directory / CUDA_STORE, cache.code_version)
     if (jobs or os.cpu_count() or 1) > 1 and len(pending) >= PARALLEL_THRESHOLD:
         cuda_kernels.prepare_indexes([path for _, path, _, _ in pending])
     cached = len(results)
@@ -142,6 +142,5 @@ def check_files(
         if cache is not None and key is not None:
             cache.put(key, result)
     if cache is not None:
-        cache.save()
-        cuda_kernels.save_to_disk()
+        cache.save()  # the CUDA index saved its store when it was built
     return [results[position] for position in range(len(files))]

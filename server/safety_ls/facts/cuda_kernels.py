@@ -70,7 +70,7 @@ RESCAN_INTERVAL = 1.0
 _last_scan: dict[Path, float] = {}
 # Where the functions found per source content are kept between runs (preprocessing is the cost:
 # ~15 s for mistral.rs's CUDA), and whether entries were added since they were read.
-_disk: dict[str, Path | bool] = {}
+_disk: dict[str, Path | bool | str] = {}
 
 
 def _scan(root: Path) -> tuple[_Stamp, list[Path], list[Path]]:
@@ -110,12 +110,18 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def keep_on_disk(path: Path) -> None:
-    """Keep the functions found per source content in `path` (JSON) between runs; read it now."""
-    _disk["path"], _disk["dirty"] = path, False
+def keep_on_disk(path: Path, version: str) -> None:
+    """Keep the functions found per source content in `path` (JSON) between runs; read it now.
+
+    `version` names the code that found them: a store written by another version is not read
+    (a better preprocessing must not be hidden by what an older one found), and is replaced.
+    """
+    _disk.update(path=path, dirty=False, version=version)
     try:
         stored = json.loads(path.read_bytes())
-        for key, (functions, warnings) in stored.items():
+        if stored.get("version") != version:
+            return
+        for key, (functions, warnings) in stored["functions"].items():
             found = [CFunction(**{**f, "parameters": tuple(CParameter(**p) for p in f["parameters"])}) for f in functions]
             _by_content.setdefault(tuple(key.split("\0", 1)), (found, tuple(warnings)))  # type: ignore[arg-type]
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -127,9 +133,10 @@ def save_to_disk() -> None:
     path = _disk.get("path")
     if not isinstance(path, Path) or not _disk.get("dirty"):
         return
-    stored = {"\0".join(key): ([asdict(f) for f in functions], list(warnings)) for key, (functions, warnings) in _by_content.items()}
+    functions = {"\0".join(key): ([asdict(f) for f in found], list(warnings)) for key, (found, warnings) in _by_content.items()}
     try:
-        write_bytes(path, json.dumps(stored, separators=(",", ":")).encode(), root=path.parent)
+        document = {"version": _disk.get("version"), "functions": functions}
+        write_bytes(path, json.dumps(document, separators=(",", ":")).encode(), root=path.parent)
         _disk["dirty"] = False
     except OSError:
         pass  # a read-only cache directory costs the next run time, nothing else
