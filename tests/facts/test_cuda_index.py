@@ -80,3 +80,23 @@ def test_a_changed_source_is_seen_even_when_its_size_and_time_stay(tmp_path: Pat
     assert len(workspace_kernels(tmp_path).kernels["k"][0].parameters) == 2  # the stamp cannot tell
     source_changed(cu)  # what the language server calls on a file event
     assert [p.name for p in workspace_kernels(tmp_path).kernels["k"][0].parameters] == ["a", None]
+
+
+def test_an_index_prepared_on_several_processes_is_the_one_built_in_one(tmp_path: Path, monkeypatch):
+    from safety_ls.facts import cuda_kernels
+
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "k"\nversion = "0.1.0"\n')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.rs").write_text("pub fn f() {}\n")
+    (tmp_path / "ops.cuh").write_text('#define UNARY(T, NAME) extern "C" __global__ void NAME(const T* in, T* out) { out[0] = in[0]; }\n')
+    for number in range(4):
+        (tmp_path / f"k{number}.cu").write_text(f'#include "ops.cuh"\nUNARY(float, neg{number}_f32)\nUNARY(int, neg{number}_i32)\n')
+    built = workspace_kernels(tmp_path)
+    for cache in ("_indexes", "_by_content", "_last_scan"):
+        monkeypatch.setattr(cuda_kernels, cache, {})
+    in_this_process: list[object] = []
+    found_in = cuda_kernels._found_in
+    monkeypatch.setattr(cuda_kernels, "_found_in", lambda unit: in_this_process.append(unit) or found_in(unit))
+    cuda_kernels.prepare_indexes([tmp_path / "src" / "lib.rs"], jobs=2)
+    assert in_this_process == [], "the sources were preprocessed by the workers"
+    assert workspace_kernels(tmp_path) == built

@@ -133,7 +133,7 @@ def check_files(
     if cache is not None and cache.directory is not None:  # None: a refused (symlinked) cache directory
         cuda_kernels.keep_on_disk(cache.directory / CUDA_STORE, cache.code_version)
     if (jobs or os.cpu_count() or 1) > 1 and len(pending) >= PARALLEL_THRESHOLD:
-        cuda_kernels.prepare_indexes([path for _, path, _, _ in pending])
+        cuda_kernels.prepare_indexes([path for _, path, _, _ in pending], jobs or os.cpu_count() or 1)
     cached = len(results)
     counted = None if progress is None else (lambda analysed_so_far: progress(cached + analysed_so_far))
     analysed = map_files([(path, display) for _, path, display, _ in pending], check_path, settings, jobs, counted)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -146,9 +148,7 @@ def _functions(key: tuple[str, str], read: Callable[[], Preprocessed]) -> tuple[
     """The functions of one source, preprocessed and parsed only the first time its content is seen."""
     cached = _by_content.get(key)
     if cached is None:
-        unit = read()
-        cached = (extern_c_functions(unit), unit.warnings)
-        _by_content[key] = cached
+        cached = _by_content[key] = _found_in(read())
         _disk["dirty"] = True
     return cached
 
@@ -156,24 +156,43 @@ def _functions(key: tuple[str, str], read: Callable[[], Preprocessed]) -> tuple[
 _NAME = re.compile(rb"\b[A-Za-z_]\w*\b")
 
 
-def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list[str], dict[str, str]]:
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    data: bytes
+    key: tuple[str, str]  # (path, digest of its content and of the workspace's headers)
+    follow: frozenset[str]  # the headers its preprocessing reads
+
+
+def _keyed_sources(sources: list[Path]) -> list[_Source]:
+    """The C/CUDA sources whose functions the index holds, each with the key its functions are kept by."""
     contents = {path: data for path in sources if (data := _read(path)) is not None}
     headers = hashlib.sha256()
     for path, data in sorted(contents.items()):
         if path.name.endswith(HEADER_SUFFIXES):
             headers.update(str(path).encode() + b"\0" + hashlib.sha256(data).digest())
     context = headers.hexdigest()
+    selected, follow = linkage_files(contents, HEADER_SUFFIXES)
+    followed = frozenset(follow)
+    return [
+        _Source(path, contents[path], (str(path), hashlib.sha256(contents[path]).hexdigest() + context), followed)
+        for path in selected
+    ]
+
+
+def _preprocessed(source: _Source) -> Preprocessed:
+    return preprocess(source.data, str(source.path), follow=source.follow.__contains__)
+
+
+def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list[str], dict[str, str]]:
     functions: list[CFunction] = []
     warnings: list[str] = []
     troubled: dict[str, str] = {}
-    selected, follow = linkage_files(contents, HEADER_SUFFIXES)
-    for path in selected:
-        data = contents[path]
-        key = (str(path), hashlib.sha256(data).hexdigest() + context)
-        found, problems = _functions(key, lambda: preprocess(data, str(path), follow=follow.__contains__))
+    for source in _keyed_sources(sources):
+        found, problems = _functions(source.key, lambda: _preprocessed(source))
         functions.extend(found)
         warnings.extend(problems)
-        for name in _NAME.findall(data) if problems else ():
+        for name in _NAME.findall(source.data) if problems else ():
             troubled.setdefault(name.decode(), problems[0])
     for path in rust:
         data = _read(path)
@@ -185,6 +204,15 @@ def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list
             functions.extend(found)
             warnings.extend(problems)
     return functions, warnings, troubled
+
+
+def _found_in(unit: Preprocessed) -> tuple[list[CFunction], tuple[str, ...]]:
+    return extern_c_functions(unit), unit.warnings
+
+
+def _functions_of(source: _Source) -> tuple[list[CFunction], tuple[str, ...]]:
+    """A worker's part of `prepare_indexes` (module level: sent to the worker by name)."""
+    return _found_in(_preprocessed(source))
 
 
 def workspace_kernels(root: Path) -> KernelIndex:
@@ -227,13 +255,23 @@ def source_changed(path: Path) -> None:
         _last_scan.pop(root, None)
 
 
-def prepare_indexes(files: list[Path]) -> None:
-    """Build the index of every workspace holding `files` now, in this process.
+def prepare_indexes(files: list[Path], jobs: int) -> None:
+    """Build the index of every workspace holding `files` now, in this process, its sources
+    preprocessed on `jobs` processes (preprocessing is most of a cold check of a CUDA crate).
 
     Called before work is forked: each worker then inherits the index instead of building its own.
     """
     roots = {workspace_root(crate_dir) for path in files if (crate_dir := crate_dir_of(path.resolve())) is not None}
     for root in sorted(roots):
+        if root not in _indexes:
+            _, sources, _ = _scan(root)
+            pending = [source for source in _keyed_sources(sources) if source.key not in _by_content]
+            if jobs > 1 and len(pending) > 1:
+                context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+                with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                    for source, found in zip(pending, pool.map(_functions_of, pending)):
+                        _by_content[source.key] = found
+                        _disk["dirty"] = True
         workspace_kernels(root)
 
 
