@@ -9,7 +9,7 @@ from typing import Iterator
 from tree_sitter import Node
 
 from safety_ls.core.context import FileContext
-from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.parsing import SyntaxUnit, captures, query
 
 NUMERIC_TYPES = frozenset(
     "i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize f16 f32 f64 f128".split()
@@ -107,6 +107,10 @@ def cast_target(unit: SyntaxUnit, cast: Node) -> str | None:
 
 
 _SCOPES = ("function_item", "closure_expression")
+_BINDINGS = query(
+    """[(function_item) (closure_expression)] @scope
+    [(let_declaration) (for_expression)] @binding"""
+)
 
 
 class _Scopes:
@@ -143,27 +147,38 @@ class _Scopes:
 
     def bindings_in(self, function: Node) -> dict[str, list[tuple[int, Node]]]:
         """The `let`s and `for` loops of a function's body (not of nested closures or fns), by the name they bind."""
-        known = self.bindings.get(function.id)
-        if known is not None:
-            return known
-        found: dict[str, list[tuple[int, Node]]] = {}
-        body = function.child_by_field_name("body")
-        stack = [body] if body is not None else []
-        while stack:
-            node = stack.pop()
-            pattern = node.child_by_field_name("pattern") if node.type in ("let_declaration", "for_expression") else None
-            if pattern is not None:
-                names = {self.unit.text(pattern).removeprefix("mut ").strip()}
-                if pattern.type == "tuple_pattern" and pattern.named_child_count:
-                    names.add(self.unit.text(pattern.named_child(0)))  # type: ignore[arg-type]
-                for name in names:
-                    found.setdefault(name, []).append((node.start_byte, node))
-            if node.type not in _SCOPES:
-                stack.extend(node.named_children)
-        for entries in found.values():
-            entries.sort(key=lambda entry: entry[0])
-        self.bindings[function.id] = found
-        return found
+        if not self.bindings:
+            self._index_bindings()
+        return self.bindings.get(function.id, {})
+
+    def _index_bindings(self) -> None:
+        """Every binding of the unit, found by one query and given to its innermost function or
+        closure in one pass in document order (a walk of each function's body cost more than the parse)."""
+        found = captures(_BINDINGS, self.unit.root)
+        scopes = sorted(found.get("scope", []), key=lambda node: node.start_byte)
+        open_scopes: list[Node] = []  # the scopes around the current position, innermost last
+        next_scope = 0
+        for binding in sorted(found.get("binding", []), key=lambda node: node.start_byte):
+            while next_scope < len(scopes) and scopes[next_scope].start_byte <= binding.start_byte:
+                _close_before(open_scopes, scopes[next_scope].start_byte)
+                open_scopes.append(scopes[next_scope])
+                next_scope += 1
+            _close_before(open_scopes, binding.start_byte)
+            pattern = binding.child_by_field_name("pattern")
+            if not open_scopes or pattern is None:
+                continue
+            names = {self.unit.text(pattern).removeprefix("mut ").strip()}
+            if pattern.type == "tuple_pattern" and pattern.named_child_count:
+                names.add(self.unit.text(pattern.named_child(0)))  # type: ignore[arg-type]
+            by_name = self.bindings.setdefault(open_scopes[-1].id, {})
+            for name in names:
+                by_name.setdefault(name, []).append((binding.start_byte, binding))
+        self.bindings.setdefault(-1, {})  # indexed, even when the unit binds nothing
+
+
+def _close_before(open_scopes: list[Node], offset: int) -> None:
+    while open_scopes and open_scopes[-1].end_byte <= offset:
+        open_scopes.pop()
 
 
 def _scopes(unit: SyntaxUnit) -> _Scopes:
