@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 from tree_sitter import Node
 
@@ -34,7 +35,23 @@ _ATTRIBUTE_LINE = re.compile(rb"^[ \t]*#\[.*\][ \t]*\r?$")
 _PATH_ATTRIBUTE = re.compile(rb'#\[\s*path\s*=\s*"([^"]+)"\s*\]')
 _INNER_LINT_ATTRIBUTE = re.compile(rb"^[ \t]*#!\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]", re.M)
 _OUTER_LINT_ATTRIBUTE = re.compile(rb"#\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]")
-_PUB_USE = re.compile(rb"^[ \t]*pub[ \t]+use[ \t]+([^;]+);", re.M)
+# A `use` item: the keyword is searched for first (a literal, which the regex engine finds fast;
+# a pattern anchored at each line start costs a try at every line), then what precedes it on its line.
+_USE_KEYWORD = re.compile(rb"use[ \t]+([^;]+);")
+_BEFORE_USE = re.compile(rb"[ \t]*(?:(pub)(\([^)]*\))?[ \t]+)?")
+
+
+def _use_items(data: bytes, public_only: bool) -> Iterator[bytes]:
+    """The tree of each `use` item starting a line (`pub use` only, if asked)."""
+    position = 0
+    while (match := _USE_KEYWORD.search(data, position)) is not None:
+        line_start = data.rfind(b"\n", 0, match.start()) + 1
+        before = _BEFORE_USE.fullmatch(data, line_start, match.start())
+        if before is None or (public_only and (before.group(1) is None or before.group(2) is not None)):
+            position = match.start() + 1  # not an item: a word ending in `use`, a comment, a string
+            continue
+        yield match.group(1)
+        position = match.end()
 
 
 @dataclass(frozen=True)
@@ -89,8 +106,8 @@ def _expand_use_tree(text: str) -> list[list[str]]:
 
 def reexports_in(data: bytes, anchor: Module) -> list[Reexport]:
     found = []
-    for match in _PUB_USE.finditer(data):
-        raw = match.group(1).decode("utf-8", "replace")
+    for tree in _use_items(data, public_only=True):
+        raw = tree.decode("utf-8", "replace")
         # `X as Y` exports the original item X under a new name; the original is what we check.
         raw = re.sub(r"\b(\w+)\s+as\s+\w+", r"\1", raw)
         for path in _expand_use_tree(raw):
@@ -109,14 +126,11 @@ def reexports_in(data: bytes, anchor: Module) -> list[Reexport]:
     return found
 
 
-_USE = re.compile(rb"^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+([^;]+);", re.M)
-
-
 def use_paths(data: bytes) -> list[list[str]]:
     """Every path a `use` item in the text names (`a::{b, c}` -> [a, b], [a, c]; `x as y` -> x)."""
     paths = []
-    for match in _USE.finditer(data):
-        raw = re.sub(r"\b(\w+)\s+as\s+\w+", r"\1", match.group(1).decode("utf-8", "replace"))
+    for tree in _use_items(data, public_only=False):
+        raw = re.sub(r"\b(\w+)\s+as\s+\w+", r"\1", tree.decode("utf-8", "replace"))
         paths.extend(_expand_use_tree(raw))
     return paths
 
