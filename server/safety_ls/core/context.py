@@ -91,7 +91,7 @@ def _keyword_sites(
 
 @lru_cache(maxsize=64)
 def _any_name(names: tuple[str, ...]) -> re.Pattern[bytes]:
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(name.encode()) for name in sorted(set(names))) + rb")\b")
+    return re.compile(triggers.word(*sorted(set(names))) + rb"\b")
 
 
 def _called_name_sites(

@@ -25,33 +25,27 @@ from typing import Iterator
 from tree_sitter import Node
 
 from safety_ls.core.parsing import captures, parse, query
+from safety_ls.core.triggers import line_items, word
 
 Module = tuple[str, ...]
 
-_MOD_NAME = re.compile(rb"\bmod[ \t]+(?:r#)?(\w+)[ \t]*;")
+_MOD_NAME = re.compile(word("mod") + rb"[ \t]+(?:r#)?(\w+)[ \t]*;")
 # What may stand before `mod` on its line: attributes, then a visibility.
 _MOD_PREFIX = re.compile(rb"^[ \t]*(?P<attrs>(?:#\[[^\n]*?\][ \t]*)*)(?P<vis>pub(?:[ \t]*\([^)\n]*\))?[ \t]+)?$")
 _ATTRIBUTE_LINE = re.compile(rb"^[ \t]*#\[.*\][ \t]*\r?$")
 _PATH_ATTRIBUTE = re.compile(rb'#\[\s*path\s*=\s*"([^"]+)"\s*\]')
-_INNER_LINT_ATTRIBUTE = re.compile(rb"^[ \t]*#!\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]", re.M)
+_INNER_LINT_ATTRIBUTE = re.compile(rb"#!\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]")
+_INDENT = re.compile(rb"[ \t]*")
 _OUTER_LINT_ATTRIBUTE = re.compile(rb"#\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]")
-# A `use` item: the keyword is searched for first (a literal, which the regex engine finds fast;
-# a pattern anchored at each line start costs a try at every line), then what precedes it on its line.
-_USE_KEYWORD = re.compile(rb"use[ \t]+([^;]+);")
+_USE_TREE = re.compile(rb"use[ \t]+([^;]+);")
 _BEFORE_USE = re.compile(rb"[ \t]*(?:(pub)(\([^)]*\))?[ \t]+)?")
 
 
 def _use_items(data: bytes, public_only: bool) -> Iterator[bytes]:
     """The tree of each `use` item starting a line (`pub use` only, if asked)."""
-    position = 0
-    while (match := _USE_KEYWORD.search(data, position)) is not None:
-        line_start = data.rfind(b"\n", 0, match.start()) + 1
-        before = _BEFORE_USE.fullmatch(data, line_start, match.start())
-        if before is None or (public_only and (before.group(1) is None or before.group(2) is not None)):
-            position = match.start() + 1  # not an item: a word ending in `use`, a comment, a string
-            continue
-        yield match.group(1)
-        position = match.end()
+    for before, item in line_items(data, _USE_TREE, _BEFORE_USE):
+        if not public_only or (before.group(1) is not None and before.group(2) is None):
+            yield item.group(1)
 
 
 @dataclass(frozen=True)
@@ -252,7 +246,7 @@ def crate_index(crate_dir: Path) -> CrateIndex:
         except OSError:
             continue
         allowed = set(inherited)
-        for match in _INNER_LINT_ATTRIBUTE.finditer(data):
+        for _, match in line_items(data, _INNER_LINT_ATTRIBUTE, _INDENT):
             allowed |= lint_names(match.group(1))
         index.allowed_lints[path] = frozenset(allowed)
         if public:
@@ -365,7 +359,8 @@ def structs_in(root: Node, data: bytes, path: str) -> dict[str, StructInfo]:
     return found
 
 
-_STRUCT_DECLARATION = re.compile(rb"^[ \t]*(pub(?:[ \t]*\([^)]*\))?[ \t]+)?struct[ \t]+(\w+)", re.M)
+_STRUCT_NAME = re.compile(rb"struct[ \t]+(\w+)")
+_BEFORE_STRUCT = re.compile(rb"[ \t]*(pub(?:[ \t]*\([^)]*\))?[ \t]+)?")
 
 
 @lru_cache(maxsize=64)
@@ -379,9 +374,9 @@ def _struct_declarations(crate_dir: Path) -> dict[str, tuple[Path, bool]]:
             data = path.read_bytes()
         except OSError:
             continue
-        for match in _STRUCT_DECLARATION.finditer(data):
-            visibility = re.sub(rb"\s", b"", match.group(1) or b"")
-            found.setdefault(match.group(2).decode(), (path, visibility == b"pub"))
+        for before, match in line_items(data, _STRUCT_NAME, _BEFORE_STRUCT):
+            visibility = re.sub(rb"\s", b"", before.group(1) or b"")
+            found.setdefault(match.group(1).decode(), (path, visibility == b"pub"))
     return found
 
 

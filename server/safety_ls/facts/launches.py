@@ -30,7 +30,7 @@ from functools import lru_cache
 from tree_sitter import Node, QueryCursor
 
 from safety_ls.core.parsing import SyntaxUnit, captures, query
-from safety_ls.core.triggers import UNSAFE
+from safety_ls.core.triggers import UNSAFE, word
 from safety_ls.facts.kernel_families import DTYPE_SUFFIXES
 
 # Every launch form is an unsafe call, so a file without `unsafe` has no launch site.
@@ -61,7 +61,7 @@ DRIVER_LAUNCHERS: dict[str, tuple[str, DriverLayout]] = {
     "cudaLaunchKernel": ("runtime", _RUNTIME_LAYOUT),
 }
 # What a launch's text can contain: `.launch(`, `launch!`, a driver launcher's name.
-_CANDIDATES = re.compile(rb"\blaunch\b|\b(?:" + b"|".join(name.encode() for name in DRIVER_LAUNCHERS) + rb")\b")
+_CANDIDATES = re.compile(word("launch", *DRIVER_LAUNCHERS) + rb"\b")
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ from typing import Iterator
 from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
 from safety_ls.core.tags import NEXT_TAG, TAG_IN_COMMENT
+from safety_ls.core.triggers import line_items
 from safety_ls.facts.annotations import placeholder_in
 from safety_ls.rules import Rule
 
 PLACEHOLDER_ANNOTATION = "placeholder-annotation"
 
-_SAFETY_HEADING = re.compile(rb"^[ \t]*///[ \t]*#+[ \t]*Safety[ \t]*\r?$", re.M | re.I)
+_SAFETY_HEADING = re.compile(rb"///[ \t]*#+[ \t]*Safety[ \t]*\r?$", re.M | re.I)
+_INDENT = re.compile(rb"[ \t]*")
 
 
 VAGUE_PHRASES = frozenset(
@@ -118,7 +120,7 @@ def _continuation(ctx: FileContext, line: int, is_block: bool) -> Iterator[str]:
 
 def _safety_doc_sections(ctx: FileContext) -> Iterator[WrittenAnnotation]:
     source = ctx.source
-    for match in _SAFETY_HEADING.finditer(source.data, *ctx.text_bounds()):
+    for _, match in line_items(source.data, _SAFETY_HEADING, _INDENT, *ctx.text_bounds()):
         line = source.line_of(match.start())
         body = []
         for following in range(line + 1, source.line_count):

@@ -8,11 +8,12 @@ from typing import Iterator
 from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
 from safety_ls.core.tags import SAFETY
+from safety_ls.core.triggers import word
 from safety_ls.rules import Rule
 
 UNSAFE_EXTERN_BLOCK = "unsafe-extern-block"
 
-_UNSAFE_EXTERN = re.compile(rb"\bunsafe\s+extern\b")
+_UNSAFE_EXTERN = re.compile(word("unsafe") + rb"\s+extern\b")
 
 
 def _undocumented_extern_blocks(ctx: FileContext) -> Iterator[Finding]:
