@@ -6,10 +6,10 @@ import bisect
 import re
 from typing import Iterator
 
-from tree_sitter import Node
+from tree_sitter import Node, QueryCursor
 
 from safety_ls.core.context import FileContext
-from safety_ls.core.parsing import SyntaxUnit, captures, query
+from safety_ls.core.parsing import SyntaxUnit, query
 
 NUMERIC_TYPES = frozenset(
     "i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize f16 f32 f64 f128".split()
@@ -147,15 +147,22 @@ class _Scopes:
 
     def bindings_in(self, function: Node) -> dict[str, list[tuple[int, Node]]]:
         """The `let`s and `for` loops of a function's body (not of nested closures or fns), by the name they bind."""
-        if not self.bindings:
-            self._index_bindings()
-        return self.bindings.get(function.id, {})
+        if function.id not in self.bindings:
+            self._index_bindings(function)
+        return self.bindings.setdefault(function.id, {})
 
-    def _index_bindings(self) -> None:
-        """Every binding of the unit, found by one query and given to its innermost function or
-        closure in one pass in document order (a walk of each function's body cost more than the parse)."""
-        found = captures(_BINDINGS, self.unit.root)
+    def _index_bindings(self, function: Node) -> None:
+        """The bindings of `function` and of the closures and fns inside it, found by one query over
+        its text and given to their innermost scope in one pass in document order (a Python walk
+        of every function body cost more than the parse; a query over the whole file would cost
+        every keystroke the whole file)."""
+        cursor = QueryCursor(_BINDINGS)
+        cursor.set_byte_range(function.start_byte, function.end_byte)
+        found = cursor.captures(function)
         scopes = sorted(found.get("scope", []), key=lambda node: node.start_byte)
+        indexed_before = {scope.id for scope in scopes if scope.id in self.bindings}
+        for scope in scopes:
+            self.bindings.setdefault(scope.id, {})
         open_scopes: list[Node] = []  # the scopes around the current position, innermost last
         next_scope = 0
         for binding in sorted(found.get("binding", []), key=lambda node: node.start_byte):
@@ -165,15 +172,14 @@ class _Scopes:
                 next_scope += 1
             _close_before(open_scopes, binding.start_byte)
             pattern = binding.child_by_field_name("pattern")
-            if not open_scopes or pattern is None:
+            if not open_scopes or pattern is None or open_scopes[-1].id in indexed_before:
                 continue
             names = {self.unit.text(pattern).removeprefix("mut ").strip()}
             if pattern.type == "tuple_pattern" and pattern.named_child_count:
                 names.add(self.unit.text(pattern.named_child(0)))  # type: ignore[arg-type]
-            by_name = self.bindings.setdefault(open_scopes[-1].id, {})
+            by_name = self.bindings[open_scopes[-1].id]
             for name in names:
                 by_name.setdefault(name, []).append((binding.start_byte, binding))
-        self.bindings.setdefault(-1, {})  # indexed, even when the unit binds nothing
 
 
 def _close_before(open_scopes: list[Node], offset: int) -> None:
