@@ -84,3 +84,38 @@ def test_an_unreadable_directory_is_reported_not_skipped(tmp_path: Path) -> None
         locked.chmod(0o755)
     assert done.returncode == 2
     assert any(error["path"] == "src/locked" for error in json.loads(done.stdout)["errors"])
+
+
+def _folder_too_deep_to_list(parent: Path) -> str:
+    """A folder whose path is longer than the system accepts (PATH_MAX): listing it fails with
+    ENAMETOOLONG even for root, which ignores file modes. Returns its first component's name."""
+    name = "d" * 200
+    descriptor = os.open(parent, os.O_RDONLY)
+    try:
+        for _ in range(25):  # 25 x 201 bytes: past Linux's 4,096
+            os.mkdir(name, dir_fd=descriptor)
+            inner = os.open(name, os.O_RDONLY, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+    finally:
+        os.close(descriptor)
+    return name
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_by_check_and_audit_even_for_root(tmp_path: Path) -> None:
+    root = tmp_path / "crate"
+    (root / "src").mkdir(parents=True)
+    (root / "Cargo.toml").write_text('[package]\nname = "c"\nversion = "0.1.0"\n')
+    (root / "src" / "lib.rs").write_text(SOURCE)
+    top = _folder_too_deep_to_list(root / "src")
+    checked = run_cli("check", "--no-cache", "--format", "json", "src", cwd=root)
+    assert checked.returncode == 2 and "Traceback" not in checked.stderr
+    document = json.loads(checked.stdout)
+    assert [d["path"] for d in document["diagnostics"]] == ["src/lib.rs"]
+    assert any(error["path"].startswith(f"src/{top}/") for error in document["errors"])
+    audited = run_cli("audit", ".", "--format", "json", cwd=root)
+    assert audited.returncode == 2 and "Traceback" not in audited.stderr
+    report = json.loads(audited.stdout)
+    assert report["summary"]["files"] == 1
+    assert any(error["path"].startswith(f"src/{top}/") for error in report["errors"])
+    assert "could not be audited" in audited.stderr

@@ -139,6 +139,7 @@ class AuditPlan:
 
     base: Path  # report paths are relative to it
     work: list[tuple[AuditTarget, list[tuple[Path, str, CrateInfo]]]]
+    unlisted: list[tuple[Path, str]]  # folders that could not be read, and why: reported, never skipped in silence
 
 
 def plan_audit(targets: list[AuditTarget], cargo_targets: Iterable[str] = CARGO_TARGETS) -> AuditPlan:
@@ -149,6 +150,7 @@ def plan_audit(targets: list[AuditTarget], cargo_targets: Iterable[str] = CARGO_
     if base.is_file():
         base = base.parent
     work = []
+    unlisted: list[tuple[Path, str]] = []
     for target, root in zip(targets, roots):
         directory = root if root.is_dir() else root.parent
         if root.is_dir():
@@ -157,10 +159,11 @@ def plan_audit(targets: list[AuditTarget], cargo_targets: Iterable[str] = CARGO_
             declared = [_crate_at(manifest) for manifest in [crate_dir_of(root)] if manifest is not None]
         settings = target.settings
         exclude_root = Path(settings.root) if settings.root else directory
-        files = [Path(os.path.realpath(path)) for path in rust_files([root], settings.exclude, exclude_root)]  # a loop is a file error, not a crash
+        found = rust_files([root], settings.exclude, exclude_root, unlisted)
+        files = [Path(os.path.realpath(path)) for path in found]  # a loop is a file error, not a crash
         located = [(path, _relative(path, base), crate_of(path, declared, directory)) for path in files]
         work.append((target, [item for item in located if cargo_target(item[0], item[2].directory) in wanted]))
-    return AuditPlan(base, work)
+    return AuditPlan(base, work, unlisted)
 
 
 def run_audit(
@@ -173,7 +176,7 @@ def run_audit(
     for target, files in plan.work:
         audits = map_files([(path, display) for path, display, _ in files], audit_path, target.settings, jobs)
         assigned.extend((crate, audit) for (_, _, crate), audit in zip(files, audits))
-    return build_report(plan.base, assigned, date or today(), cargo_targets)
+    return build_report(plan.base, assigned, date or today(), cargo_targets, plan.unlisted)
 
 
 def today() -> str:
@@ -260,7 +263,11 @@ def _site_json(site: UnsafeSite, path: str, crate: str, target: str) -> dict[str
 
 
 def build_report(
-    base: Path, assigned: Iterable[tuple[CrateInfo, FileAudit]], date: str, cargo_targets: Iterable[str] = CARGO_TARGETS
+    base: Path,
+    assigned: Iterable[tuple[CrateInfo, FileAudit]],
+    date: str,
+    cargo_targets: Iterable[str] = CARGO_TARGETS,
+    unlisted: Iterable[tuple[Path, str]] = (),
 ) -> dict[str, Any]:
     by_crate: dict[CrateInfo, list[FileAudit]] = {}
     for crate, audit in assigned:
@@ -291,7 +298,8 @@ def build_report(
         "sites": [],
         "launches": [],
         "ffi": [],
-        "errors": [{"path": audit.path, "error": audit.error} for audit in every if audit.error is not None],
+        "errors": [{"path": audit.path, "error": audit.error} for audit in every if audit.error is not None]
+        + [{"path": _relative(folder, base), "error": reason} for folder, reason in unlisted],
         "warnings": [{"path": audit.path, "warning": warning} for audit in every for warning in audit.warnings],
         "gates": [],
         "compare": None,

@@ -138,6 +138,6 @@ def _run(args: argparse.Namespace) -> int:
     for gate in report["gates"]:
         print(f"safety-ls: gate --{gate['gate']} {'passed' if gate['passed'] else 'FAILED'}: {gate['detail']}", file=sys.stderr)
     if report["errors"]:
-        print(f"safety-ls: {len(report['errors'])} file(s) could not be audited; the others were", file=sys.stderr)
+        print(f"safety-ls: {len(report['errors'])} file(s) or folder(s) could not be audited; the others were", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_GATE_FAILED if failed else EXIT_PASSED

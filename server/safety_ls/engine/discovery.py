@@ -32,11 +32,11 @@ def _gitignore_spec(directory: Path) -> pathspec.PathSpec | None:
     lines: list[str] = []
     for name in (".gitignore", ".git/info/exclude"):
         path = directory / name
-        if path.is_file():
-            try:
+        try:  # is_file raises too, for a path longer than the system accepts
+            if path.is_file():
                 lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
-            except OSError:
-                continue
+        except OSError:
+            continue
     # A pattern git cannot use (a lone `!`) matches nothing there either; it must not stop the check.
     lines = [line for line in lines if _valid_pattern(line)]
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None

@@ -71,7 +71,7 @@ async def audit_folders(ls: SafetyLanguageServer, folders: list[Path]) -> dict[s
                 progress.report(f"{len(assigned)}/{total} files", 100 * len(assigned) // total)
             await asyncio.sleep(0)  # keep answering the editor between files
     progress.end(f"audited {total} files")
-    report = build_report(plan.base, assigned, today())
+    report = build_report(plan.base, assigned, today(), unlisted=plan.unlisted)
     settings = targets[0].settings
     root = Path(settings.root) if settings.root else folders[0]
     templates = Templates(root / settings.template_dir if settings.template_dir else None)
