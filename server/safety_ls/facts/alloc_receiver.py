@@ -65,7 +65,11 @@ def _declared_type(ctx: FileContext, call: AllocationCall) -> str | None:
 
 
 def _imported_module(ctx: FileContext, name: str) -> tuple[str, ...]:
-    for path in use_paths(ctx.source.data):
+    # The file's `use` paths, read once per file (mistral.rs's ops.rs asks for each of its 46 allocations).
+    key = (__name__, "use paths")
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = use_paths(ctx.source.data)
+    for path in ctx.unit.memo[key]:
         if path[-1] == name:
             return tuple(path[:-1])
     return ()
