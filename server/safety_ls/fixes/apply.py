@@ -21,6 +21,7 @@ from safety_ls.core.fix_requests import (
     AllocationRewrite,
     CommentInsertion,
     DocInsertion,
+    DocLayout,
     DocSectionCompletion,
     TagInsertion,
     TemplateInsertion,
@@ -85,7 +86,22 @@ def _merge(requests: list[TemplateInsertion]) -> TemplateInsertion:
 def render_lines(request: TemplateInsertion, templates: Templates) -> list[str]:
     """The comment lines a request inserts, without indentation (hover shows them as they are)."""
     lines = templates.render(request.template, dict(request.context))
-    return ["///", *lines] if isinstance(request, DocInsertion) and request.after_docs else lines
+    if isinstance(request, DocInsertion) and request.after_docs:
+        lines = ["///", *lines]
+    if isinstance(request, (DocInsertion, DocSectionCompletion)):
+        return _written_like(request.layout, lines)
+    return lines
+
+
+def _written_like(layout: DocLayout, lines: list[str]) -> list[str]:
+    """Doc lines joined to docs as `layout` describes them: the code block they leave open closed
+    first, and the text moved right to the docs' own indentation (templates indent it by one)."""
+    closing = [f"/// {layout.open_fence}"] if layout.open_fence else []
+    margin = " " * (layout.text_indent - 1)
+    return [
+        "///" + margin + line[3:] if line.startswith("///") and line[3:].strip() else line
+        for line in closing + lines
+    ]
 
 
 def _render(request: TemplateInsertion, templates: Templates, newline: str, width: int) -> str:
