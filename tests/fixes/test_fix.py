@@ -514,6 +514,26 @@ def test_sections_added_to_indented_docs_keep_their_indentation(tmp_path: Path) 
     assert_fixed(path, "incomplete-safety-doc", args, tmp_path)
 
 
+def test_annotations_inserted_below_an_allow_comment_leave_its_line_silenced(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "lib.rs",
+        """
+        pub fn widen(p: *const u8, n: usize) -> u32 {
+            // safety-ls: allow(missing-cast)
+            let first = unsafe { *p } as u32;
+            let size = n as u16; // safety-ls: allow(missing-cast)
+            let second = unsafe { *p.add(1) } as u32;
+            first + size as u32 + second // safety-ls: allow(missing-cast)
+        }
+        """,
+    )
+    cli("fix", path, cwd=tmp_path)
+    text = path.read_text()
+    assert text.count("// SAFETY:") == 2 and "// CAST:" not in text, text
+    assert_fixed(path, "undocumented-unsafe-block", (), tmp_path)
+
+
 NOT_FIXABLE = {
     "multi-line string": """
         pub fn s(p: *const u8) -> u8 {
