@@ -13,6 +13,15 @@ HALF_TYPED = {
     "open-parameters": "pub struct S;\nimpl S {\n    pub unsafe fn get(&self, i: usize\n}\n",
     "no-name": "pub unsafe fn (p: *const u8) -> u8 {\n    unsafe { *p }\n}\n",
     "modifiers-only": "/// Reads.\npub unsafe fn\n",
+    "stray-word-above-an-impl": "pub struct S;\nfoo\nunsafe impl Sync for S {}\n",
+    "stray-word-above-a-fn": "pub struct S;\nfoo\npub unsafe fn f(p: *const u8) -> u8 {\n    *p\n}\n",
+}
+
+# Comments below a stray word: tree-sitter's recovery puts them inside the word's statement,
+# before the `;` it supplies, yet they stand above the item and document it.
+DOCUMENTED_BELOW_A_STRAY_WORD = {
+    "safety-comment": "pub struct S;\nfoo\n// SAFETY: `S` holds no data.\nunsafe impl Sync for S {}\n",
+    "safety-docs": "pub struct S;\nfoo\n/// # Safety\n///\n/// `p` is valid.\npub unsafe fn f(p: *const u8) -> u8 {\n    *p\n}\n",
 }
 
 
@@ -32,3 +41,10 @@ def test_fix_on_half_typed_code_is_idempotent(tmp_path: Path, text: str) -> None
     run_cli("fix", "lib.rs", cwd=tmp_path)
     assert (tmp_path / "lib.rs").read_bytes() == once
     assert once.count(b"# Safety") <= 1
+
+
+@pytest.mark.parametrize("text", DOCUMENTED_BELOW_A_STRAY_WORD.values(), ids=DOCUMENTED_BELOW_A_STRAY_WORD.keys())
+def test_comments_below_a_stray_word_document_the_item_under_them(tmp_path: Path, text: str) -> None:
+    (tmp_path / "lib.rs").write_text(text)
+    done = run_cli("check", "--no-cache", "--format", "json", "lib.rs", cwd=tmp_path)
+    assert json.loads(done.stdout)["diagnostics"] == []

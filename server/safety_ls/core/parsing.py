@@ -146,6 +146,14 @@ class SyntaxUnit:
                 last = child
         return previous[node.id] if node.id in previous else node.prev_named_sibling
 
+    def preceding_siblings(self, node: Node) -> Iterator[Node]:
+        """The named siblings before `node`, nearest first, each preceded by its recovered comments."""
+        sibling = self.previous_named_sibling(node)
+        while sibling is not None:
+            yield from reversed(recovered_comments(sibling))
+            yield sibling
+            sibling = self.previous_named_sibling(sibling)
+
     def descendant_for_byte_range(self, start: int, end: int) -> Node | None:
         """The smallest node spanning `start..end`, searched from the deepest node of the last
         descent that spans it (tree-sitter's own search from the root costs the whole depth)."""
@@ -212,6 +220,11 @@ class SyntaxUnit:
     def end(self, node: Node) -> int:
         return node.end_byte + self.shift
 
+    def content_end(self, node: Node) -> int:
+        """The file offset where `node` ends, less the comments it holds only by error recovery."""
+        recovered = recovered_comments(node)
+        return self.start(recovered[0]) if recovered else self.end(node)
+
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
@@ -247,6 +260,28 @@ class SyntaxUnit:
         for child in self.children:
             units.extend(child.walk_units())
         return units
+
+
+_COMMENTS = ("line_comment", "block_comment")
+
+
+def recovered_comments(node: Node) -> list[Node]:
+    """The comments that end `node` only because of tree-sitter's error recovery, in order.
+
+    Half-typed code such as a stray `x` before an item gets a zero-width MISSING `;` placed after
+    the comment lines that follow it, so those comments (an item's docs, its SAFETY comment) end
+    up inside the broken statement; they belong before whatever follows it.
+    """
+    children = node.children
+    end = len(children)
+    while end and children[end - 1].is_missing:
+        end -= 1
+    if end == len(children):
+        return []
+    start = end
+    while start and children[start - 1].type in _COMMENTS:
+        start -= 1
+    return children[start:end]
 
 
 def build_units(

@@ -27,8 +27,9 @@ def located_doc_lines(unit: SyntaxUnit, item: Node) -> list[tuple[str, int]]:
     """The item's outer doc lines (`///`, `/** */`, `#[doc = ".."]`) in order, with the file
     offset each one ends at (a block or attribute's lines all end where it ends)."""
     collected: list[list[tuple[str, int]]] = []
-    sibling = unit.previous_named_sibling(item)
-    while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
+    for sibling in unit.preceding_siblings(item):
+        if sibling.type not in ("attribute_item", "line_comment", "block_comment"):
+            break
         text = unit.text(sibling)
         end = unit.end(sibling)
         if sibling.type == "line_comment" and text.startswith("///") and not text.startswith("////"):
@@ -41,7 +42,6 @@ def located_doc_lines(unit: SyntaxUnit, item: Node) -> list[tuple[str, int]]:
             if match:
                 decoded = match.group(1).encode().decode("unicode_escape", "replace")
                 collected.append([(line, end) for line in decoded.splitlines()])
-        sibling = unit.previous_named_sibling(sibling)
     lines: list[tuple[str, int]] = []
     for chunk in reversed(collected):
         lines.extend(chunk)
