@@ -15,6 +15,7 @@ HALF_TYPED = {
     "modifiers-only": "/// Reads.\npub unsafe fn\n",
     "stray-word-above-an-impl": "pub struct S;\nfoo\nunsafe impl Sync for S {}\n",
     "stray-word-above-a-fn": "pub struct S;\nfoo\npub unsafe fn f(p: *const u8) -> u8 {\n    *p\n}\n",
+    "fn-after-code-on-its-line": "u() pub unsafe fn f(p: *const u8) {}\n",
 }
 
 # Comments below a stray word: tree-sitter's recovery puts them inside the word's statement,
@@ -48,3 +49,10 @@ def test_comments_below_a_stray_word_document_the_item_under_them(tmp_path: Path
     (tmp_path / "lib.rs").write_text(text)
     done = run_cli("check", "--no-cache", "--format", "json", "lib.rs", cwd=tmp_path)
     assert json.loads(done.stdout)["diagnostics"] == []
+
+
+def test_no_docs_fix_for_an_item_that_starts_after_code_on_its_line(tmp_path: Path) -> None:
+    # Doc lines inserted above that line would document the code before the item.
+    (tmp_path / "lib.rs").write_text("fn g() {} pub unsafe fn f(p: *const u8) -> u8 {\n    *p\n}\n")
+    done = run_cli("check", "--no-cache", "--format", "json", "lib.rs", cwd=tmp_path)
+    assert [(d["rule"], d["fixable"]) for d in json.loads(done.stdout)["diagnostics"]] == [("missing-safety-doc", False)]

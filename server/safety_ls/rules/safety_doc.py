@@ -192,8 +192,24 @@ def _doc_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, kind: str) -> DocIn
         while sibling is not None and sibling.type == "attribute_item":
             first, sibling = sibling, unit.previous_named_sibling(sibling)
         offset = ctx.source.line_starts[ctx.source.line_of(unit.start(first))]
+    if not _docs_of_item_at(ctx, unit, item, offset):
+        return None
     layout = _layout([text for text, _ in located], len(located))
     return DocInsertion(offset, _indent_of(ctx, unit, item), "safety_doc.j2", context, bool(located), layout)
+
+
+def _docs_of_item_at(ctx: FileContext, unit: SyntaxUnit, item: Node, offset: int) -> bool:
+    """Whether doc lines inserted at `offset` (a line start) would be the item's docs: only
+    whitespace, comments and attributes between them and the item. Not so for an item that starts
+    after other code on its line (half-typed code) or on the line a doc block ends."""
+    first = item
+    for sibling in unit.preceding_siblings(item):
+        if unit.start(sibling) < offset:
+            break
+        if sibling.type not in ("attribute_item", "line_comment", "block_comment"):
+            return False
+        first = sibling
+    return unit.start(item) >= offset and not ctx.source.data[offset : unit.start(first)].strip()
 
 
 def _missing_safety_doc(ctx: FileContext) -> Iterator[Finding]:
