@@ -16,6 +16,8 @@ HALF_TYPED = {
     "stray-word-above-an-impl": "pub struct S;\nfoo\nunsafe impl Sync for S {}\n",
     "stray-word-above-a-fn": "pub struct S;\nfoo\npub unsafe fn f(p: *const u8) -> u8 {\n    *p\n}\n",
     "fn-after-code-on-its-line": "u() pub unsafe fn f(p: *const u8) {}\n",
+    # Docs inserted here make tree-sitter read the broken line above as a cast (a new site).
+    "parse-changed-by-comments": "c]\npub unsafe fn d(1d as usize;\n",
 }
 
 # Comments below a stray word: tree-sitter's recovery puts them inside the word's statement,
@@ -56,3 +58,11 @@ def test_no_docs_fix_for_an_item_that_starts_after_code_on_its_line(tmp_path: Pa
     (tmp_path / "lib.rs").write_text("fn g() {} pub unsafe fn f(p: *const u8) -> u8 {\n    *p\n}\n")
     done = run_cli("check", "--no-cache", "--format", "json", "lib.rs", cwd=tmp_path)
     assert [(d["rule"], d["fixable"]) for d in json.loads(done.stdout)["diagnostics"]] == [("missing-safety-doc", False)]
+
+
+def test_fix_leaves_half_typed_code_alone_where_its_comments_would_change_the_parse(tmp_path: Path) -> None:
+    text = HALF_TYPED["parse-changed-by-comments"]
+    (tmp_path / "lib.rs").write_text(text)
+    done = run_cli("fix", "lib.rs", cwd=tmp_path)
+    assert (tmp_path / "lib.rs").read_text() == text
+    assert "would change how the code around the file's syntax errors parses" in done.stderr

@@ -298,11 +298,20 @@ def fix_source(
         # Rewritten code (not only inserted comments): let rustfmt lay it out, as the file was.
         fixed = formatted_like_before(raw, fixed, location.path, location.crate_dir)
     after = analyze(SourceText(fixed), path, settings, crate=crate, file=file)
-    if _error_count(fixed) > _error_count(raw):
+    errors = _error_count(raw)
+    if _error_count(fixed) > errors:
         # Never leave a file less parseable than it was: keep the original.
         warnings.append("fixes were not applied: the fixed text would not parse as cleanly as the original")
         return FixOutcome(raw, raw, [], result.diagnostics, warnings)
     if any(d.fixable for d in after.diagnostics):
+        if errors:
+            # tree-sitter's error recovery can read half-typed code differently once comments are
+            # inserted near it (other sites, other items): a second run would insert again.
+            warnings.append(
+                "fixes were not applied: the comments would change how the code around the file's "
+                "syntax errors parses; fix the syntax first"
+            )
+            return FixOutcome(raw, raw, [], result.diagnostics, warnings)
         warnings.append("some fixes did not take effect; run `safety-ls check` to see the sites left")
     return FixOutcome(raw, fixed, fixes, after.diagnostics, warnings)
 
