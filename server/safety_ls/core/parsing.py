@@ -88,7 +88,20 @@ def query(source: str) -> Query:
 
 
 def captures(pattern: Query, node: Node) -> dict[str, list[Node]]:
-    return QueryCursor(pattern).captures(node)
+    """The pattern's captures below `node` by name, each list in document order.
+
+    py-tree-sitter's `captures()` keeps no order (py-tree-sitter issue #450): it varied with memory
+    layout, and so did which node a caller took first (of two structs of one name, say).
+    """
+    found = QueryCursor(pattern).captures(node)
+    for nodes in found.values():
+        in_document_order(nodes)
+    return found
+
+
+def in_document_order(nodes: list[Node]) -> None:
+    """Sort `nodes` as they appear in the file, the outer of two that start at one byte first."""
+    nodes.sort(key=lambda node: (node.start_byte, -node.end_byte))
 
 
 @dataclass(eq=False)
