@@ -184,7 +184,7 @@ def build_fixes(
             ]
             if not members:
                 del grouped[key]
-    for (offset, _), members in sorted(grouped.items(), key=lambda item: item[0]):
+    for (offset, _), members in sorted(grouped.items(), key=_insertion_order):
         request = _merge([member.fix for member in members if isinstance(member.fix, TemplateInsertion)])
         newline = _newline_at(source, offset)
         text = _render(request, templates, newline, width)
@@ -195,6 +195,14 @@ def build_fixes(
     for (offset, text), members in sorted(tags.items(), key=lambda item: item[0]):
         fixes.append(Fix(members[0].rule, members[0].fix.title, (Edit(offset, offset, text),), tuple(members)))  # type: ignore[union-attr]
     return fixes
+
+
+def _insertion_order(group: tuple[tuple[int, str], list[Diagnostic]]) -> tuple[int, bool, str]:
+    """Fixes by offset; at one offset, a completion of the comment above first: it continues that
+    comment, where after a new comment inserted at the same line it would continue the new one."""
+    (offset, template), members = group
+    completes = any(isinstance(member.fix, CommentInsertion) and member.fix.title is not None for member in members)
+    return offset, not completes, template
 
 
 def _allocation_fixes(
