@@ -7,7 +7,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
 from fuzz import NOT_IDEMPOTENT, Failure, run
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -36,11 +35,6 @@ def test_mutated_sources_never_crash_and_fix_only_inserts() -> None:
     assert not failures, f"{len(failures)} of {MUTANTS} mutants failed:\n{_shown(failures)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17, open: 5 of these 400 mutants still need a second fix: a `# Safety` appended after "
-    "docs that end inside a markdown code block, and a CAST missed beside a SAFETY inserted on the same line",
-)
 def test_fix_is_idempotent_on_mutated_sources() -> None:
     failures = [f for f in _failures() if f.problem == NOT_IDEMPOTENT]
     assert not failures, f"{len(failures)} of {MUTANTS} mutants needed a second fix:\n{_shown(failures)}"

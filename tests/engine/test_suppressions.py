@@ -50,6 +50,23 @@ def test_allow_comment_two_lines_above_does_not_reach() -> None:
     assert found(source) == [(4, "missing-cast")]
 
 
+def test_allow_comment_above_reaches_its_line_past_annotation_comments() -> None:
+    source = "fn f(n: usize) -> u32 {\n    // safety-ls: allow(missing-cast)\n    // PROMOTE: none here\n    n as u32\n}\n"
+    assert found(source) == []
+
+
+def test_trailing_allow_comment_reaches_past_the_blank_line_that_annotations_need_below_it() -> None:
+    # rustfmt would indent a comment line right below a trailing comment under it: fixes insert
+    # a blank line first.
+    source = "fn f(n: usize) -> u32 {\n    let m = n; // safety-ls: allow(missing-cast)\n\n    // PROMOTE: x\n    m as u32\n}\n"
+    assert found(source) == []
+
+
+def test_trailing_allow_comment_does_not_reach_past_a_blank_line_alone() -> None:
+    source = "fn f(n: usize) -> u32 {\n    let m = n; // safety-ls: allow(missing-cast)\n\n    m as u32\n}\n"
+    assert found(source) == [(4, "missing-cast")]
+
+
 def test_allow_comment_names_the_rules_it_silences() -> None:
     source = "fn f(p: *const u8) -> u32 {\n    unsafe { *p } as u32 // safety-ls: allow(missing-cast)\n}\n"
     assert found(source) == [(2, "undocumented-unsafe-block")]

@@ -472,6 +472,68 @@ def test_sections_appended_before_a_blank_doc_line_keep_one_blank_line(tmp_path:
     assert "<why this requires unsafe, alternatives considered>\n///\n/// # Examples" in text
 
 
+# Docs whose code block is still open where they end (rustdoc ends it with the docs).
+OPEN_CODE_BLOCKS = {
+    "backticks": ("/// ```", "```"),
+    "tildes": ("/// ~~~", "~~~"),
+    "a shorter fence inside a longer one": ("/// ````\n/// ```", "````"),
+    "an info string on the closing line": ("/// ```rust\n/// let n = 1;\n/// ```rust", "```"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OPEN_CODE_BLOCKS))
+def test_safety_section_after_docs_left_in_a_code_block_closes_the_block_first(tmp_path: Path, case: str) -> None:
+    opening, closing = OPEN_CODE_BLOCKS[case]
+    docs = f"/// Reads one byte.\n///\n{opening}\n/// let byte = unsafe {{ read_it(&1) }};\n"
+    path = tmp_path / "lib.rs"
+    path.write_text(docs + "pub unsafe fn read_it(p: *const u8) -> u8 {\n    *p\n}\n")
+    cli("fix", path, cwd=tmp_path)
+    # A `# Safety` heading inside the code block would be code to rustdoc and clippy alike.
+    assert path.read_text().startswith(docs + f"/// {closing}\n///\n/// # Safety\n///\n")
+    assert_fixed(path, "missing-safety-doc", (), tmp_path)
+
+
+def test_sections_added_to_indented_docs_keep_their_indentation(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "lib.rs",
+        """
+        ///     # Safety
+        ///
+        ///     `p` points to a live byte.
+        pub unsafe fn read_it(p: *const u8) -> u8 {
+            *p
+        }
+        """,
+    )
+    args = ("--profile", "structured")
+    cli("fix", *args, path, cwd=tmp_path)
+    # rustdoc removes the indentation all doc lines share: sections indented less than the
+    # heading would leave it four spaces deep, an indented code block.
+    assert "///     `p` points to a live byte.\n///\n///     ## Invariants\n///     - <" in path.read_text()
+    assert_fixed(path, "incomplete-safety-doc", args, tmp_path)
+
+
+def test_annotations_inserted_below_an_allow_comment_leave_its_line_silenced(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "lib.rs",
+        """
+        pub fn widen(p: *const u8, n: usize) -> u32 {
+            // safety-ls: allow(missing-cast)
+            let first = unsafe { *p } as u32;
+            let size = n as u16; // safety-ls: allow(missing-cast)
+            let second = unsafe { *p.add(1) } as u32;
+            first + size as u32 + second // safety-ls: allow(missing-cast)
+        }
+        """,
+    )
+    cli("fix", path, cwd=tmp_path)
+    text = path.read_text()
+    assert text.count("// SAFETY:") == 2 and "// CAST:" not in text, text
+    assert_fixed(path, "undocumented-unsafe-block", (), tmp_path)
+
+
 NOT_FIXABLE = {
     "multi-line string": """
         pub fn s(p: *const u8) -> u8 {

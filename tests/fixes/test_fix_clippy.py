@@ -64,3 +64,44 @@ def test_clippy_finds_nothing_the_fix_should_have_covered(tmp_path: Path, crate:
     ]
     assert left == [], left
     assert clean_before - _rustfmt_clean(files) == set()
+
+
+# Docs a `# Safety` section is added to (or completed in) where a heading written the plain way
+# would not count: after a code block left open, and among lines that share a deeper indentation.
+AWKWARD_DOCS = '''\
+/// Reads one byte.
+///
+/// ```
+/// let byte = unsafe { read_open(&1) };
+pub unsafe fn read_open(p: *const u8) -> u8 {
+    *p
+}
+
+/// Reads one byte.
+///
+/// ````
+/// ```
+pub unsafe fn read_long_fence(p: *const u8) -> u8 {
+    *p
+}
+
+///     # Safety
+///
+///     `p` points to a live byte.
+pub unsafe fn read_indented(p: *const u8) -> u8 {
+    *p
+}
+'''
+
+
+@pytest.mark.skipif(not _has_clippy(), reason="cargo clippy is not installed")
+def test_clippy_accepts_the_safety_docs_the_fix_writes_into_awkward_docs(tmp_path: Path) -> None:
+    crate = tmp_path / "awkward"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text('[package]\nname = "awkward"\nversion = "0.1.0"\nedition = "2021"\n')
+    (crate / "src" / "lib.rs").write_text(AWKWARD_DOCS)
+    done = run_cli("fix", "--profile", "structured", "src", cwd=crate)
+    assert done.returncode in (0, 1), done.stderr
+    result = clippy_oracle.check_crate(crate, target_dir=str(tmp_path / "target"), features_mode="default")
+    assert result["error"] is None, result["error"]
+    assert [f"{entry['line']} {entry['lint']}" for entry in result["clippy"] + result["clippy_allowed"]] == []

@@ -305,6 +305,22 @@ fn f(dev: &Dev, a: &Buf, out: &mut Buf, n: u32) {
     assert again.fixed == outcome.fixed
 
 
+def test_completion_stays_under_its_comment_when_a_cast_comment_goes_to_the_same_line():
+    code = """\
+fn f(dev: &Dev, a: &Buf, out: &mut Buf, n: usize) {
+    let f = dev.get_func("kernels", "add").unwrap();
+    // SAFETY: the arguments match the kernel's signature and every buffer holds n elements.
+    unsafe { f.launch(LaunchConfig::for_num_elems(n as u32), (a, out, n)) }.unwrap();
+}
+"""
+    settings = Settings(select=frozenset({"kernel-launch", "missing-cast"}))
+    outcome = fix_source(code.encode(), "f.rs", settings, Templates())
+    lines = outcome.fixed.decode().splitlines()
+    # Below the CAST comment, the invariant lines would continue it instead of the SAFETY comment.
+    assert lines[3].startswith("    // - aliasing:") and lines[-3].startswith("    // CAST: usize → u32")
+    assert fix_source(outcome.fixed, "f.rs", settings, Templates()).fixed == outcome.fixed
+
+
 def test_fix_in_an_unsafe_fn_inserts_the_whole_launch_template():
     code = """\
 pub unsafe fn go(f: &CudaFunction, x: &mut Buf) {

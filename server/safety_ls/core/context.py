@@ -18,7 +18,7 @@ from safety_ls.core.crate import (
     structs_in,
 )
 from safety_ls.core.fix_requests import CommentInsertion
-from safety_ls.core.parsing import SyntaxUnit, query
+from safety_ls.core.parsing import SyntaxUnit, in_document_order, query
 from safety_ls.core.placement import Annotation, find_annotation, insertion_point
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceText
@@ -149,11 +149,10 @@ def find_sites(
         for name, nodes in cursor.captures(unit.root).items():
             found[name] = [node for node in nodes if local[0] <= node.start_byte < local[1]]
     for nodes in found.values():
-        # Document order, the outer of two nodes starting together first. tree-sitter's query
-        # cursor does not promise an order among captures that start at one byte: with many
-        # nested ones (error recovery inside a macro) it varied with memory layout, and so did
-        # which of them a rule reported (analyze keeps one finding per rule and start).
-        nodes.sort(key=lambda node: (node.start_byte, -node.end_byte))
+        # The captures, and the casts of `x as u8 as u16` found from their `as` (inner first), in
+        # one order: analyze keeps one finding per rule and start, so the order decides which of
+        # two nested sites at one byte is reported.
+        in_document_order(nodes)
     return found
 
 

@@ -31,6 +31,19 @@ class CommentInsertion:
 
 
 @dataclass(frozen=True)
+class DocLayout:
+    """How the doc comment that lines are added to is written, so that rustdoc reads the added
+    lines as markdown of their own rather than as part of the user's."""
+
+    # The fence of a code block the docs leave open where the lines go (```` ``` ````, `~~~`): it is
+    # closed first, or the added heading would be code.
+    open_fence: str | None = None
+    # The spaces after `///` that every line of the docs has: rustdoc removes that much from each
+    # line, so added lines indented less would make the docs' own text (and headings) code blocks.
+    text_indent: int = 1
+
+
+@dataclass(frozen=True)
 class DocInsertion:
     """A `# Safety` section added to an item's doc comment: appended to its docs, or starting them."""
 
@@ -40,9 +53,10 @@ class DocInsertion:
     context: Mapping[str, Any] = field(default_factory=dict, hash=False)
     # True when the item already has docs: a blank `///` line separates the new section.
     after_docs: bool = False
+    layout: DocLayout = DocLayout()
 
     def shifted(self, delta: int) -> "DocInsertion":
-        return DocInsertion(self.offset + delta, self.indent, self.template, self.context, self.after_docs)
+        return DocInsertion(self.offset + delta, self.indent, self.template, self.context, self.after_docs, self.layout)
 
 
 @dataclass(frozen=True)
@@ -53,13 +67,14 @@ class DocSectionCompletion:
     indent: str
     missing: tuple[str, ...]
     template: str = "safety_doc_sections.j2"
+    layout: DocLayout = DocLayout()
 
     @property
     def context(self) -> Mapping[str, Any]:
         return {"missing": list(self.missing)}
 
     def shifted(self, delta: int) -> "DocSectionCompletion":
-        return DocSectionCompletion(self.offset + delta, self.indent, self.missing, self.template)
+        return DocSectionCompletion(self.offset + delta, self.indent, self.missing, self.template, self.layout)
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,20 @@ def query(source: str) -> Query:
 
 
 def captures(pattern: Query, node: Node) -> dict[str, list[Node]]:
-    return QueryCursor(pattern).captures(node)
+    """The pattern's captures below `node` by name, each list in document order.
+
+    py-tree-sitter's `captures()` keeps no order (py-tree-sitter issue #450): it varied with memory
+    layout, and so did which node a caller took first (of two structs of one name, say).
+    """
+    found = QueryCursor(pattern).captures(node)
+    for nodes in found.values():
+        in_document_order(nodes)
+    return found
+
+
+def in_document_order(nodes: list[Node]) -> None:
+    """Sort `nodes` as they appear in the file, the outer of two that start at one byte first."""
+    nodes.sort(key=lambda node: (node.start_byte, -node.end_byte))
 
 
 @dataclass(eq=False)
@@ -145,6 +158,14 @@ class SyntaxUnit:
                 previous[child.id] = last
                 last = child
         return previous[node.id] if node.id in previous else node.prev_named_sibling
+
+    def preceding_siblings(self, node: Node) -> Iterator[Node]:
+        """The named siblings before `node`, nearest first, each preceded by its recovered comments."""
+        sibling = self.previous_named_sibling(node)
+        while sibling is not None:
+            yield from reversed(recovered_comments(sibling))
+            yield sibling
+            sibling = self.previous_named_sibling(sibling)
 
     def descendant_for_byte_range(self, start: int, end: int) -> Node | None:
         """The smallest node spanning `start..end`, searched from the deepest node of the last
@@ -212,6 +233,11 @@ class SyntaxUnit:
     def end(self, node: Node) -> int:
         return node.end_byte + self.shift
 
+    def content_end(self, node: Node) -> int:
+        """The file offset where `node` ends, less the comments it holds only by error recovery."""
+        recovered = recovered_comments(node)
+        return self.start(recovered[0]) if recovered else self.end(node)
+
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
@@ -247,6 +273,28 @@ class SyntaxUnit:
         for child in self.children:
             units.extend(child.walk_units())
         return units
+
+
+_COMMENTS = ("line_comment", "block_comment")
+
+
+def recovered_comments(node: Node) -> list[Node]:
+    """The comments that end `node` only because of tree-sitter's error recovery, in order.
+
+    Half-typed code such as a stray `x` before an item gets a zero-width MISSING `;` placed after
+    the comment lines that follow it, so those comments (an item's docs, its SAFETY comment) end
+    up inside the broken statement; they belong before whatever follows it.
+    """
+    children = node.children
+    end = len(children)
+    while end and children[end - 1].is_missing:
+        end -= 1
+    if end == len(children):
+        return []
+    start = end
+    while start and children[start - 1].type in _COMMENTS:
+        start -= 1
+    return children[start:end]
 
 
 def build_units(

@@ -239,11 +239,9 @@ _NON_ITEMS = frozenset({"attribute_item", "inner_attribute_item", "line_comment"
 
 def _item_window(source: SourceText, unit: SyntaxUnit, item: Node) -> int:
     """Items are searched after the previous item's last line, or after their container opens."""
-    sibling = unit.previous_named_sibling(item)
-    while sibling is not None and sibling.type in _NON_ITEMS:
-        sibling = unit.previous_named_sibling(sibling)
+    sibling = next((node for node in unit.preceding_siblings(item) if node.type not in _NON_ITEMS), None)
     if sibling is not None:
-        return source.line_of(unit.end(sibling) - 1)
+        return source.line_of(unit.content_end(sibling) - 1)
     container = item.parent
     if container is not None and container.type == "declaration_list" and not unit.is_synthetic(container):
         return source.line_of(unit.start(container))

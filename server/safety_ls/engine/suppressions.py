@@ -25,7 +25,7 @@ _LINT_ATTRIBUTE_START = re.compile(rb"#!?\[\s*(?:allow|expect)\s*\(")
 @dataclass
 class Suppressions:
     whole_file: set[str] = field(default_factory=set)
-    by_line: dict[int, set[str]] = field(default_factory=dict)
+    by_line: dict[int, set[str]] = field(default_factory=dict)  # the lines each allow comment covers
     # (start, end, rules) byte ranges silenced by clippy attributes.
     scopes: list[tuple[int, int, frozenset[str]]] = field(default_factory=list)
 
@@ -37,11 +37,9 @@ class Suppressions:
         rule = finding.rule
         if rule in self.whole_file or "all" in self.whole_file:
             return True
-        line = source.line_of(finding.start)
-        for candidate in (line, line - 1):
-            rules = self.by_line.get(candidate)
-            if rules and (rule in rules or "all" in rules):
-                return True
+        rules = self.by_line.get(source.line_of(finding.start))
+        if rules and (rule in rules or "all" in rules):
+            return True
         return any(start <= finding.start < end and rule in rules for start, end, rules in self.scopes)
 
 
@@ -76,6 +74,22 @@ def _in_comment(root: Node, offset: int) -> bool:
     return node is not None
 
 
+def _next_code_line(source: SourceText, line: int, trailing: bool) -> int:
+    """The line after an allow comment's `line`, past the annotations written (or inserted by a
+    fix) between the comment and its code: `//` comment lines and, below a trailing comment, the
+    blank line that keeps rustfmt from indenting them under it."""
+
+    def is_comment(number: int) -> bool:
+        return number < source.line_count and source.line_bytes(number).lstrip().startswith(b"//")
+
+    following = line + 1
+    if trailing and following < source.line_count and not source.line_bytes(following).strip() and is_comment(following + 1):
+        following += 1
+    while is_comment(following):
+        following += 1
+    return following
+
+
 def collect(source: SourceText, unit: SyntaxUnit) -> Suppressions:
     found = Suppressions()
     parsed = bool(unit.data)  # text-only analyses carry an empty tree
@@ -86,7 +100,10 @@ def collect(source: SourceText, unit: SyntaxUnit) -> Suppressions:
         if match.group("file"):
             found.whole_file |= rules
         else:
-            found.by_line.setdefault(source.line_of(match.start()), set()).update(rules)
+            line = source.line_of(match.start())
+            trailing = bool(source.data[source.line_starts[line] : match.start()].strip())
+            for covered in (line, _next_code_line(source, line, trailing)):
+                found.by_line.setdefault(covered, set()).update(rules)
     if not parsed:
         return found
     for candidate in _LINT_ATTRIBUTE_START.finditer(unit.data):

@@ -14,7 +14,10 @@ _DOC_ATTRIBUTE = re.compile(r'^#\[\s*doc\s*=\s*"((?:[^"\\]|\\.)*)"\s*\]$', re.S)
 _HEADING = re.compile(r"^\s*#{1,6}(?:\s+(.*?))?\s*$")
 
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
+# A code fence as CommonMark reads one: three or more backticks (no backtick in the info string
+# after them) or tildes. The indentation is not limited to three spaces, so that fences in list
+# items count too.
+_FENCE = re.compile(r"^\s*(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
 
 # The heading texts clippy 1.95's missing_safety_doc accepts, exactly (case and all).
 SAFETY_HEADINGS = ("Safety", "SAFETY", "Implementation safety", "Implementation Safety")
@@ -24,8 +27,9 @@ def located_doc_lines(unit: SyntaxUnit, item: Node) -> list[tuple[str, int]]:
     """The item's outer doc lines (`///`, `/** */`, `#[doc = ".."]`) in order, with the file
     offset each one ends at (a block or attribute's lines all end where it ends)."""
     collected: list[list[tuple[str, int]]] = []
-    sibling = unit.previous_named_sibling(item)
-    while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
+    for sibling in unit.preceding_siblings(item):
+        if sibling.type not in ("attribute_item", "line_comment", "block_comment"):
+            break
         text = unit.text(sibling)
         end = unit.end(sibling)
         if sibling.type == "line_comment" and text.startswith("///") and not text.startswith("////"):
@@ -38,7 +42,6 @@ def located_doc_lines(unit: SyntaxUnit, item: Node) -> list[tuple[str, int]]:
             if match:
                 decoded = match.group(1).encode().decode("unicode_escape", "replace")
                 collected.append([(line, end) for line in decoded.splitlines()])
-        sibling = unit.previous_named_sibling(sibling)
     lines: list[tuple[str, int]] = []
     for chunk in reversed(collected):
         lines.extend(chunk)
@@ -50,11 +53,43 @@ def doc_lines(unit: SyntaxUnit, item: Node) -> list[str]:
     return [text for text, _ in located_doc_lines(unit, item)]
 
 
+def shared_indent(lines: list[str]) -> int:
+    """The indentation all non-blank lines share (rustdoc removes it before reading the markdown)."""
+    return min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
+
+
 def _unindent(lines: list[str]) -> list[str]:
     """Remove the indentation all non-blank lines share, as rustdoc does."""
-    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
-    common = min(indents, default=0)
+    common = shared_indent(lines)
     return [line[common:] for line in lines]
+
+
+def _in_code_fences(lines: list[str]) -> tuple[list[bool], str | None]:
+    """For each line, whether it belongs to a fenced code block (its fences included); and the
+    opening fence still open after the last line (rustdoc ends such a block with the docs)."""
+    inside: list[bool] = []
+    opening: str | None = None
+    for line in lines:
+        match = _FENCE.match(line)
+        if opening is None:
+            opening = match.group("fence") if match else None
+        elif (
+            match
+            and match.group("fence")[0] == opening[0]
+            and len(match.group("fence")) >= len(opening)
+            and not match.group("info").strip()
+        ):
+            # A closing fence: the opening's character, at least as long, no info string.
+            inside.append(True)
+            opening = None
+            continue
+        inside.append(opening is not None)
+    return inside, opening
+
+
+def open_code_fence(lines: list[str]) -> str | None:
+    """The fence (```` ``` ````, `~~~`, or longer) of a code block the doc lines leave open, or None."""
+    return _in_code_fences(_unindent(lines))[1]
 
 
 _CONTAINER_PREFIX = re.compile(r"^(?:>\s?|[-*+]\s+|\d+[.)]\s+)+")
@@ -73,13 +108,10 @@ def _heading_text(text: str) -> str:
 def headings(lines: list[str]) -> list[tuple[int, int, str]]:
     """(line index, level, text) of markdown headings outside code fences."""
     found = []
-    in_fence = False
     lines = _unindent(lines)
+    in_code = _in_code_fences(lines)[0]
     for index, line in enumerate(lines):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            continue
-        if in_fence:
+        if in_code[index]:
             continue
         body = _CONTAINER_PREFIX.sub("", line.strip()) if line.strip()[:1] in (">", "-", "*", "+") or line.strip()[:1].isdigit() else line
         match = _HEADING.match(body)

@@ -21,6 +21,7 @@ from safety_ls.core.fix_requests import (
     AllocationRewrite,
     CommentInsertion,
     DocInsertion,
+    DocLayout,
     DocSectionCompletion,
     TagInsertion,
     TemplateInsertion,
@@ -85,7 +86,22 @@ def _merge(requests: list[TemplateInsertion]) -> TemplateInsertion:
 def render_lines(request: TemplateInsertion, templates: Templates) -> list[str]:
     """The comment lines a request inserts, without indentation (hover shows them as they are)."""
     lines = templates.render(request.template, dict(request.context))
-    return ["///", *lines] if isinstance(request, DocInsertion) and request.after_docs else lines
+    if isinstance(request, DocInsertion) and request.after_docs:
+        lines = ["///", *lines]
+    if isinstance(request, (DocInsertion, DocSectionCompletion)):
+        return _written_like(request.layout, lines)
+    return lines
+
+
+def _written_like(layout: DocLayout, lines: list[str]) -> list[str]:
+    """Doc lines joined to docs as `layout` describes them: the code block they leave open closed
+    first, and the text moved right to the docs' own indentation (templates indent it by one)."""
+    closing = [f"/// {layout.open_fence}"] if layout.open_fence else []
+    margin = " " * (layout.text_indent - 1)
+    return [
+        "///" + margin + line[3:] if line.startswith("///") and line[3:].strip() else line
+        for line in closing + lines
+    ]
 
 
 def _render(request: TemplateInsertion, templates: Templates, newline: str, width: int) -> str:
@@ -168,7 +184,7 @@ def build_fixes(
             ]
             if not members:
                 del grouped[key]
-    for (offset, _), members in sorted(grouped.items(), key=lambda item: item[0]):
+    for (offset, _), members in sorted(grouped.items(), key=_insertion_order):
         request = _merge([member.fix for member in members if isinstance(member.fix, TemplateInsertion)])
         newline = _newline_at(source, offset)
         text = _render(request, templates, newline, width)
@@ -179,6 +195,14 @@ def build_fixes(
     for (offset, text), members in sorted(tags.items(), key=lambda item: item[0]):
         fixes.append(Fix(members[0].rule, members[0].fix.title, (Edit(offset, offset, text),), tuple(members)))  # type: ignore[union-attr]
     return fixes
+
+
+def _insertion_order(group: tuple[tuple[int, str], list[Diagnostic]]) -> tuple[int, bool, str]:
+    """Fixes by offset; at one offset, a completion of the comment above first: it continues that
+    comment, where after a new comment inserted at the same line it would continue the new one."""
+    (offset, template), members = group
+    completes = any(isinstance(member.fix, CommentInsertion) and member.fix.title is not None for member in members)
+    return offset, not completes, template
 
 
 def _allocation_fixes(
@@ -282,11 +306,20 @@ def fix_source(
         # Rewritten code (not only inserted comments): let rustfmt lay it out, as the file was.
         fixed = formatted_like_before(raw, fixed, location.path, location.crate_dir)
     after = analyze(SourceText(fixed), path, settings, crate=crate, file=file)
-    if _error_count(fixed) > _error_count(raw):
+    errors = _error_count(raw)
+    if _error_count(fixed) > errors:
         # Never leave a file less parseable than it was: keep the original.
         warnings.append("fixes were not applied: the fixed text would not parse as cleanly as the original")
         return FixOutcome(raw, raw, [], result.diagnostics, warnings)
     if any(d.fixable for d in after.diagnostics):
+        if errors:
+            # tree-sitter's error recovery can read half-typed code differently once comments are
+            # inserted near it (other sites, other items): a second run would insert again.
+            warnings.append(
+                "fixes were not applied: the comments would change how the code around the file's "
+                "syntax errors parses; fix the syntax first"
+            )
+            return FixOutcome(raw, raw, [], result.diagnostics, warnings)
         warnings.append("some fixes did not take effect; run `safety-ls check` to see the sites left")
     return FixOutcome(raw, fixed, fixes, after.diagnostics, warnings)
 

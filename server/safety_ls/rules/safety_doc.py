@@ -9,15 +9,17 @@ from tree_sitter import Node
 
 from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
-from safety_ls.core.fix_requests import DocInsertion, DocSectionCompletion
+from safety_ls.core.fix_requests import DocInsertion, DocLayout, DocSectionCompletion
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.triggers import UNSAFE
 from safety_ls.facts.safety_docs import (
     doc_lines,
     headings,
     located_doc_lines,
+    open_code_fence,
     safety_section,
     safety_section_bounds,
+    shared_indent,
 )
 from safety_ls.rules import Rule
 
@@ -171,6 +173,11 @@ def _indent_of(ctx: FileContext, unit: SyntaxUnit, item: Node) -> str:
     return text[: len(text) - len(text.lstrip())].decode("utf-8", "replace")
 
 
+def _layout(lines: list[str], end: int) -> DocLayout:
+    """How lines added to an item's doc `lines` after `lines[end - 1]` must be written."""
+    return DocLayout(open_code_fence(lines[:end]), max(shared_indent(lines), 1))
+
+
 def _doc_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, kind: str) -> DocInsertion | None:
     """Append a `# Safety` section to the item's docs, or start its docs with one."""
     if unit.parent is not None:
@@ -185,7 +192,24 @@ def _doc_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, kind: str) -> DocIn
         while sibling is not None and sibling.type == "attribute_item":
             first, sibling = sibling, unit.previous_named_sibling(sibling)
         offset = ctx.source.line_starts[ctx.source.line_of(unit.start(first))]
-    return DocInsertion(offset, _indent_of(ctx, unit, item), "safety_doc.j2", context, after_docs=bool(located))
+    if not _docs_of_item_at(ctx, unit, item, offset):
+        return None
+    layout = _layout([text for text, _ in located], len(located))
+    return DocInsertion(offset, _indent_of(ctx, unit, item), "safety_doc.j2", context, bool(located), layout)
+
+
+def _docs_of_item_at(ctx: FileContext, unit: SyntaxUnit, item: Node, offset: int) -> bool:
+    """Whether doc lines inserted at `offset` (a line start) would be the item's docs: only
+    whitespace, comments and attributes between them and the item. Not so for an item that starts
+    after other code on its line (half-typed code) or on the line a doc block ends."""
+    first = item
+    for sibling in unit.preceding_siblings(item):
+        if unit.start(sibling) < offset:
+            break
+        if sibling.type not in ("attribute_item", "line_comment", "block_comment"):
+            return False
+        first = sibling
+    return unit.start(item) >= offset and not ctx.source.data[offset : unit.start(first)].strip()
 
 
 def _missing_safety_doc(ctx: FileContext) -> Iterator[Finding]:
@@ -229,7 +253,8 @@ def _sections_fix(ctx: FileContext, unit: SyntaxUnit, item: Node, missing: list[
         (index for index in range(bounds[1] - 1, bounds[0] - 1, -1) if located[index][0].strip()), bounds[0]
     )
     last = located[last_index][1]
-    return DocSectionCompletion(_line_start_after(ctx, last), _indent_of(ctx, unit, item), tuple(missing))
+    layout = _layout(lines, last_index + 1)
+    return DocSectionCompletion(_line_start_after(ctx, last), _indent_of(ctx, unit, item), tuple(missing), layout=layout)
 
 
 def _incomplete_safety_doc(ctx: FileContext) -> Iterator[Finding]:
