@@ -113,15 +113,22 @@ def _read(path: Path) -> bytes | None:
 
 
 def keep_on_disk(path: Path, version: str) -> None:
-    """Keep the functions found per source content in `path` (JSON) between runs; read it now.
+    """Keep the functions found per source content in `path` (JSON) between runs, read when an
+    index is first built (a run whose results all come from the cache never reads it).
 
     `version` names the code that found them: a store written by another version is not read
     (a better preprocessing must not be hidden by what an older one found), and is replaced.
     """
-    _disk.update(path=path, dirty=False, version=version)
+    _disk.update(path=path, dirty=False, version=version, unread=True)
+
+
+def _read_store() -> None:
+    path = _disk.get("path")
+    if not isinstance(path, Path) or not _disk.pop("unread", False):
+        return
     try:
         stored = json.loads(path.read_bytes())
-        if stored.get("version") != version:
+        if stored.get("version") != _disk.get("version"):
             return
         for key, (functions, warnings) in stored["functions"].items():
             found = [CFunction(**{**f, "parameters": tuple(CParameter(**p) for p in f["parameters"])}) for f in functions]
@@ -185,6 +192,7 @@ def _preprocessed(source: _Source) -> Preprocessed:
 
 
 def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list[str], dict[str, str]]:
+    _read_store()
     functions: list[CFunction] = []
     warnings: list[str] = []
     troubled: dict[str, str] = {}
@@ -264,6 +272,7 @@ def prepare_indexes(files: list[Path], jobs: int) -> None:
     roots = {workspace_root(crate_dir) for path in files if (crate_dir := crate_dir_of(path.resolve())) is not None}
     for root in sorted(roots):
         if root not in _indexes:
+            _read_store()
             _, sources, _ = _scan(root)
             pending = [source for source in _keyed_sources(sources) if source.key not in _by_content]
             if jobs > 1 and len(pending) > 1:
