@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,8 +78,9 @@ def main() -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     baseline = None
     with tempfile.TemporaryDirectory() as scratch:
-        baseline = seconds_to_check("fn main() {}\n", Path(scratch), args.timeout) or 0.0
-        print(f"start-up (an empty file): {baseline:.2f} s")
+        # The median of several: one empty run's noise would swing the small sizes' ratios.
+        baseline = statistics.median(seconds_to_check("fn main() {}\n", Path(scratch), args.timeout) or 0.0 for _ in range(5))
+        print(f"start-up (an empty file, median of 5): {baseline:.2f} s")
         print(f"{'shape':<18}" + "".join(f"{size:>12}" for size in sizes) + "   growth per step (minus start-up)")
         for name in args.shapes.split(","):
             times = [seconds_to_check(SHAPES[name](size), Path(scratch), args.timeout) for size in sizes]
