@@ -70,3 +70,13 @@ def test_a_section_title_is_not_the_reason_but_the_lines_below_it_are() -> None:
     assert "untagged" not in first.message
     assert "untagged" in second.message
     assert source.encode()[second.fix.offset :].startswith(b"Move both")
+
+
+def test_an_allow_comment_out_of_reach_is_no_reason_to_tag() -> None:
+    # A blank line ends the allow's reach; its text names the rule (`cast`) but gives no reason,
+    # and turning it into `// CAST: u64 → u32, safety-ls: allow(missing-cast)` would silence nothing.
+    source = "fn f(x: u64) -> u32 {\n    // safety-ls: allow(missing-cast)\n\n    x as u32\n}\n"
+    (diagnostic,) = analyze(SourceText.from_text(source), "x.rs", SETTINGS).diagnostics
+    assert "untagged" not in diagnostic.message
+    fixed = fix_source(source.encode(), "x.rs", SETTINGS, Templates()).fixed.decode()
+    assert "    // safety-ls: allow(missing-cast)\n\n    // CAST: u64 → u32, <reason>\n    x as u32\n" in fixed

@@ -11,6 +11,10 @@ import re
 from dataclasses import dataclass
 
 
+# `// safety-ls: allow(rule, ..)` (and `allow-file`): a directive to the tool, never an annotation.
+ALLOW_COMMENT = re.compile(rb"//[/!]?\s*safety-ls:\s*allow(?P<file>-file)?\s*\((?P<rules>[^)]*)\)")
+
+
 @dataclass(frozen=True)
 class Tag:
     name: str

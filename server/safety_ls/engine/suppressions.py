@@ -10,9 +10,9 @@ from tree_sitter import Node
 from safety_ls.core.findings import Finding
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.source import SourceText
+from safety_ls.core.tags import ALLOW_COMMENT
 from safety_ls.rules import ALL_RULES
 
-_COMMENT = re.compile(rb"//[/!]?\s*safety-ls:\s*allow(?P<file>-file)?\s*\((?P<rules>[^)]*)\)")
 _LINT_ATTRIBUTE = re.compile(r"^#!?\[\s*(?:allow|expect)\s*\((?P<lints>.*)\)\s*\]$", re.S)
 # clippy lint groups that contain the lints our rules mirror.
 _LINT_GROUPS = {
@@ -93,7 +93,7 @@ def _next_code_line(source: SourceText, line: int, trailing: bool) -> int:
 def collect(source: SourceText, unit: SyntaxUnit) -> Suppressions:
     found = Suppressions()
     parsed = bool(unit.data)  # text-only analyses carry an empty tree
-    for match in _COMMENT.finditer(source.data):
+    for match in ALLOW_COMMENT.finditer(source.data):
         if parsed and not _in_comment(unit.root, match.start()):
             continue  # `"// safety-ls: allow(..)"` in a string literal is code, not a suppression
         rules = _rule_names(match.group("rules"))

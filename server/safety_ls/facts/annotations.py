@@ -12,7 +12,7 @@ from safety_ls.core.context import FileContext
 from safety_ls.core.fix_requests import TagInsertion
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.placement import comment_where_tag_goes
-from safety_ls.core.tags import CAST, CONTIGUOUS, PROMOTE, TAG_IN_COMMENT
+from safety_ls.core.tags import ALLOW_COMMENT, CAST, CONTIGUOUS, PROMOTE, TAG_IN_COMMENT
 
 # `<reason>`, `<from>`, or a template's `<reason, e.g. softmax over F16 overflows>`; not a generic
 # such as `Vec<u8>` (preceded by a word character) or a primitive type in angle brackets.
@@ -76,6 +76,8 @@ def untagged_reason(ctx: FileContext, unit: SyntaxUnit, site: Node, tag: str, of
     bodies = [source.line_text(line).strip() for line in lines]
     if not bodies or any(body.startswith(("///", "//!")) for body in bodies):
         return None  # none, or doc comments: they document the item, not this site
+    if any(ALLOW_COMMENT.search(body.encode()) for body in bodies):
+        return None  # `// safety-ls: allow(missing-cast)` names the rule, it gives no reason
     texts = [body.lstrip("/").strip() for body in bodies]
     joined = " ".join(texts)
     if TAG_IN_COMMENT.search(" ".join(bodies).encode()) or any(_CODE_LINE.search(text) for text in texts if text):
