@@ -31,11 +31,10 @@ Module = tuple[str, ...]
 
 _MOD_NAME = re.compile(word("mod") + rb"[ \t]+(?:r#)?(\w+)[ \t]*;")
 # What may stand before `mod` on its line: attributes, then a visibility.
-_MOD_PREFIX = re.compile(rb"^[ \t]*(?P<attrs>(?:#\[[^\n]*?\][ \t]*)*)(?P<vis>pub(?:[ \t]*\([^)\n]*\))?[ \t]+)?$")
+_MOD_PREFIX = re.compile(rb"[ \t]*(?P<attrs>(?:#\[[^\n]*?\][ \t]*)*)(?P<vis>pub(?:[ \t]*\([^)\n]*\))?[ \t]+)?")
 _ATTRIBUTE_LINE = re.compile(rb"^[ \t]*#\[.*\][ \t]*\r?$")
 _PATH_ATTRIBUTE = re.compile(rb'#\[\s*path\s*=\s*"([^"]+)"\s*\]')
 _INNER_LINT_ATTRIBUTE = re.compile(rb"#!\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]")
-_INDENT = re.compile(rb"[ \t]*")
 _OUTER_LINT_ATTRIBUTE = re.compile(rb"#\[\s*(?:allow|expect)\s*\(([^\]]*)\)\s*\]")
 _USE_TREE = re.compile(rb"use[ \t]+([^;]+);")
 _BEFORE_USE = re.compile(rb"[ \t]*(?:(pub)(\([^)]*\))?[ \t]+)?")
@@ -246,7 +245,7 @@ def crate_index(crate_dir: Path) -> CrateIndex:
         except OSError:
             continue
         allowed = set(inherited)
-        for _, match in line_items(data, _INNER_LINT_ATTRIBUTE, _INDENT):
+        for _, match in line_items(data, _INNER_LINT_ATTRIBUTE):
             allowed |= lint_names(match.group(1))
         index.allowed_lints[path] = frozenset(allowed)
         if public:
@@ -254,12 +253,9 @@ def crate_index(crate_dir: Path) -> CrateIndex:
         every_reexport.extend(reexports_in(data, module))
         if b"mod" not in data:
             continue
-        for declaration in _MOD_NAME.finditer(data):
-            line_start = data.rfind(b"\n", 0, declaration.start()) + 1
-            prefix = _MOD_PREFIX.match(data[line_start : declaration.start()])
-            if prefix is None:
-                continue  # `mod` inside a comment, a string, or after code
-            attributes = prefix.group("attrs") + _attribute_lines_before(data, line_start)
+        # Not matched: `mod` inside a comment, a string, or after code.
+        for prefix, declaration in line_items(data, _MOD_NAME, _MOD_PREFIX):
+            attributes = prefix.group("attrs") + _attribute_lines_before(data, prefix.start())
             name = declaration.group(1).decode()
             explicit = _PATH_ATTRIBUTE.search(attributes)
             child = _child_module_file(path, owns_directory, name, explicit.group(1).decode() if explicit else None)

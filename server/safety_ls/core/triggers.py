@@ -32,8 +32,11 @@ BRACKET = re.compile(rb"\[")
 UNCHECKED_ALLOC = re.compile(rb"\.\s*alloc(?:_zeros)?\s*(?:::\s*<|\()")
 
 
+INDENT = re.compile(rb"[ \t]*")
+
+
 def line_items(
-    data: bytes, body: re.Pattern[bytes], before: re.Pattern[bytes], pos: int = 0, endpos: int | None = None
+    data: bytes, body: re.Pattern[bytes], before: re.Pattern[bytes] = INDENT, pos: int = 0, endpos: int | None = None
 ) -> Iterator[tuple[re.Match[bytes], re.Match[bytes]]]:
     """(what precedes, match) for each match of `body` that `before` matches all the way back to its
     line's start: `^before body` in multi-line mode, found faster.

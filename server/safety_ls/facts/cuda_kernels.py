@@ -191,12 +191,20 @@ def _preprocessed(source: _Source) -> Preprocessed:
     return preprocess(source.data, str(source.path), follow=source.follow.__contains__)
 
 
-def _build(sources: list[Path], rust: list[Path]) -> tuple[list[CFunction], list[str], dict[str, str]]:
+def _build(sources: list[Path], rust: list[Path], jobs: int) -> tuple[list[CFunction], list[str], dict[str, str]]:
     _read_store()
     functions: list[CFunction] = []
     warnings: list[str] = []
     troubled: dict[str, str] = {}
-    for source in _keyed_sources(sources):
+    keyed = _keyed_sources(sources)
+    pending = [source for source in keyed if source.key not in _by_content]
+    if jobs > 1 and len(pending) > 1:
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for source, found in zip(pending, pool.map(_functions_of, pending)):
+                _by_content[source.key] = found
+                _disk["dirty"] = True
+    for source in keyed:
         found, problems = _functions(source.key, lambda: _preprocessed(source))
         functions.extend(found)
         warnings.extend(problems)
@@ -223,8 +231,9 @@ def _functions_of(source: _Source) -> tuple[list[CFunction], tuple[str, ...]]:
     return _found_in(_preprocessed(source))
 
 
-def workspace_kernels(root: Path) -> KernelIndex:
-    """The CUDA index of the workspace at `root`; rebuilt only when a source or a directory changed."""
+def workspace_kernels(root: Path, jobs: int = 1) -> KernelIndex:
+    """The CUDA index of the workspace at `root`; rebuilt only when a source or a directory changed,
+    its sources then preprocessed on `jobs` processes."""
     cached = _indexes.get(root)
     now = time.monotonic()
     if cached is not None and now - _last_scan.get(root, float("-inf")) < RESCAN_INTERVAL:
@@ -233,7 +242,7 @@ def workspace_kernels(root: Path) -> KernelIndex:
     _last_scan[root] = now
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    functions, warnings, troubled = _build(sources, rust)
+    functions, warnings, troubled = _build(sources, rust, jobs)
     save_to_disk()
     kernels: dict[str, list[CFunction]] = {}
     host: dict[str, list[CFunction]] = {}
@@ -271,17 +280,7 @@ def prepare_indexes(files: list[Path], jobs: int) -> None:
     """
     roots = {workspace_root(crate_dir) for path in files if (crate_dir := crate_dir_of(path.resolve())) is not None}
     for root in sorted(roots):
-        if root not in _indexes:
-            _read_store()
-            _, sources, _ = _scan(root)
-            pending = [source for source in _keyed_sources(sources) if source.key not in _by_content]
-            if jobs > 1 and len(pending) > 1:
-                context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-                with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                    for source, found in zip(pending, pool.map(_functions_of, pending)):
-                        _by_content[source.key] = found
-                        _disk["dirty"] = True
-        workspace_kernels(root)
+        workspace_kernels(root, jobs)
 
 
 def workspace_root(crate_dir: Path) -> Path:

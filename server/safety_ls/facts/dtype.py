@@ -11,8 +11,8 @@ from safety_ls.core.context import FileContext
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.facts.tensor_dtype import is_promotion, tensor_dtype
 
-# Nodes a value passes through unchanged on its way up a chain.
-_TRANSPARENT = frozenset({"try_expression", "parenthesized_expression", "reference_expression"})
+# Nodes a value passes through unchanged on its way along a chain.
+PASSES_VALUE = frozenset({"try_expression", "parenthesized_expression", "reference_expression"})
 
 
 def method_calls(ctx: FileContext, names: set[str] | tuple[str, ...]) -> Iterator[tuple[SyntaxUnit, Node, Node]]:
@@ -73,7 +73,7 @@ def _is_matmul_call(ctx: FileContext, unit: SyntaxUnit, call: Node) -> bool:
 
 def _climb(unit: SyntaxUnit, node: Node) -> Node:
     parent = unit.parent_of(node)
-    while parent is not None and parent.type in _TRANSPARENT:
+    while parent is not None and parent.type in PASSES_VALUE:
         node, parent = parent, unit.parent_of(parent)
     return node
 

@@ -16,7 +16,6 @@ from safety_ls.rules import Rule
 PLACEHOLDER_ANNOTATION = "placeholder-annotation"
 
 _SAFETY_HEADING = re.compile(rb"///[ \t]*#+[ \t]*Safety[ \t]*\r?$", re.M | re.I)
-_INDENT = re.compile(rb"[ \t]*")
 
 
 VAGUE_PHRASES = frozenset(
@@ -120,7 +119,8 @@ def _continuation(ctx: FileContext, line: int, is_block: bool) -> Iterator[str]:
 
 def _safety_doc_sections(ctx: FileContext) -> Iterator[WrittenAnnotation]:
     source = ctx.source
-    for _, match in line_items(source.data, _SAFETY_HEADING, _INDENT, *ctx.text_bounds()):
+    bounds = ctx.text_bounds()
+    for _, match in line_items(source.data, _SAFETY_HEADING, pos=bounds[0], endpos=bounds[1]):
         line = source.line_of(match.start())
         body = []
         for following in range(line + 1, source.line_count):

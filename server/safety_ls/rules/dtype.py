@@ -13,7 +13,7 @@ from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.tags import CONTIGUOUS, PROMOTE
 from safety_ls.core.triggers import CONTIGUOUS_CALL, TO_DTYPE_CALL
 from safety_ls.facts.annotations import tag_fix, untagged_message, untagged_reason
-from safety_ls.facts.dtype import call_range, layout_copies, promotions
+from safety_ls.facts.dtype import PASSES_VALUE, call_range, layout_copies, promotions
 from safety_ls.rules import Rule
 
 MISSING_PROMOTE = "missing-promote"
@@ -93,7 +93,6 @@ def _missing_contiguous(ctx: FileContext) -> Iterator[Finding]:
 
 _STRIDE_CAUSES = ("transpose", "permute", "narrow", "t", "broadcast_as", "i", "squeeze", "unsqueeze")
 _STRIDE_CALL = re.compile(rb"\.(" + "|".join(_STRIDE_CAUSES).encode() + rb")\s*\(")
-_PASSES_VALUE = frozenset({"try_expression", "parenthesized_expression", "reference_expression"})
 
 
 def _stride_cause(unit: SyntaxUnit, call: Node) -> str | None:
@@ -109,7 +108,7 @@ def _stride_cause(unit: SyntaxUnit, call: Node) -> str | None:
     since = method.start_byte
     link = method.child_by_field_name("value")
     while link is not None:
-        if link.type in _PASSES_VALUE:
+        if link.type in PASSES_VALUE:
             link = link.named_children[0] if link.named_children else None
             continue
         function = link.child_by_field_name("function") if link.type == "call_expression" else None
