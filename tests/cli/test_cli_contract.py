@@ -573,6 +573,20 @@ def test_editing_a_file_changes_its_cached_results(tmp_path: Path) -> None:
     assert rules(after, "b.rs") == rules(before, "b.rs") == ["undocumented-unsafe-block"]
 
 
+def test_an_edit_that_keeps_size_and_restores_mtime_is_still_seen(tmp_path: Path) -> None:
+    """The cache remembers a file's digest with its stat; ctime changes with every write, so a
+    tool that puts the modification time back does not hide the edit."""
+    path = write(tmp_path, "a.rs", MIXED)
+    _, before = cached_json(tmp_path)
+    status = path.stat()
+    write(tmp_path, "a.rs", MIXED.replace("x as u32", "x as u16"))
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert path.stat().st_size == status.st_size and path.stat().st_mtime_ns == status.st_mtime_ns
+    _, after = cached_json(tmp_path)
+    assert "as u32" in before and "as u16" not in before
+    assert "as u16" in after
+
+
 def test_changing_settings_does_not_reuse_results_of_other_settings(tmp_path: Path) -> None:
     write(tmp_path, "a.rs", MIXED)
     cached_json(tmp_path)
@@ -653,3 +667,15 @@ def test_parallel_jobs_give_the_same_json_as_one_job(tmp_path: Path) -> None:
     assert one.returncode == two.returncode == 1
     assert two.stdout == one.stdout
     assert len(json.loads(one.stdout)["diagnostics"]) >= 80
+
+
+def test_json_keeps_one_diagnostic_per_line_whatever_the_messages_say() -> None:
+    from safety_ls.cli.formats import json_format
+    from safety_ls.core.findings import Diagnostic, FileResult, Severity
+
+    tricky = ['ends with }, {"path": "x"', 'quote " and brace }', "}, {", '}, {"path": ', "plain"]
+    diagnostics = [Diagnostic("a.rs", "missing-cast", Severity.WARNING, message, n + 1, 1, n + 1, 2, False) for n, message in enumerate(tricky)]
+    out = json_format.render([FileResult("a.rs", diagnostics)])
+    assert [item["message"] for item in json.loads(out)["diagnostics"]] == tricky
+    lines = out.splitlines()
+    assert [json.loads(line.strip().rstrip(","))["message"] for line in lines[3 : 3 + len(tricky)]] == tricky

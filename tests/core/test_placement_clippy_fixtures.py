@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from expectations import actual, describe, expected
 from markers import declared_variants, load_variants
-from safety_ls.core.placement import PlacementOptions
-from safety_ls.core.settings import Settings
+from safety_ls.core.settings import PlacementOptions, Settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "placement"
 VARIANTS = load_variants(FIXTURES / "variants.toml")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from expectations import actual, describe, expected
+from safety_ls.core.findings import FileResult
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceText
-from safety_ls.engine.analyze import FileResult, analyze, check_path
+from safety_ls.engine.analyze import analyze, check_path
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "rules" / "suppressions"
 RULES = {

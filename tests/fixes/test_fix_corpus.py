@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from safety_ls.config.templates import Templates
-from safety_ls.core.crate import crate_dir_of, crate_index
+from safety_ls.core.crate import crate_index
+from safety_ls.core.crate_dirs import crate_dir_of
 from safety_ls.core.parsing import parse
 from safety_ls.core.settings import Settings
 from safety_ls.fixes.alloc_wrapper import WrapperPlan

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from safety_ls.core.findings import Diagnostic
-from safety_ls.core.placement import PlacementOptions
-from safety_ls.core.settings import Settings
+from safety_ls.core.settings import PlacementOptions, Settings
 from safety_ls.core.source import SourceText
 from safety_ls.engine.analyze import analyze
 

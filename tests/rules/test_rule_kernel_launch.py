@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -372,3 +373,17 @@ def test_analysis_without_a_crate_still_checks_comments():
     code = b"fn f() {\n    // SAFETY: arguments ok\n    unsafe { k.launch(cfg, (a,)) };\n}\n"
     result = analyze(SourceText(code), "f.rs", Settings(select=frozenset(RULES)))
     assert [(d.line, d.rule) for d in result.diagnostics] == [(3, "kernel-launch")]
+
+
+def test_first_cached_check_of_a_fresh_checkout_keeps_the_cuda_functions_for_the_next(tmp_path: Path):
+    """The store used to be written only once the cache directory existed: after the first run, a
+    changed file meant preprocessing every CUDA source of the workspace again."""
+    shutil.copytree(CRATE, tmp_path / "crate")
+    done = subprocess.run(
+        [sys.executable, "-m", "safety_ls", "check", "--format", "json", "--exit-zero", "crate"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    store = tmp_path / ".safety-ls-cache" / "cuda-functions.json"
+    functions = json.loads(store.read_text(encoding="utf-8"))["functions"]
+    assert any(found["name"] == "add" for found_in_source, _ in functions.values() for found in found_in_source)

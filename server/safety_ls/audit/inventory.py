@@ -15,7 +15,8 @@ from pathlib import Path
 from tree_sitter import Node, Tree
 
 from safety_ls.core.context import FileContext
-from safety_ls.core.crate import crate_dir_of, crate_index
+from safety_ls.core.crate import crate_index
+from safety_ls.core.crate_dirs import crate_dir_of
 from safety_ls.core.fingerprints import Fingerprint, LineText, fingerprint_sites
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.placement import Annotation

@@ -25,7 +25,7 @@ from safety_ls.audit.inventory import (
     UnsafeSite,
     audit_path,
 )
-from safety_ls.core.crate import crate_dir_of
+from safety_ls.core.crate_dirs import crate_dir_of
 from safety_ls.core.fingerprints import Fingerprint, match
 from safety_ls.core.settings import Settings
 from safety_ls.engine.discovery import rust_files

@@ -26,12 +26,11 @@ from safety_ls.cli.options import (
     require_existing,
     settings_for,
 )
-from safety_ls.core.crate import crate_dir_of, crate_index
-from safety_ls.core.findings import Severity
+from safety_ls.core.crate_dirs import crate_dir_of
+from safety_ls.core.findings import FileResult, Severity
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceError, SourceText
 from safety_ls.engine import baseline
-from safety_ls.engine.analyze import FileResult, analyze
 from safety_ls.engine.baseline import BaselineError
 from safety_ls.engine.cache import CACHE_DIRECTORY, ResultCache
 from safety_ls.engine.discovery import rust_files
@@ -69,6 +68,10 @@ def fails(results: list[FileResult], fail_on: str) -> bool:
 
 
 def _check_stdin(args: argparse.Namespace, settings: Settings) -> list[FileResult]:
+    # Imported here: a run answered from the cache (the other path) never loads the analysis.
+    from safety_ls.core.crate import crate_index
+    from safety_ls.engine.analyze import analyze
+
     name = args.stdin_filename or "-"
     try:
         source = SourceText(sys.stdin.buffer.read())

@@ -22,7 +22,8 @@ from safety_ls.cli.options import (
     settings_for,
 )
 from safety_ls.config.templates import TemplateError, Templates
-from safety_ls.core.crate import crate_dir_of, crate_index
+from safety_ls.core.crate import crate_index
+from safety_ls.core.crate_dirs import crate_dir_of
 from safety_ls.core.files import write_bytes
 from safety_ls.core.findings import Diagnostic
 from safety_ls.core.source import SourceError

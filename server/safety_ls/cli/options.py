@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from safety_ls.config.loader import load_settings
-from safety_ls.core.settings import Settings
-from safety_ls.rules import ALL_RULES, PROFILES
+from safety_ls.config.rule_ids import RULE_IDS
+from safety_ls.core.settings import PROFILES, Settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -20,7 +20,7 @@ class UsageError(Exception):
 
 def rule_list(value: str) -> frozenset[str]:
     names = frozenset(part.strip() for part in value.split(",") if part.strip())
-    unknown = sorted(name for name in names if name not in ALL_RULES and name != "ALL")
+    unknown = sorted(name for name in names if name not in RULE_IDS and name != "ALL")
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown rule id {unknown[0]!r}; `safety-ls rules` lists them")
     return names
@@ -59,5 +59,6 @@ def require_existing(paths: list[Path]) -> None:
 def display(path: Path, cwd: str) -> str:
     """The path as people see it: relative to the working directory when under it."""
     absolute = os.path.abspath(path)
-    relative = os.path.relpath(absolute, cwd)
-    return Path(absolute).as_posix() if relative.startswith("..") else Path(relative).as_posix()
+    under = cwd if cwd.endswith(os.sep) else cwd + os.sep
+    shown = absolute[len(under) :] if absolute.startswith(under) else absolute
+    return shown.replace(os.sep, "/")

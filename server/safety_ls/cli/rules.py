@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from safety_ls.cli.options import EXIT_CLEAN, UsageError
-from safety_ls.rules import ALL_RULES, PROFILES
+from safety_ls.core.settings import PROFILES
+from safety_ls.rules import ALL_RULES
 
 
 def add_arguments(rules: argparse.ArgumentParser) -> None:

@@ -21,8 +21,8 @@ from safety_ls.cli.formats.paint import colour_wanted
 from safety_ls.cli.options import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, display
 from safety_ls.config.loader import load_settings, seconds
 from safety_ls.core.files import write_text
+from safety_ls.core.findings import FileResult
 from safety_ls.core.settings import GPU_TOOLS, Settings
-from safety_ls.engine.analyze import FileResult
 from safety_ls.gpu.mapping import MappedFindings, Workspace, map_reports
 from safety_ls.gpu.runner import (
     NotConfigured,

@@ -16,16 +16,17 @@ from typing import Any, Callable, Mapping
 
 import pathspec
 
+from safety_ls.config.rule_ids import RULE_IDS
 from safety_ls.core.findings import Severity
-from safety_ls.core.placement import PlacementOptions
 from safety_ls.core.settings import (
     CAST_POLICIES,
     GPU_BACKENDS,
     GPU_TOOLS,
+    PROFILES,
     GpuSettings,
+    PlacementOptions,
     Settings,
 )
-from safety_ls.rules import ALL_RULES, PROFILES
 
 CONFIG_FILE_NAMES = ("safety-ls.toml", ".safety-ls.toml")
 CLIPPY_FILE_NAMES = ("clippy.toml", ".clippy.toml")
@@ -45,9 +46,9 @@ class ConfigError(Exception):
 def _rule_ids(value: Any, where: Callable[[str], ConfigError]) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise where("expected a list of rule ids")
-    unknown = [item for item in value if item not in ALL_RULES and item != "ALL"]
+    unknown = [item for item in value if item not in RULE_IDS and item != "ALL"]
     if unknown:
-        raise where(f"unknown rule id {unknown[0]!r} (known: {', '.join(sorted(ALL_RULES))})")
+        raise where(f"unknown rule id {unknown[0]!r} (known: {', '.join(sorted(RULE_IDS))})")
     return frozenset(value)
 
 
@@ -104,7 +105,7 @@ def _severities(
         raise where("expected a table of rule id = severity")
     result = {}
     for rule_id, level in value.items():
-        if rule_id not in ALL_RULES:
+        if rule_id not in RULE_IDS:
             raise where_rule(rule_id)(f"unknown rule id {rule_id!r}")
         try:
             result[rule_id] = Severity(level)

@@ -24,6 +24,7 @@ from typing import Iterator
 
 from tree_sitter import Node
 
+from safety_ls.core.crate_dirs import forget_crate_dirs
 from safety_ls.core.parsing import captures, parse, query
 from safety_ls.core.triggers import line_items, word
 
@@ -287,38 +288,6 @@ def _export_globbed_modules(index: CrateIndex, reexports: list[Reexport]) -> Non
                 changed = True
 
 
-def crate_dir_of(path: Path) -> Path | None:
-    """The nearest directory above `path` with a Cargo.toml (absolute paths are taken as resolved)."""
-    return _crate_dir_above((path if path.is_absolute() else path.resolve()).parent)
-
-
-def crate_stamp(crate_dir: Path) -> str:
-    """Changes whenever a Rust file or the manifest of the crate is added, removed or touched."""
-    digest = hashlib.blake2b(digest_size=16)
-    pending = [str(crate_dir)]
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name != "target" and not entry.name.startswith("."):
-                    pending.append(entry.path)
-            elif entry.name.endswith(".rs") or entry.name == "Cargo.toml":
-                status = entry.stat()
-                digest.update(f"{entry.path}\0{status.st_mtime_ns}\0{status.st_size}\n".encode())
-    return digest.hexdigest()
-
-
-@lru_cache(maxsize=1024)
-def _crate_dir_above(directory: Path) -> Path | None:
-    if (directory / "Cargo.toml").is_file():
-        return directory
-    return None if directory.parent == directory else _crate_dir_above(directory.parent)
-
-
 _STRUCTS = """
 (struct_item name: (type_identifier) @name) @struct
 """
@@ -388,6 +357,6 @@ def _struct_in_file(path: Path, name: str) -> StructInfo | None:
 def forget_crates() -> None:
     """Drop what is known about crates (after files were saved or config changed on disk)."""
     crate_index.cache_clear()
-    _crate_dir_above.cache_clear()
+    forget_crate_dirs()
     _struct_declarations.cache_clear()
     _struct_in_file.cache_clear()

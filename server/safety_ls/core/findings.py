@@ -100,3 +100,17 @@ class Diagnostic:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)
+
+
+@dataclass
+class FileResult:
+    """Everything one file's check produced (what the cache stores and the formats print)."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None  # the file could not be analysed at all
+    warnings: list[str] = field(default_factory=list)  # analysed, with a caveat
+    # The source lines diagnostics point at (0-based) and their neighbours (`context_lines`),
+    # for reports that quote them and for fingerprints that outlive line numbers.
+    excerpts: dict[int, str] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)  # see FileContext.dependencies

@@ -21,17 +21,9 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.settings import PlacementOptions
 from safety_ls.core.source import SourceText
 from safety_ls.core.tags import NEXT_TAG, SAFETY
-
-
-@dataclass(frozen=True)
-class PlacementOptions:
-    accept_comment_above_statement: bool = True
-    accept_comment_above_attributes: bool = True
-    # PROMOTE, CONTIGUOUS and CAST: a tag comment also covers the statements that follow the
-    # one below it, up to a blank line (`group-annotations`, off by default).
-    group_annotations: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from safety_ls.core.findings import Severity
-from safety_ls.core.placement import PlacementOptions
 
 DEFAULT_MATMUL_METHODS = ("matmul", "broadcast_matmul", "bmm", "mm", "gemm", "batch_matmul")
 DEFAULT_PROMOTION_TARGETS = ("F32", "F64")
@@ -14,6 +13,19 @@ DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
 GPU_BACKENDS = ("local", "ssh", "srun")
 GPU_TOOLS = ("memcheck", "racecheck", "initcheck", "synccheck")
 CAST_POLICIES = ("all", "lossy")
+# Named rule sets; each rule says which of them enable it (rules/).
+PROFILES = ("default", "structured", "grit")
+
+
+@dataclass(frozen=True)
+class PlacementOptions:
+    """Where annotations may stand beyond clippy's own rule (core/placement.py reads them)."""
+
+    accept_comment_above_statement: bool = True
+    accept_comment_above_attributes: bool = True
+    # PROMOTE, CONTIGUOUS and CAST: a tag comment also covers the statements that follow the
+    # one below it, up to a blank line (`group-annotations`, off by default).
+    group_annotations: bool = False
 
 
 @dataclass(frozen=True)

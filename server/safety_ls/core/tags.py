@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 # `// safety-ls: allow(rule, ..)` (and `allow-file`): a directive to the tool, never an annotation.
 ALLOW_COMMENT = re.compile(rb"//[/!]?\s*safety-ls:\s*allow(?P<file>-file)?\s*\((?P<rules>[^)]*)\)")
 

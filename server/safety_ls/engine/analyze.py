@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from tree_sitter import Tree
 
 from safety_ls.core.context import FileContext
-from safety_ls.core.crate import CrateIndex, crate_dir_of, crate_index
-from safety_ls.core.findings import Diagnostic, Finding
+from safety_ls.core.crate import CrateIndex, crate_index
+from safety_ls.core.crate_dirs import crate_dir_of
+from safety_ls.core.findings import Diagnostic, FileResult, Finding
 from safety_ls.core.parsing import build_units, parse
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceError, SourceText
@@ -24,18 +24,6 @@ log = logging.getLogger(__name__)
 
 # How many lines above and below a finding are kept with it (blank ones are skipped over).
 CONTEXT_REACH = 2
-
-
-@dataclass
-class FileResult:
-    path: str
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    error: str | None = None  # the file could not be analysed at all
-    warnings: list[str] = field(default_factory=list)  # analysed, with a caveat
-    # The source lines diagnostics point at (0-based) and their neighbours (`context_lines`),
-    # for reports that quote them and for fingerprints that outlive line numbers.
-    excerpts: dict[int, str] = field(default_factory=dict)
-    dependencies: list[str] = field(default_factory=list)  # see FileContext.dependencies
 
 
 def prepare(

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from safety_ls.core.files import write_text
+from safety_ls.core.findings import FileResult
 from safety_ls.core.fingerprints import (
     Fingerprint,
     fingerprint_sites,
     match,
     normalized,
 )
-from safety_ls.engine.analyze import FileResult
 
 BASELINE_VERSION = 1
 

@@ -1,4 +1,11 @@
-"""Results cached by file content, settings and version, so unchanged files are not re-analysed."""
+"""Results cached by file content, settings and version, so unchanged files are not re-analysed.
+
+One JSON document per workspace. A file's content digest is remembered with its stat (mtime,
+ctime, size, inode: ctime cannot be set back by a tool that restores mtimes), so a file whose stat
+is unchanged is not read again. The files a result depends on besides its own (every CUDA source
+of the workspace, for a file with kernel launches) are stored once per distinct set and their
+stamps compared once per run.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,10 @@ from typing import Any
 
 from safety_ls import __version__
 from safety_ls.core.files import prepare_cache_directory, write_text
-from safety_ls.core.findings import Diagnostic, Severity
-from safety_ls.engine.analyze import FileResult
+from safety_ls.core.findings import Diagnostic, FileResult, Severity
 
 CACHE_DIRECTORY = ".safety-ls-cache"
-_FILE_NAME = "results-v1.json"
+_FILE_NAME = "results-v2.json"
 
 
 def content_key(*parts: str | bytes) -> str:
@@ -32,12 +38,27 @@ def _code_version() -> str:
     return content_key(__version__, *stamps)
 
 
+# A diagnostic is stored as a row of its fields up to `end`, in Diagnostic's order: smaller to
+# read back than objects with keys.
+_ROW_LENGTH = 11
+_SEVERITIES = {severity.value: severity for severity in Severity}
+
+
 def _stamp(path: str) -> list[int] | None:
     try:
         status = os.stat(path)
     except OSError:
         return None
     return [status.st_mtime_ns, status.st_size]
+
+
+def _frozen(stamps: dict[str, Any]) -> Any:
+    """A dependency set as a dictionary key (stamps read back from JSON are lists)."""
+    return tuple(sorted((path, tuple(stamp) if isinstance(stamp, list) else stamp) for path, stamp in stamps.items()))
+
+
+def _file_stamp(status: os.stat_result) -> list[int]:
+    return [status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino]
 
 
 class ResultCache:
@@ -48,8 +69,13 @@ class ResultCache:
         self.salt = content_key(self.code_version, settings_fingerprint)
         self.entries: dict[str, Any] = {}
         self.crates: dict[str, Any] = {}
+        self.files: dict[str, Any] = {}  # absolute path -> [stamp..., content digest]
+        self.dependency_sets: list[dict[str, Any]] = []
         self.used: set[str] = set()
+        self._used_files: dict[str, list[Any]] = {}
         self._stamps: dict[str, list[int] | None] = {}
+        self._sets_unchanged: dict[int, bool] = {}
+        self._set_numbers: dict[Any, int] = {}
         self.dirty = False
         self.problem: str | None = None  # why the results could not be saved, for the caller to report
         if directory.is_symlink():
@@ -60,12 +86,12 @@ class ResultCache:
         try:
             document = json.loads((directory / _FILE_NAME).read_text(encoding="utf-8"))
             if document.get("salt") == self.salt:
-                entries, crates = document.get("entries", {}), document.get("crates", {})
+                parts = [document.get(name) for name in ("entries", "crates", "files", "dependency_sets")]
                 # A cache file edited or damaged by hand is ignored, never a crash.
-                if isinstance(entries, dict) and isinstance(crates, dict):
-                    self.entries, self.crates = entries, crates
+                if all(isinstance(part, dict) for part in parts[:3]) and isinstance(parts[3], list):
+                    self.entries, self.crates, self.files, self.dependency_sets = parts
         except (OSError, ValueError, AttributeError):
-            self.entries, self.crates = {}, {}
+            pass
 
     def crate_states(self, crate_dir: str, stamp: str) -> dict[str, str]:
         """Per-file crate facts stored for this crate, if its files have not changed since."""
@@ -81,8 +107,25 @@ class ResultCache:
         self.crates[crate_dir] = {"stamp": stamp, "states": states}
         self.dirty = True
 
-    def key(self, display: str, content: bytes, crate_state: str) -> str:
-        return content_key(self.salt, display, content, crate_state)
+    def content_digest(self, path: Path) -> str | None:
+        """A digest of the file's bytes: remembered while its stat is unchanged, else read and
+        hashed; None when it cannot be read."""
+        absolute = os.path.abspath(path)
+        try:
+            stamp = _file_stamp(os.stat(absolute))
+            remembered = self.files.get(absolute)
+            if isinstance(remembered, list) and remembered[:-1] == stamp and isinstance(remembered[-1], str):
+                digest = remembered[-1]
+            else:
+                digest = content_key(path.read_bytes())
+                self.dirty = True
+        except OSError:
+            return None
+        self._used_files[absolute] = [*stamp, digest]
+        return digest
+
+    def key(self, display: str, digest: str, crate_state: str) -> str:
+        return content_key(self.salt, display, digest, crate_state)
 
     def get(self, key: str) -> FileResult | None:
         entry = self.entries.get(key)
@@ -90,7 +133,7 @@ class ResultCache:
             return None
         try:
             result = self._load(entry)
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
             # A damaged entry is a miss; `put` replaces it after the file is analysed.
             del self.entries[key]
             self.dirty = True
@@ -106,16 +149,27 @@ class ResultCache:
             self._stamps[path] = _stamp(path)
         return self._stamps[path]
 
+    def _unchanged(self, dependency_set: int | None) -> bool:
+        if dependency_set is None:
+            return True
+        if dependency_set not in self._sets_unchanged:
+            stamps = self.dependency_sets[dependency_set]
+            self._sets_unchanged[dependency_set] = all(self._stamp(path) == stamp for path, stamp in stamps.items())
+        return self._sets_unchanged[dependency_set]
+
     def _load(self, entry: Any) -> FileResult | None:
-        if any(self._stamp(path) != stamp for path, stamp in entry["dependencies"].items()):
+        if not self._unchanged(entry["dependencies"]):
             return None
         if not isinstance(entry["path"], str):
             raise TypeError("path")
         result = FileResult(entry["path"], warnings=list(entry["warnings"]))
         result.excerpts = {int(line): text for line, text in entry["excerpts"].items()}
-        result.dependencies = list(entry["dependencies"])
-        for item in entry["diagnostics"]:
-            result.diagnostics.append(Diagnostic(**{**item, "severity": Severity(item["severity"])}))
+        if entry["dependencies"] is not None:
+            result.dependencies = list(self.dependency_sets[entry["dependencies"]])
+        for row in entry["diagnostics"]:
+            if len(row) != _ROW_LENGTH:
+                raise ValueError("diagnostic")
+            result.diagnostics.append(Diagnostic(row[0], row[1], _SEVERITIES[row[2]], *row[3:]))
         return result
 
     def put(self, key: str, result: FileResult) -> None:
@@ -127,20 +181,55 @@ class ResultCache:
             "path": result.path,
             "warnings": result.warnings,
             "excerpts": {str(line): text for line, text in result.excerpts.items()},
-            "dependencies": {path: self._stamp(path) for path in result.dependencies},
+            "dependencies": self._dependency_set(result.dependencies),
             "diagnostics": [
-                {**d.to_json(), "start": d.start, "end": d.end} for d in result.diagnostics
+                [d.path, d.rule, d.severity.value, d.message, d.line, d.column, d.end_line, d.end_column, d.fixable, d.start, d.end]
+                for d in result.diagnostics
             ],
         }
 
+    def _dependency_set(self, paths: list[str]) -> int | None:
+        """The index of this set of dependencies with their stamps now, added if new."""
+        if not paths:
+            return None
+        stamps = {path: self._stamp(path) for path in paths}
+        if not self._set_numbers:
+            self._set_numbers = {_frozen(known): index for index, known in enumerate(self.dependency_sets)}
+        frozen = _frozen(stamps)
+        if frozen not in self._set_numbers:
+            self._set_numbers[frozen] = len(self.dependency_sets)
+            self.dependency_sets.append(stamps)
+        return self._set_numbers[frozen]
+
+    def beside(self, name: str) -> Path | None:
+        """Where another store may be kept beside the results (its directory now created), or None
+        when results are not cached there."""
+        if self.directory is None:
+            return None
+        try:
+            prepare_cache_directory(self.directory, self.directory.parent)
+        except OSError:
+            return None  # `save` reports the same problem when it tries
+        return self.directory / name
+
     def save(self) -> None:
         """Write the entries used by this run (atomically); stale ones are dropped."""
-        if self.directory is None or (not self.dirty and len(self.used) == len(self.entries)):
+        unchanged = len(self.used) == len(self.entries) and len(self._used_files) == len(self.files)
+        if self.directory is None or (not self.dirty and unchanged):
             return
+        entries = {key: self.entries[key] for key in self.used}
+        # Only the dependency sets still referenced, renumbered.
+        kept = sorted({entry["dependencies"] for entry in entries.values() if entry["dependencies"] is not None})
+        renumbered = {old: new for new, old in enumerate(kept)}
+        for key, entry in entries.items():
+            if entry["dependencies"] is not None:
+                entries[key] = {**entry, "dependencies": renumbered[entry["dependencies"]]}
         document = {
             "salt": self.salt,
-            "entries": {key: self.entries[key] for key in self.used},
+            "entries": entries,
             "crates": self.crates,
+            "files": self._used_files,
+            "dependency_sets": [self.dependency_sets[old] for old in kept],
         }
         try:
             prepare_cache_directory(self.directory, self.directory.parent)

@@ -86,32 +86,39 @@ def _walk(
         for ancestor in reversed(top.parents):
             if (ancestor == repository or repository in ancestor.parents) and (spec := _gitignore_spec(ancestor)):
                 stack_specs.append((ancestor, spec))
+    # Strings, not Paths, below: the walk visits every directory and file of the tree.
+    string_specs = [(str(base), spec) for base, spec in stack_specs]
+    root = str(exclude_root) if excluded is not None and exclude_root is not None else None
     for directory, subdirectories, files in os.walk(top, onerror=unlisted):
-        current = Path(directory)
-        specs = [item for item in stack_specs if item[0] == current or item[0] in current.parents]
-        own = _gitignore_spec(current)
+        specs = [(base, spec) for base, spec in string_specs if _within(directory, base)]
+        own = _gitignore_spec(Path(directory))
         if own is not None:
-            stack_specs.append((current, own))
-            specs.append((current, own))
+            string_specs.append((directory, own))
+            specs.append((directory, own))
 
-        def ignored(path: Path, is_dir: bool) -> bool:
+        def ignored(path: str, is_dir: bool) -> bool:
+            suffix = "/" if is_dir else ""
             for base, spec in specs:
-                relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(relative):
+                if spec.match_file(_relative(path, base) + suffix):
                     return True
-            if excluded is not None and exclude_root is not None:
-                try:
-                    relative = path.relative_to(exclude_root).as_posix() + ("/" if is_dir else "")
-                except ValueError:
-                    return False
-                return excluded.match_file(relative)
+            if root is not None and excluded is not None:
+                return _within(path, root) and excluded.match_file(_relative(path, root) + suffix)
             return False
 
         subdirectories[:] = sorted(
             name
             for name in subdirectories
-            if name not in ALWAYS_SKIPPED and not name.startswith(".") and not ignored(current / name, True)
+            if name not in ALWAYS_SKIPPED and not name.startswith(".") and not ignored(os.path.join(directory, name), True)
         )
         for name in sorted(files):
-            if name.endswith(".rs") and not ignored(current / name, False):
-                yield current / name
+            if name.endswith(".rs") and not ignored(path := os.path.join(directory, name), False):
+                yield Path(path)
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory if directory.endswith(os.sep) else directory + os.sep)
+
+
+def _relative(path: str, base: str) -> str:
+    """`path` below `base` (a directory above it or itself), with `/` separators."""
+    return path[len(base) :].lstrip(os.sep).replace(os.sep, "/") if path != base else "."

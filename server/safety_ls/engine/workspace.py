@@ -1,4 +1,8 @@
-"""Checking (or auditing) many files: cache look-ups here, work spread over the machine's cores."""
+"""Checking (or auditing) many files: cache look-ups here, work spread over the machine's cores.
+
+The analysis (parser, rules, crate and CUDA indexes) is imported only once a file needs it, so a
+run answered from the cache starts without loading any of it.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from safety_ls.core.crate import crate_dir_of, crate_index, crate_stamp
+from safety_ls.core.crate_dirs import crate_dir_of, crate_stamp
+from safety_ls.core.findings import FileResult
 from safety_ls.core.settings import Settings
-from safety_ls.engine.analyze import FileResult, check_path
 from safety_ls.engine.cache import ResultCache
-from safety_ls.facts import cuda_kernels
 
 # Below this many files to analyse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 24
@@ -35,6 +38,8 @@ def _crate_states(paths: list[Path], cache: ResultCache) -> dict[Path, str]:
         stamp = crate_stamp(crate_dir)
         stored = cache.crate_states(str(crate_dir), stamp)
         if not all(str(path) in stored for path in members):
+            from safety_ls.core.crate import crate_index
+
             index = crate_index(crate_dir)
             stored = {**stored, **{str(path): index.state_of(path.resolve()) for path in members}}
             cache.store_crate_states(str(crate_dir), stamp, stored)
@@ -105,6 +110,26 @@ def map_files(
     return [by_position[position] for position in range(len(work))]
 
 
+def _analyse(
+    pending: list[tuple[int, Path, str, str | None]],
+    settings: Settings,
+    cache: ResultCache | None,
+    jobs: int | None,
+    progress: Progress | None,
+    cached: int,
+) -> list[FileResult]:
+    """The files the cache could not answer, analysed (on every core when there are enough)."""
+    from safety_ls.engine.analyze import check_path
+    from safety_ls.facts import cuda_kernels
+
+    if cache is not None and (store := cache.beside(CUDA_STORE)) is not None:
+        cuda_kernels.keep_on_disk(store, cache.code_version)
+    if (jobs or os.cpu_count() or 1) > 1 and len(pending) >= PARALLEL_THRESHOLD:
+        cuda_kernels.prepare_indexes([path for _, path, _, _ in pending], jobs or os.cpu_count() or 1)
+    counted = None if progress is None else (lambda analysed_so_far: progress(cached + analysed_so_far))
+    return map_files([(path, display) for _, path, display, _ in pending], check_path, settings, jobs, counted)
+
+
 def check_files(
     files: list[tuple[Path, str]],
     settings: Settings,
@@ -119,28 +144,19 @@ def check_files(
     for position, (path, display) in enumerate(files):
         key = None
         if cache is not None:
-            try:
-                content = path.read_bytes()
-            except OSError:
-                content = None
-            if content is not None:
-                key = cache.key(display, content, crate_states[path])
+            digest = cache.content_digest(path)
+            if digest is not None:
+                key = cache.key(display, digest, crate_states[path])
                 hit = cache.get(key)
                 if hit is not None:
                     results[position] = hit
                     continue
         pending.append((position, path, display, key))
-    if cache is not None and cache.directory is not None:  # None: a refused (symlinked) cache directory
-        cuda_kernels.keep_on_disk(cache.directory / CUDA_STORE, cache.code_version)
-    if (jobs or os.cpu_count() or 1) > 1 and len(pending) >= PARALLEL_THRESHOLD:
-        cuda_kernels.prepare_indexes([path for _, path, _, _ in pending], jobs or os.cpu_count() or 1)
-    cached = len(results)
-    counted = None if progress is None else (lambda analysed_so_far: progress(cached + analysed_so_far))
-    analysed = map_files([(path, display) for _, path, display, _ in pending], check_path, settings, jobs, counted)
-    for (position, _, _, key), result in zip(pending, analysed):
-        results[position] = result
-        if cache is not None and key is not None:
-            cache.put(key, result)
+    if pending:
+        for (position, _, _, key), result in zip(pending, _analyse(pending, settings, cache, jobs, progress, len(results))):
+            results[position] = result
+            if cache is not None and key is not None:
+                cache.put(key, result)
     if cache is not None:
         cache.save()  # the CUDA index saved its store when it was built
     return [results[position] for position in range(len(files))]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from safety_ls.core.context import FileContext
-from safety_ls.core.crate import crate_dir_of
+from safety_ls.core.crate_dirs import crate_dir_of
 from safety_ls.core.files import write_bytes
 from safety_ls.facts.c_functions import CFunction, CParameter, extern_c_functions
 from safety_ls.facts.cuda_preprocess import Preprocessed, preprocess

@@ -8,7 +8,7 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
 from safety_ls.config.templates import Templates
-from safety_ls.core.crate import crate_dir_of
+from safety_ls.core.crate_dirs import crate_dir_of
 from safety_ls.core.source import Encoding, SourceText
 from safety_ls.fixes.alloc_wrapper import WrapperPlan, wrapper_insertion
 from safety_ls.fixes.apply import FileLocation, Fix, build_fixes

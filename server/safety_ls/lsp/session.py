@@ -17,7 +17,8 @@ from safety_ls.config.loader import (
     load_settings,
     settings_from_mapping,
 )
-from safety_ls.core.crate import CrateIndex, crate_dir_of, crate_index, forget_crates
+from safety_ls.core.crate import CrateIndex, crate_index, forget_crates
+from safety_ls.core.crate_dirs import crate_dir_of
 from safety_ls.core.settings import Settings
 from safety_ls.lsp.documents import Document
 

@@ -15,9 +15,8 @@ from typing import Callable, Iterable
 
 from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding, Severity
-from safety_ls.core.settings import Settings
+from safety_ls.core.settings import PROFILES, Settings
 
-PROFILES = ("default", "structured", "grit")
 DEFAULT_PROFILES = frozenset(PROFILES)
 
 

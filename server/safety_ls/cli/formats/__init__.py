@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safety_ls.cli.formats import concise, github, json_format, sarif, text
-from safety_ls.engine.analyze import FileResult
+from safety_ls.cli.formats import concise, github, json_format, text
+from safety_ls.core.findings import FileResult
 
 FORMATS = ("text", "concise", "json", "sarif", "github")
 
@@ -15,6 +15,9 @@ def render(output_format: str, results: list[FileResult], root: Path, *, colour:
     if output_format == "json":
         return json_format.render(results)
     if output_format == "sarif":
+        # The one format that carries each rule's documentation, so the one that loads the rules.
+        from safety_ls.cli.formats import sarif
+
         return sarif.render(results, root)
     if output_format == "github":
         return github.render(results)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from safety_ls.cli.formats import summary
 from safety_ls.cli.formats.paint import BOLD, SEVERITY_COLOURS, paint
 from safety_ls.cli.formats.sites import all_diagnostics
-from safety_ls.engine.analyze import FileResult
+from safety_ls.core.findings import FileResult
 
 
 def render(results: list[FileResult], colour: bool, with_summary: bool = True) -> str:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from safety_ls.cli.formats.sites import all_diagnostics
-from safety_ls.core.findings import Severity
-from safety_ls.engine.analyze import FileResult
+from safety_ls.core.findings import FileResult, Severity
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.HINT: "notice"}
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 
 from safety_ls.cli.formats.sites import all_diagnostics
-from safety_ls.engine.analyze import FileResult
+from safety_ls.core.findings import FileResult
 
 JSON_VERSION = 1
 
 
 def render(results: list[FileResult]) -> str:
     """One diagnostic per line: readable, diffable, and encoded by json's C encoder."""
-    items = [json.dumps(d.to_json(), ensure_ascii=False) for d in all_diagnostics(results)]
-    body = ",\n    ".join(items)
+    items = [d.to_json() for d in all_diagnostics(results)]
+    # One encoder call for the whole list, then a line break between items. Every item is a flat
+    # object whose first key is "path", so `}, {"path": ` occurs only between two items: inside a
+    # string every `"` is escaped, and a closing quote is never followed by `path`.
+    body = json.dumps(items, ensure_ascii=False)[1:-1].replace('}, {"path": ', '},\n    {"path": ')
     diagnostics = f"[\n    {body}\n  ]" if items else "[]"
     failures = [
         json.dumps({"path": result.path, "message": result.error}, ensure_ascii=False)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from safety_ls import __version__
 from safety_ls.cli.formats.sites import fingerprints
-from safety_ls.core.findings import Severity
-from safety_ls.engine.analyze import FileResult
+from safety_ls.core.findings import FileResult, Severity
 from safety_ls.rules import ALL_RULES
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from safety_ls.core.findings import Diagnostic
+from safety_ls.core.findings import Diagnostic, FileResult
 from safety_ls.core.fingerprints import fingerprint_sites
-from safety_ls.engine.analyze import FileResult
 
 
 def all_diagnostics(results: Iterable[FileResult]) -> list[Diagnostic]:

@@ -6,7 +6,7 @@ import json
 
 from safety_ls.cli.formats.sites import all_diagnostics
 from safety_ls.cli.formats.summary import rule_counts
-from safety_ls.engine.analyze import FileResult
+from safety_ls.core.findings import FileResult
 
 
 def render(results: list[FileResult], as_json: bool) -> str:

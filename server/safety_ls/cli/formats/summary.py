@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from safety_ls.cli.formats.paint import BOLD, paint
-from safety_ls.core.findings import Diagnostic
-from safety_ls.engine.analyze import FileResult
+from safety_ls.core.findings import Diagnostic, FileResult
 
 FILES_SHOWN = 10
 

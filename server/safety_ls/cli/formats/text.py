@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from safety_ls.cli.formats import summary
 from safety_ls.cli.formats.paint import BOLD, SEVERITY_COLOURS, paint
-from safety_ls.engine.analyze import FileResult
+from safety_ls.core.findings import FileResult
 
 
 def _expand_tabs(text: str, column: int) -> tuple[str, int]:
