@@ -30,8 +30,6 @@ from safety_ls.core.crate_dirs import crate_dir_of
 from safety_ls.core.findings import FileResult, Severity
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceError, SourceText
-from safety_ls.engine import baseline
-from safety_ls.engine.baseline import BaselineError
 from safety_ls.engine.cache import CACHE_DIRECTORY, ResultCache
 from safety_ls.engine.discovery import rust_files
 from safety_ls.engine.workspace import check_files
@@ -106,15 +104,23 @@ def _report(args: argparse.Namespace, results: list[FileResult], root: Path) -> 
         sys.stdout.write(render(args.format, results, root, colour=colour_wanted(), summary=not args.quiet))
 
 
-def _write_baseline(args: argparse.Namespace, results: list[FileResult], root: Path) -> None:
-    """Says what was recorded: on stdout in place of the report for people, on stderr beside an
+def _with_baseline(args: argparse.Namespace, results: list[FileResult], root: Path) -> list[FileResult]:
+    """`--baseline`: reports the results not recorded and returns them. `--write-baseline`: records
+    the results and says so, on stdout in place of the report for people, on stderr beside an
     (empty) machine-readable report, whose readers expect one document on stdout."""
-    recorded, note = baseline.apply(results, read_from=None, write_to=args.write_baseline)
-    if args.format in ("text", "concise"):
+    from safety_ls.engine import baseline  # only a run that names a baseline loads it
+
+    try:
+        recorded, note = baseline.apply(results, read_from=args.baseline, write_to=args.write_baseline)
+    except baseline.BaselineError as error:
+        raise UsageError(str(error)) from None
+    if args.write_baseline and args.format in ("text", "concise"):
         print(f"{note[0].upper()}{note[1:]}.")
-    else:
-        _report(args, recorded, root)
+        return results
+    if not (args.quiet and args.baseline):
         print(f"safety-ls: {note}", file=sys.stderr)
+    _report(args, recorded, root)
+    return results if args.write_baseline else recorded
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,17 +134,10 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_for(args, anchor if anchor.exists() else Path("."))
     root = project_root(settings)
     results = _check_stdin(args, settings) if reads_stdin else _check_tree(args, paths, settings, root)
-    try:
-        if args.write_baseline:
-            _write_baseline(args, results, root)
-        else:
-            if args.baseline:
-                results, note = baseline.apply(results, read_from=args.baseline, write_to=None)
-                if not args.quiet:
-                    print(f"safety-ls: {note}", file=sys.stderr)
-            _report(args, results, root)
-    except BaselineError as error:
-        raise UsageError(str(error)) from None
+    if args.baseline or args.write_baseline:
+        results = _with_baseline(args, results, root)
+    else:
+        _report(args, results, root)
     errors = 0
     for result in results:
         if result.error is not None:

@@ -11,7 +11,6 @@ directory is opened with `O_NOFOLLOW` and the new content goes into a fresh file
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -73,7 +72,7 @@ def write_bytes(path: Path, data: bytes, *, root: Path | None, durable: bool = F
             mode: int | None = stat.S_IMODE(existing.st_mode) if stat.S_ISREG(existing.st_mode) else None
         except FileNotFoundError:
             mode = None  # a new file: the umask decides, as for any file the user creates
-        temporary = f".{target.name}.{secrets.token_hex(6)}.safety-ls"
+        temporary = f".{target.name}.{os.urandom(6).hex()}.safety-ls"
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=directory)
         try:
             with os.fdopen(handle, "wb") as stream:

@@ -6,9 +6,7 @@ run answered from the cache starts without loading any of it.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -98,6 +96,10 @@ def map_files(
             if progress is not None:
                 progress(len(results))
         return results
+    # Imported here: a run of a few files (pre-commit) never starts a worker.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     batches = _batches_by_crate(work)
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     by_position: dict[int, T] = {}
