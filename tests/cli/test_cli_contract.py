@@ -679,3 +679,39 @@ def test_json_keeps_one_diagnostic_per_line_whatever_the_messages_say() -> None:
     assert [item["message"] for item in json.loads(out)["diagnostics"]] == tricky
     lines = out.splitlines()
     assert [json.loads(line.strip().rstrip(","))["message"] for line in lines[3 : 3 + len(tricky)]] == tricky
+
+
+def test_checking_one_file_keeps_the_cached_results_of_the_others(tmp_path: Path) -> None:
+    """A pre-commit run checks the staged files only; the next full check still finds the rest cached."""
+    write(tmp_path, "a.rs", MIXED)
+    write(tmp_path, "b.rs", UNSAFE_BLOCK)
+    cached_json(tmp_path)
+    write(tmp_path, "a.rs", MIXED + "// edited\n")
+    cli("check", "a.rs", "--format", "json", cwd=tmp_path)
+    (cache_file,) = (tmp_path / ".safety-ls-cache").glob("results-*.json")
+    document = json.loads(cache_file.read_text(encoding="utf-8"))
+    assert sorted(entry["path"] for entry in document["entries"].values()) == ["a.rs", "b.rs"]
+    (tmp_path / "b.rs").unlink()
+    cached_json(tmp_path)
+    document = json.loads(cache_file.read_text(encoding="utf-8"))
+    assert [entry["path"] for entry in document["entries"].values()] == ["a.rs"]
+
+
+def test_editing_a_function_body_leaves_the_other_files_of_its_crate_cached(tmp_path: Path) -> None:
+    """The crate's index is reused while each file's module structure (mod, pub use, inner lint
+    attributes) is unchanged; a new `pub mod` is seen."""
+    write(tmp_path, "Cargo.toml", '[package]\nname = "p"\nversion = "0.1.0"\n')
+    write(tmp_path, "src/lib.rs", "mod a;\nmod b;\n")
+    write(tmp_path, "src/a.rs", "pub fn g(x: u64) -> u32 {\n    x as u32\n}\n")
+    write(tmp_path, "src/b.rs", "pub unsafe fn h() {}\n")
+    cached_json(tmp_path)
+    (cache_file,) = (tmp_path / ".safety-ls-cache").glob("results-*.json")
+    before = set(json.loads(cache_file.read_text(encoding="utf-8"))["entries"])
+    write(tmp_path, "src/a.rs", "pub fn g(x: u64) -> u32 {\n    (x + 1) as u32\n}\n")
+    _, out = cached_json(tmp_path)
+    after = set(json.loads(cache_file.read_text(encoding="utf-8"))["entries"])
+    assert len(after - before) == 1  # a.rs only: lib.rs and b.rs kept their keys
+    assert "missing-safety-doc" not in out  # b is in a private module: not reachable
+    write(tmp_path, "src/lib.rs", "mod a;\npub mod b;\n")
+    _, out = cached_json(tmp_path)
+    assert [d["path"] for d in json.loads(out)["diagnostics"] if d["rule"] == "missing-safety-doc"] == ["src/b.rs"]

@@ -66,3 +66,37 @@ def test_a_check_answered_from_the_cache_loads_neither_the_parser_nor_the_rules(
     (tmp_path / "src/a.rs").write_text("fn g(x: u64) -> u32 {\n    x as u32 + 1\n}\n", encoding="utf-8")
     _, third = loaded_modules("check", ".", cwd=tmp_path)
     assert "safety_ls.engine.analyze" in third  # a changed file is analysed again
+
+
+BUILDS_DRIVER = """
+import json, sys
+from safety_ls.core import crate
+built = []
+build = crate._built_index
+crate._built_index = lambda crate_dir: built.append(str(crate_dir)) or build(crate_dir)
+from safety_ls.cli.main import main
+code = main(sys.argv[1:])
+print(json.dumps({"exit": code, "built": built}), file=sys.stderr)
+"""
+
+
+def test_checking_one_edited_file_reuses_its_crates_stored_index(tmp_path: Path) -> None:
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "p"\nversion = "0.1.0"\n', encoding="utf-8")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/lib.rs").write_text("mod a;\npub mod b;\n", encoding="utf-8")
+    (tmp_path / "src/a.rs").write_text("fn g(x: u64) -> u32 {\n    x as u32\n}\n", encoding="utf-8")
+    (tmp_path / "src/b.rs").write_text("pub unsafe fn h() {}\n", encoding="utf-8")
+
+    def run(*args: str) -> tuple[int, list[str]]:
+        done = subprocess.run([sys.executable, "-c", BUILDS_DRIVER, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        report = json.loads(done.stderr.strip().splitlines()[-1])
+        return report["exit"], report["built"]
+
+    assert run("check", ".")[1] == [str(tmp_path.resolve())]
+    (tmp_path / "src/b.rs").write_text("pub unsafe fn h() {}\npub unsafe fn k() {}\n", encoding="utf-8")
+    exit_code, built = run("check", "src/b.rs")
+    assert built == [] and exit_code == 1  # the missing docs were still found, from the stored index
+    (tmp_path / "src/b.rs").write_text("pub mod c;\npub unsafe fn h() {}\n", encoding="utf-8")
+    (tmp_path / "src/b").mkdir()
+    (tmp_path / "src/b/c.rs").write_text("pub unsafe fn m() {}\n", encoding="utf-8")
+    assert run("check", "src/b/c.rs")[1] == [str(tmp_path.resolve())]  # a new module: built again

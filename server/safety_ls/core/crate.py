@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from tree_sitter import Node
 
@@ -175,6 +175,26 @@ class CrateIndex:
         facts = (self.file_is_public(path), self.module_of(path), sorted(self.lints_allowed_in(path)))
         return hashlib.blake2b(f"{facts!r}{self._reexports_digest}".encode(), digest_size=16).hexdigest()
 
+    def to_json(self) -> dict[str, Any]:
+        """The index as JSON values, stored beside cached results (`from_json` reads it back)."""
+        return {
+            "roots": [str(root) for root in self.root_files],
+            "modules": [[str(path), list(module)] for path, module in self.module_paths.items()],
+            "exported": sorted(list(module) for module in self.exported_modules),
+            "reexports": [[list(r.anchor), list(r.prefix), r.name, r.absolute] for r in self.reexports],
+            "lints": [[str(path), sorted(lints)] for path, lints in self.allowed_lints.items()],
+        }
+
+    @classmethod
+    def from_json(cls, crate_dir: Path, stored: dict[str, Any]) -> CrateIndex:
+        """Raises KeyError, TypeError or ValueError on a damaged document."""
+        index = cls(crate_dir, tuple(Path(root) for root in stored["roots"]))
+        index.module_paths = {Path(path): tuple(module) for path, module in stored["modules"]}
+        index.exported_modules = {tuple(module) for module in stored["exported"]}
+        index.reexports = [Reexport(tuple(anchor), tuple(prefix), name, absolute) for anchor, prefix, name, absolute in stored["reexports"]]
+        index.allowed_lints = {Path(path): frozenset(lints) for path, lints in stored["lints"]}
+        return index
+
     def struct_is_public(self, name: str) -> bool | None:
         """Whether the crate declares `struct name` exactly `pub` (None: not declared)."""
         found = _struct_declarations(self.root_dir).get(name)
@@ -227,8 +247,46 @@ def _child_module_file(parent: Path, owns_directory: bool, name: str, explicit: 
     return None
 
 
-@lru_cache(maxsize=64)
+def _inner_lints(data: bytes) -> set[str]:
+    allowed: set[str] = set()
+    for _, match in line_items(data, _INNER_LINT_ATTRIBUTE):
+        allowed |= lint_names(match.group(1))
+    return allowed
+
+
+def _module_declarations(data: bytes) -> Iterator[tuple[str, bytes, bytes]]:
+    """Each `mod name;` starting a line: its name, the attributes on it, its visibility (no spaces)."""
+    if b"mod" not in data:
+        return
+    # Not matched: `mod` inside a comment, a string, or after code.
+    for prefix, declaration in line_items(data, _MOD_NAME, _MOD_PREFIX):
+        attributes = prefix.group("attrs") + _attribute_lines_before(data, prefix.start())
+        yield declaration.group(1).decode(), attributes, re.sub(rb"\s", b"", prefix.group("vis") or b"")
+
+
+def module_structure(data: bytes) -> str:
+    """A digest of everything `crate_index` reads from one file: while it stays the same, editing
+    the file (a function body, a comment) leaves the crate's index, and every other file's
+    results, as they were."""
+    facts = (sorted(_inner_lints(data)), list(_use_items(data, public_only=True)), list(_module_declarations(data)))
+    return hashlib.blake2b(repr(facts).encode(), digest_size=16).hexdigest()
+
+
+# Indexes read back from the result cache (engine/workspace.py), used instead of building them.
+_stored_indexes: dict[Path, CrateIndex] = {}
+
+
+def use_stored_index(crate_dir: Path, index: CrateIndex) -> None:
+    _stored_indexes[crate_dir] = index
+
+
 def crate_index(crate_dir: Path) -> CrateIndex:
+    stored = _stored_indexes.get(crate_dir)
+    return stored if stored is not None else _built_index(crate_dir)
+
+
+@lru_cache(maxsize=64)
+def _built_index(crate_dir: Path) -> CrateIndex:
     roots = _crate_roots(crate_dir)
     index = CrateIndex(crate_dir, roots)
     # (file, module path, public, owns its directory, lints allowed from above)
@@ -245,19 +303,12 @@ def crate_index(crate_dir: Path) -> CrateIndex:
             data = path.read_bytes()
         except OSError:
             continue
-        allowed = set(inherited)
-        for _, match in line_items(data, _INNER_LINT_ATTRIBUTE):
-            allowed |= lint_names(match.group(1))
+        allowed = set(inherited) | _inner_lints(data)
         index.allowed_lints[path] = frozenset(allowed)
         if public:
             index.exported_modules.add(module)
         every_reexport.extend(reexports_in(data, module))
-        if b"mod" not in data:
-            continue
-        # Not matched: `mod` inside a comment, a string, or after code.
-        for prefix, declaration in line_items(data, _MOD_NAME, _MOD_PREFIX):
-            attributes = prefix.group("attrs") + _attribute_lines_before(data, prefix.start())
-            name = declaration.group(1).decode()
+        for name, attributes, visibility in _module_declarations(data):
             explicit = _PATH_ATTRIBUTE.search(attributes)
             child = _child_module_file(path, owns_directory, name, explicit.group(1).decode() if explicit else None)
             if child is None:
@@ -265,7 +316,6 @@ def crate_index(crate_dir: Path) -> CrateIndex:
             child_allowed = set(allowed)
             for lint in _OUTER_LINT_ATTRIBUTE.finditer(attributes):
                 child_allowed |= lint_names(lint.group(1))
-            visibility = re.sub(rb"\s", b"", prefix.group("vis") or b"")
             pending.append(
                 (child, module + (name,), public and visibility == b"pub", child.name == "mod.rs", frozenset(child_allowed))
             )
@@ -356,7 +406,8 @@ def _struct_in_file(path: Path, name: str) -> StructInfo | None:
 
 def forget_crates() -> None:
     """Drop what is known about crates (after files were saved or config changed on disk)."""
-    crate_index.cache_clear()
+    _built_index.cache_clear()
+    _stored_indexes.clear()
     forget_crate_dirs()
     _struct_declarations.cache_clear()
     _struct_in_file.cache_clear()

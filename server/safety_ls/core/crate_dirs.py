@@ -7,6 +7,7 @@ import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 
 def crate_dir_of(path: Path) -> Path | None:
@@ -14,8 +15,9 @@ def crate_dir_of(path: Path) -> Path | None:
     return _crate_dir_above((path if path.is_absolute() else path.resolve()).parent)
 
 
-def crate_stamp(crate_dir: Path) -> str:
-    """Changes whenever a Rust file or the manifest of the crate is added, removed or touched."""
+def crate_stamp(crate_dir: Path, digest_of: Callable[[str], str | None]) -> str:
+    """Changes whenever a Rust file or the manifest of the crate is added or removed, or
+    `digest_of(path)` of one of them changes (the caller decides which edits matter)."""
     digest = hashlib.blake2b(digest_size=16)
     pending = [str(crate_dir)]
     while pending:
@@ -29,8 +31,7 @@ def crate_stamp(crate_dir: Path) -> str:
                 if entry.name != "target" and not entry.name.startswith("."):
                     pending.append(entry.path)
             elif entry.name.endswith(".rs") or entry.name == "Cargo.toml":
-                status = entry.stat()
-                digest.update(f"{entry.path}\0{status.st_mtime_ns}\0{status.st_size}\n".encode())
+                digest.update(f"{entry.path}\0{digest_of(entry.path)}\n".encode())
     return digest.hexdigest()
 
 

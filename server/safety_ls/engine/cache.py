@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from safety_ls import __version__
 from safety_ls.core.files import prepare_cache_directory, write_text
@@ -61,6 +61,11 @@ def _file_stamp(status: os.stat_result) -> list[int]:
     return [status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino]
 
 
+# What is remembered per file: its stamp, then the digest of its bytes and of its module structure
+# (None until asked for).
+_CONTENT, _STRUCTURE, _FACTS = 4, 5, 6
+
+
 class ResultCache:
     def __init__(self, directory: Path, settings_fingerprint: str) -> None:
         """`directory` is `<workspace root>/.safety-ls-cache`; nothing is written outside that root."""
@@ -73,6 +78,7 @@ class ResultCache:
         self.dependency_sets: list[dict[str, Any]] = []
         self.used: set[str] = set()
         self._used_files: dict[str, list[Any]] = {}
+        self._checked: set[str] = set()  # the files this run looked up, as displayed
         self._stamps: dict[str, list[int] | None] = {}
         self._sets_unchanged: dict[int, bool] = {}
         self._set_numbers: dict[Any, int] = {}
@@ -103,28 +109,43 @@ class ResultCache:
             return {}  # a damaged entry: recompute
         return states
 
-    def store_crate_states(self, crate_dir: str, stamp: str, states: dict[str, str]) -> None:
-        self.crates[crate_dir] = {"stamp": stamp, "states": states}
+    def crate_index(self, crate_dir: str, stamp: str) -> Any:
+        """The crate's module index as stored with its states (JSON values), if still current."""
+        stored = self.crates.get(crate_dir)
+        return stored.get("index") if isinstance(stored, dict) and stored.get("stamp") == stamp else None
+
+    def store_crate_states(self, crate_dir: str, stamp: str, states: dict[str, str], index: Any) -> None:
+        self.crates[crate_dir] = {"stamp": stamp, "states": states, "index": index}
         self.dirty = True
 
     def content_digest(self, path: Path) -> str | None:
         """A digest of the file's bytes: remembered while its stat is unchanged, else read and
         hashed; None when it cannot be read."""
-        absolute = os.path.abspath(path)
+        facts = self._file_facts(os.path.abspath(path), None)
+        return None if facts is None else facts[_CONTENT]
+
+    def structure_digest(self, path: str, structure: Callable[[bytes], str]) -> str | None:
+        """`structure(bytes)` of the file, remembered like its content digest."""
+        facts = self._file_facts(os.path.abspath(path), structure)
+        return None if facts is None else facts[_STRUCTURE]
+
+    def _file_facts(self, absolute: str, structure: Callable[[bytes], str] | None) -> list[Any] | None:
         try:
             stamp = _file_stamp(os.stat(absolute))
-            remembered = self.files.get(absolute)
-            if isinstance(remembered, list) and remembered[:-1] == stamp and isinstance(remembered[-1], str):
-                digest = remembered[-1]
-            else:
-                digest = content_key(path.read_bytes())
+            remembered = self._used_files.get(absolute) or self.files.get(absolute)
+            if not (isinstance(remembered, list) and len(remembered) == _FACTS and remembered[:_CONTENT] == stamp):
+                remembered = None
+            if remembered is None or (structure is not None and not isinstance(remembered[_STRUCTURE], str)):
+                data = Path(absolute).read_bytes()
+                remembered = [*stamp, content_key(data), structure(data) if structure is not None else None]
                 self.dirty = True
         except OSError:
             return None
-        self._used_files[absolute] = [*stamp, digest]
-        return digest
+        self._used_files[absolute] = remembered
+        return remembered
 
     def key(self, display: str, digest: str, crate_state: str) -> str:
+        self._checked.add(display)
         return content_key(self.salt, display, digest, crate_state)
 
     def get(self, key: str) -> FileResult | None:
@@ -212,12 +233,25 @@ class ResultCache:
             return None  # `save` reports the same problem when it tries
         return self.directory / name
 
+    def _kept(self, entry: Any) -> bool:
+        """Whether an entry this run did not use still stands for a file: one this run did not check
+        (a pre-commit run checks a few files and must not forget the others), that still exists."""
+        if not isinstance(entry, dict) or not isinstance(path := entry.get("path"), str) or path in self._checked:
+            return False
+        dependencies = entry.get("dependencies")
+        valid = dependencies is None or (type(dependencies) is int and 0 <= dependencies < len(self.dependency_sets))
+        return valid and os.path.exists(path)
+
     def save(self) -> None:
-        """Write the entries used by this run (atomically); stale ones are dropped."""
-        unchanged = len(self.used) == len(self.entries) and len(self._used_files) == len(self.files)
-        if self.directory is None or (not self.dirty and unchanged):
+        """Write the entries used by this run, and those of files it did not check (atomically);
+        the stale ones of the files it checked, and of files gone, are dropped."""
+        if self.directory is None:
             return
-        entries = {key: self.entries[key] for key in self.used}
+        entries = {key: entry for key, entry in self.entries.items() if key in self.used or self._kept(entry)}
+        files = {path: stamp for path, stamp in self.files.items() if path not in self._used_files and os.path.exists(path)}
+        files.update(self._used_files)
+        if not self.dirty and len(entries) == len(self.entries) and len(files) == len(self.files):
+            return
         # Only the dependency sets still referenced, renumbered.
         kept = sorted({entry["dependencies"] for entry in entries.values() if entry["dependencies"] is not None})
         renumbered = {old: new for new, old in enumerate(kept)}
@@ -228,7 +262,7 @@ class ResultCache:
             "salt": self.salt,
             "entries": entries,
             "crates": self.crates,
-            "files": self._used_files,
+            "files": files,
             "dependency_sets": [self.dependency_sets[old] for old in kept],
         }
         try:

@@ -19,30 +19,58 @@ from safety_ls.engine.cache import ResultCache
 PARALLEL_THRESHOLD = 24
 
 
-def _crate_states(paths: list[Path], cache: ResultCache) -> dict[Path, str]:
+def _module_structure(path: str, cache: ResultCache) -> str | None:
+    if path.endswith(".rs"):
+        return cache.structure_digest(path, _structure_of)
+    return cache.content_digest(Path(path))  # the manifest: any change may move the crate's roots
+
+
+def _structure_of(data: bytes) -> str:
+    # Imported here: only files whose stat changed since the last run are read.
+    from safety_ls.core.crate import module_structure
+
+    return module_structure(data)
+
+
+def _crate_states(paths: list[Path], cache: ResultCache) -> tuple[dict[Path, str], dict[Path, str]]:
     """What each file's results depend on besides its own text: its place in its crate.
 
-    Stored in the cache per crate and reused while no file of the crate changes,
-    so a cached run does not rebuild crate indexes.
+    Stored in the cache per crate and reused while the crate's files keep their module structure
+    (a function body edited leaves it), so a cached run does not rebuild crate indexes.
     """
     by_crate: dict[Path | None, list[Path]] = {}
     for path in paths:
         by_crate.setdefault(crate_dir_of(path), []).append(path)
     states: dict[Path, str] = {}
+    stamps: dict[Path, str] = {}
     for crate_dir, members in by_crate.items():
         if crate_dir is None:
             states.update((path, "no-crate") for path in members)
             continue
-        stamp = crate_stamp(crate_dir)
+        stamps[crate_dir] = stamp = crate_stamp(crate_dir, lambda path: _module_structure(path, cache))
         stored = cache.crate_states(str(crate_dir), stamp)
-        if not all(str(path) in stored for path in members):
+        # Stored by absolute path: a file named on the command line is given relative.
+        if not all(os.path.abspath(path) in stored for path in members):
             from safety_ls.core.crate import crate_index
 
             index = crate_index(crate_dir)
-            stored = {**stored, **{str(path): index.state_of(path.resolve()) for path in members}}
-            cache.store_crate_states(str(crate_dir), stamp, stored)
-        states.update((path, stored[str(path)]) for path in members)
-    return states
+            stored = {**stored, **{os.path.abspath(path): index.state_of(path.resolve()) for path in members}}
+            cache.store_crate_states(str(crate_dir), stamp, stored, index.to_json())
+        states.update((path, stored[os.path.abspath(path)]) for path in members)
+    return states, stamps
+
+
+def _reuse_crate_indexes(paths: list[Path], stamps: dict[Path, str], cache: ResultCache) -> None:
+    """Hand the analysis the stored index of each crate a file to analyse is in, so that checking
+    one changed file does not read its whole crate again."""
+    from safety_ls.core.crate import CrateIndex, use_stored_index
+
+    for crate_dir in {crate_dir_of(path) for path in paths} - {None}:
+        stored = cache.crate_index(str(crate_dir), stamps[crate_dir]) if crate_dir in stamps else None
+        try:
+            use_stored_index(crate_dir, CrateIndex.from_json(crate_dir, stored))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # none stored, or damaged: the analysis builds it
 
 
 # Files of one crate go to a worker together, so that each crate's index is
@@ -142,7 +170,7 @@ def check_files(
     """Results for (path, display name) pairs, in the order given; `progress` counts cache hits as done."""
     results: dict[int, FileResult] = {}
     pending: list[tuple[int, Path, str, str | None]] = []
-    crate_states = _crate_states([path for path, _ in files], cache) if cache is not None else {}
+    crate_states, crate_stamps = _crate_states([path for path, _ in files], cache) if cache is not None else ({}, {})
     for position, (path, display) in enumerate(files):
         key = None
         if cache is not None:
@@ -155,6 +183,8 @@ def check_files(
                     continue
         pending.append((position, path, display, key))
     if pending:
+        if cache is not None:
+            _reuse_crate_indexes([path for _, path, _, _ in pending], crate_stamps, cache)
         for (position, _, _, key), result in zip(pending, _analyse(pending, settings, cache, jobs, progress, len(results))):
             results[position] = result
             if cache is not None and key is not None:
