@@ -387,3 +387,36 @@ def test_first_cached_check_of_a_fresh_checkout_keeps_the_cuda_functions_for_the
     store = tmp_path / ".safety-ls-cache" / "cuda-functions.json"
     functions = json.loads(store.read_text(encoding="utf-8"))["functions"]
     assert any(found["name"] == "add" for found_in_source, _ in functions.values() for found in found_in_source)
+
+
+ANALYSED_DRIVER = """
+import json, sys
+from safety_ls.engine import analyze
+analysed = []
+check_path = analyze.check_path
+analyze.check_path = lambda path, display, settings: analysed.append(display) or check_path(path, display, settings)
+from safety_ls.cli.main import main
+main(sys.argv[1:])
+print(json.dumps(sorted(analysed)), file=sys.stderr)
+"""
+
+
+def test_editing_rust_code_keeps_cached_launch_results_until_kernel_source_in_a_string_changes(tmp_path: Path):
+    """Files with launches depend on every Rust file of the workspace, but only on the kernel source
+    their string literals hold (NVRTC): an ordinary edit elsewhere leaves them cached."""
+    shutil.copytree(CRATE, tmp_path / "crate")
+    other = tmp_path / "crate" / "src" / "other.rs"
+    other.write_text("pub fn f(x: u64) -> u64 {\n    x + 1\n}\n", encoding="utf-8")
+
+    def analysed() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", ANALYSED_DRIVER, "check", "--jobs", "1", "--exit-zero", "crate"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )
+        return json.loads(done.stderr.strip().splitlines()[-1])
+
+    assert "crate/src/lib.rs" in analysed()
+    other.write_text("pub fn f(x: u64) -> u64 {\n    x + 2\n}\n", encoding="utf-8")
+    assert analysed() == ["crate/src/other.rs"]
+    other.write_text('pub const SRC: &str = "extern \\\\"C\\\\" __global__ void extra(int n) {}";\n', encoding="utf-8")
+    assert analysed() == ["crate/src/lib.rs", "crate/src/other.rs"]

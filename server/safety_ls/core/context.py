@@ -195,6 +195,8 @@ class FileContext:
     _structs: dict[str, StructInfo] | None = None
     # Other files whose contents this file's results depend on (struct definitions).
     dependencies: set[str] = field(default_factory=set)
+    # Rust files whose results depend on the kernel source in their string literals only (the CUDA index).
+    kernel_source_dependencies: set[str] = field(default_factory=set)
     # Caveats on this file's results that are not findings (a `.cu` file that did not preprocess cleanly).
     warnings: list[str] = field(default_factory=list)
     _reexports: list[Reexport] | None = None

@@ -114,3 +114,4 @@ class FileResult:
     # for reports that quote them and for fingerprints that outlive line numbers.
     excerpts: dict[int, str] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)  # see FileContext.dependencies
+    kernel_source_dependencies: list[str] = field(default_factory=list)  # see FileContext

@@ -129,6 +129,7 @@ def analyze(
                 )
             )
     result.dependencies = sorted(ctx.dependencies)
+    result.kernel_source_dependencies = sorted(ctx.kernel_source_dependencies - ctx.dependencies)
     result.warnings.extend(dict.fromkeys(ctx.warnings))
     unknown = suppressions.unknown_rules(silenced)
     if unknown:

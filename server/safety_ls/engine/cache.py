@@ -61,9 +61,16 @@ def _file_stamp(status: os.stat_result) -> list[int]:
     return [status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino]
 
 
-# What is remembered per file: its stamp, then the digest of its bytes and of its module structure
-# (None until asked for).
-_CONTENT, _STRUCTURE, _FACTS = 4, 5, 6
+# What is remembered per file: its stamp, then the digests of its bytes, of its module structure
+# and of the kernel source in its string literals (each None until asked for).
+_CONTENT, _STRUCTURE, _KERNEL_SOURCE, _FACTS = 4, 5, 6, 7
+
+
+def _kernel_source_digest(data: bytes) -> str:
+    # Imported here: only a Rust file changed since the last run is read for kernel source.
+    from safety_ls.facts.nvrtc_sources import kernel_literals_digest
+
+    return kernel_literals_digest(data)
 
 
 class ResultCache:
@@ -121,28 +128,29 @@ class ResultCache:
     def content_digest(self, path: Path) -> str | None:
         """A digest of the file's bytes: remembered while its stat is unchanged, else read and
         hashed; None when it cannot be read."""
-        facts = self._file_facts(os.path.abspath(path), None)
-        return None if facts is None else facts[_CONTENT]
+        return self._file_fact(os.path.abspath(path), _CONTENT, None)
 
     def structure_digest(self, path: str, structure: Callable[[bytes], str]) -> str | None:
         """`structure(bytes)` of the file, remembered like its content digest."""
-        facts = self._file_facts(os.path.abspath(path), structure)
-        return None if facts is None else facts[_STRUCTURE]
+        return self._file_fact(os.path.abspath(path), _STRUCTURE, structure)
 
-    def _file_facts(self, absolute: str, structure: Callable[[bytes], str] | None) -> list[Any] | None:
+    def _file_fact(self, absolute: str, slot: int, compute: Callable[[bytes], str] | None) -> str | None:
         try:
             stamp = _file_stamp(os.stat(absolute))
             remembered = self._used_files.get(absolute) or self.files.get(absolute)
             if not (isinstance(remembered, list) and len(remembered) == _FACTS and remembered[:_CONTENT] == stamp):
-                remembered = None
-            if remembered is None or (structure is not None and not isinstance(remembered[_STRUCTURE], str)):
+                remembered = [*stamp] + [None] * (_FACTS - _CONTENT)
+            if not isinstance(remembered[slot], str):
                 data = Path(absolute).read_bytes()
-                remembered = [*stamp, content_key(data), structure(data) if structure is not None else None]
+                remembered = [*remembered]
+                remembered[_CONTENT] = content_key(data)
+                if compute is not None:
+                    remembered[slot] = compute(data)
                 self.dirty = True
         except OSError:
             return None
         self._used_files[absolute] = remembered
-        return remembered
+        return remembered[slot]
 
     def key(self, display: str, digest: str, crate_state: str) -> str:
         self._checked.add(display)
@@ -170,12 +178,19 @@ class ResultCache:
             self._stamps[path] = _stamp(path)
         return self._stamps[path]
 
+    def _kernel_source(self, path: str) -> str | None:
+        return self._file_fact(os.path.abspath(path), _KERNEL_SOURCE, _kernel_source_digest)
+
     def _unchanged(self, dependency_set: int | None) -> bool:
+        """Whether every dependency of the set is as it was: a file by its stat, a Rust file the
+        CUDA index reads by the kernel source in it (a stamp that is a digest)."""
         if dependency_set is None:
             return True
         if dependency_set not in self._sets_unchanged:
             stamps = self.dependency_sets[dependency_set]
-            self._sets_unchanged[dependency_set] = all(self._stamp(path) == stamp for path, stamp in stamps.items())
+            self._sets_unchanged[dependency_set] = all(
+                (self._kernel_source(path) if isinstance(stamp, str) else self._stamp(path)) == stamp for path, stamp in stamps.items()
+            )
         return self._sets_unchanged[dependency_set]
 
     def _load(self, entry: Any) -> FileResult | None:
@@ -186,7 +201,8 @@ class ResultCache:
         result = FileResult(entry["path"], warnings=list(entry["warnings"]))
         result.excerpts = {int(line): text for line, text in entry["excerpts"].items()}
         if entry["dependencies"] is not None:
-            result.dependencies = list(self.dependency_sets[entry["dependencies"]])
+            for path, stamp in self.dependency_sets[entry["dependencies"]].items():
+                (result.kernel_source_dependencies if isinstance(stamp, str) else result.dependencies).append(path)
         for row in entry["diagnostics"]:
             if len(row) != _ROW_LENGTH:
                 raise ValueError("diagnostic")
@@ -202,18 +218,19 @@ class ResultCache:
             "path": result.path,
             "warnings": result.warnings,
             "excerpts": {str(line): text for line, text in result.excerpts.items()},
-            "dependencies": self._dependency_set(result.dependencies),
+            "dependencies": self._dependency_set(result.dependencies, result.kernel_source_dependencies),
             "diagnostics": [
                 [d.path, d.rule, d.severity.value, d.message, d.line, d.column, d.end_line, d.end_column, d.fixable, d.start, d.end]
                 for d in result.diagnostics
             ],
         }
 
-    def _dependency_set(self, paths: list[str]) -> int | None:
+    def _dependency_set(self, paths: list[str], kernel_sources: list[str]) -> int | None:
         """The index of this set of dependencies with their stamps now, added if new."""
-        if not paths:
+        if not paths and not kernel_sources:
             return None
-        stamps = {path: self._stamp(path) for path in paths}
+        stamps: dict[str, Any] = {path: self._kernel_source(path) for path in kernel_sources}
+        stamps.update((path, self._stamp(path)) for path in paths)
         if not self._set_numbers:
             self._set_numbers = {_frozen(known): index for index, known in enumerate(self.dependency_sets)}
         frozen = _frozen(stamps)

@@ -53,7 +53,9 @@ class KernelIndex:
     # Each name written in such a source, with that source's first problem: a launch or declaration of
     # a name we could not find is worth a warning only when a troubled file mentions it.
     troubled: dict[str, str]
-    watched: tuple[str, ...]  # the files and directories whose change can change the index
+    watched: tuple[str, ...]  # the C/CUDA sources and directories whose change can change the index
+    # The Rust files, which can change it only through the kernel source in their string literals.
+    rust_sources: tuple[str, ...]
 
 
 def kernels_in_source(data: bytes, path: str, include_dirs: tuple[Path, ...] = ()) -> list[CFunction]:
@@ -255,7 +257,9 @@ def workspace_kernels(root: Path, jobs: int = 1) -> KernelIndex:
             kernels.setdefault(function.name, []).append(function)
         elif function.defined:
             host.setdefault(function.name, []).append(function)
-    index = KernelIndex(kernels, host, tuple(dict.fromkeys(warnings)), troubled, tuple(path for path, _, _ in stamp))
+    rust_sources = tuple(str(path) for path in rust)
+    watched = tuple(path for path, _, _ in stamp if not path.endswith(".rs"))
+    index = KernelIndex(kernels, host, tuple(dict.fromkeys(warnings)), troubled, watched, rust_sources)
     _indexes[root] = (stamp, index)
     return index
 
@@ -300,14 +304,15 @@ def workspace_root(crate_dir: Path) -> Path:
 def index_for(ctx: FileContext) -> tuple[KernelIndex, Path | None]:
     """The CUDA index of the workspace around the analysed file, and that workspace's root.
 
-    The file's cached findings then depend on every C/C++/CUDA source: a
-    changed or added `.cu` file invalidates them.
+    The file's cached findings then depend on every C/C++/CUDA source (a changed or added `.cu`
+    file invalidates them) and on the kernel source in every Rust file's string literals.
     """
     if ctx.crate is None:
-        return KernelIndex({}, {}, (), {}, ()), None
+        return KernelIndex({}, {}, (), {}, (), ()), None
     root = workspace_root(ctx.crate.root_dir)
     index = workspace_kernels(root)
     ctx.dependencies.update(index.watched)
+    ctx.kernel_source_dependencies.update(index.rust_sources)
     return index, root
 
 
