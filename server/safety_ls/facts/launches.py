@@ -645,7 +645,8 @@ class Scope:
         None when one sits in a loop or closure: the count is then not visible.
         """
         pushed: list[tuple[int, str]] = []
-        for call in captures(query(_CALLS), self.body).get("call", []):
+        calls = captures(query(_CALLS), self.body).get("call", [])
+        for call in calls:
             if not since <= call.start_byte < self.before:
                 continue
             method, target, arguments = _method_call(call)
@@ -658,7 +659,7 @@ class Scope:
                 if _repeats(self.unit, call, self.body, since):
                     return None
                 pushed.extend((node.start_byte, self.unit.text(node)) for node in arguments)
-        for call in captures(query(_CALLS), self.body).get("call", []):
+        for call in calls:
             if not since <= call.start_byte < self.before or _method_call(call)[0] in ("arg", "args"):
                 continue
             if any(re.fullmatch(r"&\s*mut\s+" + re.escape(builder), self.unit.text(a)) for a in call_arguments(call)):
@@ -695,12 +696,7 @@ class Scope:
             return None
         name = self.unit.text(function).split("::")[-1]
         file = self._file()
-        counts: set[int | None] = set()
-        for item in captures(query(_FUNCTIONS), file.root).get("function", []):
-            item_name = item.child_by_field_name("name")
-            body = item.child_by_field_name("body")
-            if item_name is not None and body is not None and file.text(item_name) == name:
-                counts.add(_pushes_in(file, body))
+        counts = {_pushes_in(file, body) for body in _function_bodies(file).get(name, ())}
         return counts.pop() if len(counts) == 1 else None
 
     def constant(self, text: str) -> int | None:
@@ -717,6 +713,20 @@ class Scope:
             if match:
                 return _integer(match.group(1).decode())
         return None
+
+
+def _function_bodies(file: SyntaxUnit) -> dict[str, list[Node]]:
+    """The body of every `fn` in the file, by name, found once per file (candle asks for them at each
+    helper call that pushes launch arguments)."""
+    if (__name__, "bodies") not in file.memo:
+        bodies: dict[str, list[Node]] = {}
+        for item in captures(query(_FUNCTIONS), file.root).get("function", []):
+            name = item.child_by_field_name("name")
+            body = item.child_by_field_name("body")
+            if name is not None and body is not None:
+                bodies.setdefault(file.text(name), []).append(body)
+        file.memo[__name__, "bodies"] = bodies
+    return file.memo[__name__, "bodies"]
 
 
 def _pushes_in(unit: SyntaxUnit, body: Node) -> int | None:
