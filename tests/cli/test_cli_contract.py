@@ -603,7 +603,7 @@ def test_no_cache_writes_no_cache(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    ["text", "list", "entries", "crates"],
+    ["text", "list", "entries", "crates", "files", "dependency_sets", "index", "rows"],
 )
 def test_corrupted_cache_file_is_ignored_not_a_crash(tmp_path: Path, damage: str) -> None:
     write(tmp_path, "a.rs", MIXED)
@@ -620,8 +620,18 @@ def test_corrupted_cache_file_is_ignored_not_a_crash(tmp_path: Path, damage: str
         document = json.loads(cache_file.read_text(encoding="utf-8"))
         if damage == "entries":  # keep the salt so the damaged entries are read
             document["entries"] = {key: {"path": 3} for key in document["entries"]}
-        else:
+        elif damage == "crates":
             document["crates"] = {key: {"stamp": value.get("stamp"), "states": [1]} for key, value in document["crates"].items()}
+        elif damage == "files":
+            document["files"] = {path: [1, "x"] if n % 2 else {"a": 1} for n, path in enumerate(document["files"])}
+        elif damage == "dependency_sets":
+            document["dependency_sets"] = [[1], "x"]
+            document["entries"] = {key: {**entry, "dependencies": 7} for key, entry in document["entries"].items()}
+        elif damage == "index":  # read when a file of the crate is analysed again
+            document["crates"] = {key: {**value, "index": {"roots": 3}} for key, value in document["crates"].items()}
+            write(tmp_path, "src/b.rs", UNSAFE_BLOCK + "// appended: the findings stay the same\n")
+        else:
+            document["entries"] = {key: {**entry, "diagnostics": [[1, 2]]} for key, entry in document["entries"].items()}
         cache_file.write_text(json.dumps(document), encoding="utf-8")
     assert cached_json(tmp_path) == expected
     assert cached_json(tmp_path) == expected  # and the rewritten cache is sound
