@@ -331,3 +331,21 @@ def test_analyze_never_raises_on_rust_token_soup(text: str) -> None:
 def test_analyze_never_raises_on_a_real_file_with_a_splice(start: int, end: int, soup: str) -> None:
     start, end = min(start, end), max(start, end)
     _analyse((REAL_FILE[:start] + soup + REAL_FILE[end:]).encode("utf-8"))
+
+
+def test_a_failing_rule_is_logged_and_warned_while_the_other_rules_still_report(monkeypatch, caplog) -> None:
+    from dataclasses import replace
+
+    from safety_ls.engine import analyze as engine
+    from safety_ls.rules import ALL_RULES
+
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    failing = replace(ALL_RULES["missing-cast"], check=broken)
+    others = [rule for rule in engine.enabled_rules(Settings()) if rule.id != "missing-cast"]
+    monkeypatch.setattr(engine, "enabled_rules", lambda settings: [failing, *others])
+    result = analyze(SourceText((GOOD + "fn c(x: u64) -> u32 { x as u32 }\n").encode()), "a.rs", Settings())
+    assert [d.rule for d in result.diagnostics] == ["undocumented-unsafe-block"]
+    assert result.warnings == ["internal error in rule missing-cast: RuntimeError('boom'); other rules ran"]
+    assert "rule missing-cast failed on a.rs" in caplog.text

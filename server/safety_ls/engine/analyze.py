@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +19,6 @@ from safety_ls.engine import suppressions
 from safety_ls.engine.test_code import in_ranges, is_test_target, test_item_ranges
 from safety_ls.rules import Rule, enabled_rules
 
-log = logging.getLogger(__name__)
 
 # How many lines above and below a finding are kept with it (blank ones are skipped over).
 CONTEXT_REACH = 2
@@ -113,7 +111,9 @@ def analyze(
         try:
             findings: list[Finding] = list(rule.check(ctx))
         except Exception as error:  # a rule bug must not hide the other rules' findings
-            log.exception("rule %s failed on %s", rule.id, path)
+            import logging  # only a rule's bug pays for it: a pre-commit run starts without it
+
+            logging.getLogger(__name__).exception("rule %s failed on %s", rule.id, path)
             result.warnings.append(f"internal error in rule {rule.id}: {error!r}; other rules ran")
             continue
         for finding in findings:

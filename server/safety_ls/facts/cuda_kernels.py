@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -203,6 +201,9 @@ def _build(sources: list[Path], rust: list[Path], jobs: int) -> tuple[list[CFunc
     # would leave the other cores idle at the end.
     pending = sorted((source for source in keyed if source.key not in _by_content), key=lambda source: -len(source.data))
     if jobs > 1 and len(pending) > 1:
+        import multiprocessing  # only a build with sources to preprocess starts workers
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for source, found in zip(pending, pool.map(_functions_of, pending)):
