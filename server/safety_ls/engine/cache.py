@@ -1,10 +1,12 @@
 """Results cached by file content, settings and version, so unchanged files are not re-analysed.
 
-One JSON document per workspace. A file's content digest is remembered with its stat (mtime,
-ctime, size, inode: ctime cannot be set back by a tool that restores mtimes), so a file whose stat
-is unchanged is not read again. The files a result depends on besides its own (every CUDA source
-of the workspace, for a file with kernel launches) are stored once per distinct set and their
-stamps compared once per run.
+One JSON document per workspace. A file's digests (of its bytes, of its module structure, of the
+kernel source in its strings) are remembered with its stat (mtime, ctime, size, inode: ctime
+cannot be set back by a tool that restores mtimes), so a file whose stat is unchanged is not read
+again, unless its stat is not older than the cache file (an edit within the file system's
+timestamp resolution would look unchanged: git's "racily clean" case). The files a
+result depends on besides its own (every CUDA source of the workspace, for a file with kernel
+launches) are stored once per distinct set and their stamps compared once per run.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ class ResultCache:
         self.salt = content_key(self.code_version, settings_fingerprint)
         self.entries: dict[str, Any] = {}
         self.crates: dict[str, Any] = {}
-        self.files: dict[str, Any] = {}  # absolute path -> [stamp..., content digest]
+        self.files: dict[str, Any] = {}  # absolute path -> [stat stamp..., digests...] (_FACTS)
         self.dependency_sets: list[dict[str, Any]] = []
         self.used: set[str] = set()
         self._used_files: dict[str, list[Any]] = {}
@@ -96,8 +98,11 @@ class ResultCache:
             self.problem = f"{directory} is a symlink; results are not cached"
             self.directory = None
             return
+        self._written = 0  # when the cache file was written (ns): only stats older than it are trusted
         try:
-            document = json.loads((directory / _FILE_NAME).read_text(encoding="utf-8"))
+            with open(directory / _FILE_NAME, "rb") as stream:
+                self._written = os.fstat(stream.fileno()).st_mtime_ns
+                document = json.loads(stream.read())
             if document.get("salt") == self.salt:
                 parts = [document.get(name) for name in ("entries", "crates", "files", "dependency_sets")]
                 # A cache file edited or damaged by hand is ignored, never a crash.
@@ -137,9 +142,12 @@ class ResultCache:
     def _file_fact(self, absolute: str, slot: int, compute: Callable[[bytes], str] | None) -> str | None:
         try:
             stamp = _file_stamp(os.stat(absolute))
-            remembered = self._used_files.get(absolute) or self.files.get(absolute)
-            if not (isinstance(remembered, list) and len(remembered) == _FACTS and remembered[:_CONTENT] == stamp):
-                remembered = [*stamp] + [None] * (_FACTS - _CONTENT)
+            remembered = self._used_files.get(absolute)
+            if remembered is None:
+                stored = self.files.get(absolute)
+                trusted = max(stamp[0], stamp[1]) < self._written
+                valid = isinstance(stored, list) and len(stored) == _FACTS and stored[:_CONTENT] == stamp
+                remembered = stored if trusted and valid else [*stamp] + [None] * (_FACTS - _CONTENT)
             if not isinstance(remembered[slot], str):
                 data = Path(absolute).read_bytes()
                 remembered = [*remembered]
