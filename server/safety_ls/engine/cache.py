@@ -91,6 +91,7 @@ class ResultCache:
         self._stamps: dict[str, list[int] | None] = {}
         self._sets_unchanged: dict[int, bool] = {}
         self._set_numbers: dict[Any, int] = {}
+        self._written = 0  # when the cache file was written (ns): only stats older than it are trusted
         self.dirty = False
         self.problem: str | None = None  # why the results could not be saved, for the caller to report
         if directory.is_symlink():
@@ -98,7 +99,6 @@ class ResultCache:
             self.problem = f"{directory} is a symlink; results are not cached"
             self.directory = None
             return
-        self._written = 0  # when the cache file was written (ns): only stats older than it are trusted
         try:
             with open(directory / _FILE_NAME, "rb") as stream:
                 self._written = os.fstat(stream.fileno()).st_mtime_ns
