@@ -7,6 +7,7 @@ session and call back here to publish.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -89,6 +90,7 @@ class SafetyLanguageServer(LanguageServer):
         if document is None or document.version != version:
             return
         self.refresh(document, exact=False)
+        collect_young_garbage()
 
     async def reconcile_later(self, uri: str, version: int) -> None:
         """When typing pauses on broken syntax, re-parse afresh and publish again if that changes anything."""
@@ -151,3 +153,15 @@ class SafetyLanguageServer(LanguageServer):
         workspace = self.client_capabilities.workspace if self.client_capabilities else None
         if workspace and workspace.code_lens and workspace.code_lens.refresh_support:
             self.workspace_code_lens_refresh(None)
+
+
+def collect_young_garbage() -> None:
+    """The young collection the next keystroke's allocations would start, run now that this
+    keystroke's diagnostics are sent (the client reads them meanwhile).
+
+    A keystroke allocates a few hundred containers (tree nodes, findings, line index), so one in
+    four or five ran a collection inside it, and one in fifty an older-generation one (2-3 ms on a
+    6,000-line file). Full collections are left to the interpreter.
+    """
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    gc.collect(1 if counts[1] + 1 >= thresholds[1] else 0)
