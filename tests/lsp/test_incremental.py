@@ -10,6 +10,7 @@ those of a fresh whole-file `analyze` of the same text: checked on
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import os
 import sys
@@ -25,6 +26,7 @@ from safety_ls.core.settings import Settings
 from safety_ls.core.source import Position, SourceText
 from safety_ls.engine.analyze import analyze
 from safety_ls.lsp.documents import Document
+from safety_ls.lsp.stored_findings import lsp_span
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "lsp" / "realistic.rs"
 TEXT = FIXTURE.read_text(encoding="utf-8")
@@ -103,7 +105,8 @@ def fresh_key(data: bytes) -> list[tuple]:
 
 
 def published_ranges(document: Document, encoding) -> list[tuple]:
-    return [(d.rule, d.start, document.lsp_range(d, encoding)) for d in document.diagnostics]
+    """The ranges a keystroke publishes, carried across edits where the findings were converted before."""
+    return [(rule, d.start, span) for (rule, _, _, span), d in zip(document.published(encoding), document.diagnostics, strict=True)]
 
 
 def fresh_ranges(document: Document, encoding) -> list[tuple]:
@@ -140,6 +143,37 @@ def test_document_incremental_equals_fresh(edits, encoding):
             assert key(document.diagnostics) == fresh_key(document.source.data), f"after edit {number - 1}"
             assert published_ranges(document, encoding) == fresh_ranges(document, encoding), f"after edit {number - 1}"
     assert document.source.text == text
+    document.analyse(SETTINGS, None, None)
+    assert key(document.diagnostics) == fresh_key(document.source.data)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    line_seed=st.integers(0, 400),
+    column_seed=st.integers(0, 200),
+    typed=st.lists(st.sampled_from(["x", " ", "\n", "\r", "\r\n", ";", "→", " as u32", "unsafe { g() }"]), min_size=1, max_size=15),
+    encoding=st.sampled_from(["utf-16", "utf-32"]),
+)
+def test_keystrokes_in_one_place_publish_the_ranges_of_the_moved_findings(line_seed, column_seed, typed, encoding):
+    """Typing in one place moves the findings below it only when they are read; what each keystroke
+    publishes in between is what the findings, moved, would publish."""
+    document = Document.open("file:///realistic.rs", None, 1, TEXT)
+    document.analyse(SETTINGS, None, None)
+    text = TEXT
+    spans = lines(text)
+    line_start, line_end = spans[line_seed % len(spans)]
+    index = line_start + column_seed % (line_end - line_start + 1)
+    for number, chunk in enumerate(typed, start=2):
+        at = position(text, index, encoding)
+        document.apply_change(at, at, chunk, encoding)
+        document.version = number
+        text = text[:index] + chunk + text[index:]
+        index += len(chunk)
+        document.analyse(SETTINGS, None, None, exact=False)
+        published = document.published(encoding)
+        moved = copy.deepcopy(document.findings).items()  # reading a copy leaves the moves pending
+        source = document.source
+        assert published == [(d.rule, d.severity, d.message, lsp_span(source, d.start, d.end, encoding)) for d in moved]
     document.analyse(SETTINGS, None, None)
     assert key(document.diagnostics) == fresh_key(document.source.data)
 

@@ -32,12 +32,15 @@ def _attributes_of(unit: SyntaxUnit, node: Node) -> list[Node]:
     if children is None:
         children = by_parent[parent.id] = {}
         run: list[Node] = []  # the attributes of the current run of attached siblings, nearest last
+        # Only children with attributes above them are noted: an item list of a few hundred is
+        # walked on every keystroke of the language server.
         for child in parent.named_children:
-            children[child.id] = run[::-1]
-            if child.type in _ATTACHED:
-                if child.type == "attribute_item":
-                    run.append(child)
-            else:
+            if run:
+                children[child.id] = run[::-1]
+            kind = child.type
+            if kind == "attribute_item":
+                run.append(child)
+            elif run and kind not in _ATTACHED:
                 run = []
     return children.get(node.id, [])
 

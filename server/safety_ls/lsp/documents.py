@@ -2,9 +2,9 @@
 
 Edits arrive as LSP ranges; each is applied to the bytes, to the tree
 (`Tree.edit`, then an incremental re-parse with the old tree) and to the
-stored findings (shifted, or marked for re-analysis). Analysis then re-runs
-only on the function items the edits touched, or on the whole file when an
-edit reaches outside function bodies.
+stored findings (moved, or dropped for re-analysis: stored_findings.py). Analysis
+then re-runs only on the function items the edits touched, or on the whole file
+when an edit reaches outside function bodies.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from safety_ls.core.parsing import parse
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import Encoding, Position, SourceText
 from safety_ls.engine.analyze import analyze
-
-LspRange = tuple[int, int, int, int]  # start line, start column, end line, end column
+from safety_ls.lsp.stored_findings import LspRange, Published, StoredFindings, lsp_span
 
 # Items whose body an edit may change without affecting anything outside them.
 _CONTAINERS = frozenset({"source_file", "declaration_list"})
@@ -34,15 +33,12 @@ class Document:
     version: int
     source: SourceText
     tree: Tree
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    findings: StoredFindings = field(default_factory=StoredFindings, repr=False)
     # Byte ranges (current offsets) edited since the last analysis; None: analyse everything.
     dirty: list[tuple[int, int]] | None = None
     analysed_version: int | None = None
     tree_is_exact: bool = True  # see `exact_tree`
     error: str | None = None  # text that cannot be analysed (not UTF-8 after an edit, too large)
-    # LSP ranges of the findings, by identity: carried across edits so that a keystroke converts
-    # only the findings it touched (converting all of them would cost more than the analysis).
-    _ranges: dict[int, tuple[Diagnostic, Encoding, LspRange]] = field(default_factory=dict, repr=False)
 
     # Text over this many bytes is kept in sync but neither parsed nor analysed (max-file-size):
     # a 20 MB buffer would otherwise cost seconds per keystroke.
@@ -55,6 +51,11 @@ class Document:
         if not document.too_large:
             document.tree = parse(source.data)
         return document
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """The findings at the current text's offsets."""
+        return self.findings.items()
 
     @property
     def too_large(self) -> bool:
@@ -75,7 +76,7 @@ class Document:
         if start is None or end is None or self.too_large or (self.size_limit is not None and len(old.data) > self.size_limit):
             # The whole text, or text over the size limit on either side of the edit: start afresh
             # (an empty tree while it is too large).
-            self.diagnostics, self._ranges = [], {}
+            self.findings.replace([])
             self.tree = parse(b"" if self.too_large else self.source.data)
             self.tree_is_exact = True
             self.dirty = None
@@ -116,28 +117,7 @@ class Document:
     def _shift(self, start: int, old_end: int, new_end: int, old_end_line: int, line_delta: int) -> None:
         """Keep stored findings, their LSP ranges and dirty ranges at the right place after an edit."""
         delta = new_end - old_end
-        shifted = []
-        ranges: dict[int, tuple[Diagnostic, Encoding, LspRange]] = {}
-        for diagnostic in self.diagnostics:
-            cached = self._ranges.get(id(diagnostic))
-            if cached is not None and cached[0] is not diagnostic:
-                cached = None
-            if diagnostic.end <= start and diagnostic.start < start:
-                shifted.append(diagnostic)
-                # A range ending where the edit starts may end just after a `\r` whose `\n` the edit
-                # adds or removes, which moves that end to another line: it is converted again.
-                if cached is not None and diagnostic.end < start:
-                    ranges[id(diagnostic)] = cached
-            elif diagnostic.start >= old_end:
-                moved = diagnostic.moved(delta)
-                shifted.append(moved)
-                # Below the edited line only the line numbers move; on it, columns change too.
-                if cached is not None and cached[2][0] > old_end_line:
-                    line, column, end_line, end_column = cached[2]
-                    ranges[id(moved)] = (moved, cached[1], (line + line_delta, column, end_line + line_delta, end_column))
-            # findings overlapping the edit are dropped; re-analysis of the region brings them back
-        self.diagnostics = shifted
-        self._ranges = ranges
+        self.findings.shift(start, old_end, new_end, old_end_line, line_delta)
         if self.dirty is not None:
             moved = [
                 (a + delta, b + delta) if a >= old_end else (a, b if b <= start else max(b + delta, new_end))
@@ -160,7 +140,8 @@ class Document:
             if was_too_large and not self.too_large:
                 self.tree, self.tree_is_exact, self.dirty = parse(self.source.data), True, None
         if self.too_large:
-            self.diagnostics, self.dirty, self.analysed_version = [_too_large(display, self.source, settings)], [], self.version
+            self.findings.replace([_too_large(display, self.source, settings)])
+            self.dirty, self.analysed_version = [], self.version
             return
         if exact:
             self.exact_tree()
@@ -171,12 +152,10 @@ class Document:
         if region is None:
             self.dirty = []
             result = analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree)
-            self.diagnostics = result.diagnostics
-            self._ranges = {}
+            self.findings.replace(result.diagnostics)
         else:
             result = analyze(self.source, display, settings, crate=crate, file=file, tree=self.tree, region=region)
-            kept = [d for d in self.diagnostics if not region[0] <= d.start < region[1]]
-            self.diagnostics = sorted(kept + result.diagnostics, key=lambda d: (d.start, d.rule))
+            self.findings.replace_region(region, result.diagnostics)
         self.dirty = []
         self.analysed_version = self.version
 
@@ -192,20 +171,12 @@ class Document:
         return None if item is None else (item.start_byte, item.end_byte)
 
     def lsp_range(self, diagnostic: Diagnostic, encoding: Encoding) -> LspRange:
-        """The finding's range in the client's position encoding (cached by identity)."""
-        cached = self._ranges.get(id(diagnostic))
-        if cached is not None and cached[0] is diagnostic and cached[1] == encoding:
-            return cached[2]
-        converted = lsp_span(self.source, diagnostic.start, diagnostic.end, encoding)
-        self._ranges[id(diagnostic)] = (diagnostic, encoding, converted)
-        return converted
+        """A finding's range in the client's position encoding."""
+        return lsp_span(self.source, diagnostic.start, diagnostic.end, encoding)
 
-
-def lsp_span(source: SourceText, start: int, end: int, encoding: Encoding) -> LspRange:
-    """Bytes [start, end) in the client's lines and columns; an end before the start is the start."""
-    first = source.lsp_position(start, encoding)
-    last = source.lsp_position(max(end, start), encoding)
-    return (first.line, first.column, last.line, last.column)
+    def published(self, encoding: Encoding) -> list[Published]:
+        """The stored findings as each keystroke publishes them (ranges converted once, then carried)."""
+        return self.findings.published(self.source, encoding)
 
 
 # Not a rule: the `code` of the one diagnostic a document over `max-file-size` gets instead of analysis.

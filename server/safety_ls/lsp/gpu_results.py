@@ -26,7 +26,8 @@ class GpuResults:
         self.cancel.set()
 
     def for_path(self, path: Path | None) -> list[Diagnostic]:
-        return self.diagnostics.get(path.resolve(), []) if path is not None else []
+        # No results (nearly always): the path is not resolved, which costs syscalls on each keystroke.
+        return self.diagnostics.get(path.resolve(), []) if path is not None and self.diagnostics else []
 
     def lens_title(self, path: Path | None, line: int) -> str:
         """The lens over a launch on `line` (0-based)."""
