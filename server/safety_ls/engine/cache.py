@@ -11,6 +11,7 @@ launches) are stored once per distinct set and their stamps compared once per ru
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -44,6 +45,25 @@ def _code_version() -> str:
 # read back than objects with keys.
 _ROW_LENGTH = 11
 _SEVERITIES = {severity.value: severity for severity in Severity}
+
+
+_ROW_FIELDS = tuple(field.name for field in dataclasses.fields(Diagnostic))[:_ROW_LENGTH]
+
+
+def _diagnostic(row: list[Any]) -> Diagnostic:
+    """A stored row as a Diagnostic, its fields set directly: a frozen dataclass's `__init__` sets
+    each through `object.__setattr__`, three times slower, and a cached run rebuilds thousands."""
+    if len(row) != _ROW_LENGTH:
+        raise ValueError("diagnostic")
+    diagnostic = object.__new__(Diagnostic)
+    diagnostic.__dict__.update(zip(_ROW_FIELDS, row), severity=_SEVERITIES[row[2]], data={}, fix=None)
+    return diagnostic
+
+
+def _row(diagnostic: Diagnostic) -> list[Any]:
+    row = [getattr(diagnostic, name) for name in _ROW_FIELDS]
+    row[2] = diagnostic.severity.value
+    return row
 
 
 def _stamp(path: str) -> list[int] | None:
@@ -207,14 +227,13 @@ class ResultCache:
         if not isinstance(entry["path"], str):
             raise TypeError("path")
         result = FileResult(entry["path"], warnings=list(entry["warnings"]))
-        result.excerpts = {int(line): text for line, text in entry["excerpts"].items()}
+        result.excerpts = dict(entry["excerpts"])
+        if not all(type(line) is int for line in result.excerpts):
+            raise TypeError("excerpt line")
         if entry["dependencies"] is not None:
             for path, stamp in self.dependency_sets[entry["dependencies"]].items():
                 (result.kernel_source_dependencies if isinstance(stamp, str) else result.dependencies).append(path)
-        for row in entry["diagnostics"]:
-            if len(row) != _ROW_LENGTH:
-                raise ValueError("diagnostic")
-            result.diagnostics.append(Diagnostic(row[0], row[1], _SEVERITIES[row[2]], *row[3:]))
+        result.diagnostics = [_diagnostic(row) for row in entry["diagnostics"]]
         return result
 
     def put(self, key: str, result: FileResult) -> None:
@@ -225,12 +244,9 @@ class ResultCache:
         self.entries[key] = {
             "path": result.path,
             "warnings": result.warnings,
-            "excerpts": {str(line): text for line, text in result.excerpts.items()},
+            "excerpts": list(result.excerpts.items()),  # [line, text] pairs: JSON keys would be strings
             "dependencies": self._dependency_set(result.dependencies, result.kernel_source_dependencies),
-            "diagnostics": [
-                [d.path, d.rule, d.severity.value, d.message, d.line, d.column, d.end_line, d.end_column, d.fixable, d.start, d.end]
-                for d in result.diagnostics
-            ],
+            "diagnostics": [_row(d) for d in result.diagnostics],
         }
 
     def _dependency_set(self, paths: list[str], kernel_sources: list[str]) -> int | None:
