@@ -546,11 +546,32 @@ def cached_json(tmp_path: Path, *args: str) -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
+class CacheFile:
+    """The results file as engine/cache.py writes it: the salt, a JSON header, then one line per
+    file: `[key, dependency set, path]` TAB `{warnings, excerpts, diagnostics}`."""
+
+    def __init__(self, root: Path) -> None:
+        (self.path,) = (root / ".safety-ls-cache").glob("results-*")
+        salt, header, *entries = self.path.read_bytes().split(b"\n")
+        self.salt, self.header = salt, json.loads(header)
+        self.entries = [(json.loads(prefix), json.loads(body)) for prefix, _, body in (line.partition(b"\t") for line in entries)]
+
+    def paths(self) -> list[str]:
+        return [path for (_, _, path), _ in self.entries]
+
+    def keys(self) -> set[str]:
+        return {key for (key, _, _), _ in self.entries}
+
+    def write(self) -> None:
+        lines = [self.salt, json.dumps(self.header).encode()]
+        lines += [json.dumps(prefix).encode() + b"\t" + json.dumps(body).encode() for prefix, body in self.entries]
+        self.path.write_bytes(b"\n".join(lines))
+
+
 def test_second_run_reuses_the_cache_with_identical_results(tmp_path: Path) -> None:
     write(tmp_path, "a.rs", MIXED)
     first = cached_json(tmp_path)
-    cache_files = list((tmp_path / ".safety-ls-cache").glob("*.json"))
-    assert cache_files
+    assert CacheFile(tmp_path).paths() == ["a.rs"]
     second = cached_json(tmp_path)
     assert second == first
     assert first[0] == 1
@@ -611,28 +632,29 @@ def test_corrupted_cache_file_is_ignored_not_a_crash(tmp_path: Path, damage: str
     write(tmp_path, "Cargo.toml", '[package]\nname = "p"\nversion = "0.1.0"\n')
     write(tmp_path, "src/lib.rs", "mod b;\n")
     expected = cached_json(tmp_path)
-    (cache_file,) = (tmp_path / ".safety-ls-cache").glob("*.json")
+    cache = CacheFile(tmp_path)
     if damage == "text":
-        cache_file.write_text("{not json", encoding="utf-8")
+        cache.path.write_text("{not json", encoding="utf-8")
     elif damage == "list":
-        cache_file.write_text("[1, 2]", encoding="utf-8")
-    else:
-        document = json.loads(cache_file.read_text(encoding="utf-8"))
-        if damage == "entries":  # keep the salt so the damaged entries are read
-            document["entries"] = {key: {"path": 3} for key in document["entries"]}
+        cache.path.write_bytes(cache.salt + b"\n[1, 2]\n")
+    else:  # the salt kept, so that the damaged parts are read
+        header = cache.header
+        if damage == "entries":
+            (first, _), *others = cache.entries
+            cache.entries = [(first, "not an object")] + [([key, 3, {"p": path}], body) for (key, _, path), body in others]
         elif damage == "crates":
-            document["crates"] = {key: {"stamp": value.get("stamp"), "states": [1]} for key, value in document["crates"].items()}
+            header["crates"] = {key: {"stamp": value.get("stamp"), "states": [1]} for key, value in header["crates"].items()}
         elif damage == "files":
-            document["files"] = {path: [1, "x"] if n % 2 else {"a": 1} for n, path in enumerate(document["files"])}
+            header["files"] = {path: [1, "x"] if n % 2 else {"a": 1} for n, path in enumerate(header["files"])}
         elif damage == "dependency_sets":
-            document["dependency_sets"] = [[1], "x"]
-            document["entries"] = {key: {**entry, "dependencies": 7} for key, entry in document["entries"].items()}
+            header["dependency_sets"] = {"x": [1]}
+            cache.entries = [([key, "x", path], body) for (key, _, path), body in cache.entries]
         elif damage == "index":  # read when a file of the crate is analysed again
-            document["crates"] = {key: {**value, "index": {"roots": 3}} for key, value in document["crates"].items()}
+            header["crates"] = {key: {**value, "index": {"roots": 3}} for key, value in header["crates"].items()}
             write(tmp_path, "src/b.rs", UNSAFE_BLOCK + "// appended: the findings stay the same\n")
         else:
-            document["entries"] = {key: {**entry, "diagnostics": [[1, 2]]} for key, entry in document["entries"].items()}
-        cache_file.write_text(json.dumps(document), encoding="utf-8")
+            cache.entries = [(prefix, {**body, "diagnostics": [[1, 2]]}) for prefix, body in cache.entries]
+        cache.write()
     assert cached_json(tmp_path) == expected
     assert cached_json(tmp_path) == expected  # and the rewritten cache is sound
 
@@ -698,13 +720,10 @@ def test_checking_one_file_keeps_the_cached_results_of_the_others(tmp_path: Path
     cached_json(tmp_path)
     write(tmp_path, "a.rs", MIXED + "// edited\n")
     cli("check", "a.rs", "--format", "json", cwd=tmp_path)
-    (cache_file,) = (tmp_path / ".safety-ls-cache").glob("results-*.json")
-    document = json.loads(cache_file.read_text(encoding="utf-8"))
-    assert sorted(entry["path"] for entry in document["entries"].values()) == ["a.rs", "b.rs"]
+    assert sorted(CacheFile(tmp_path).paths()) == ["a.rs", "b.rs"]
     (tmp_path / "b.rs").unlink()
     cached_json(tmp_path)
-    document = json.loads(cache_file.read_text(encoding="utf-8"))
-    assert [entry["path"] for entry in document["entries"].values()] == ["a.rs"]
+    assert CacheFile(tmp_path).paths() == ["a.rs"]
 
 
 def test_editing_a_function_body_leaves_the_other_files_of_its_crate_cached(tmp_path: Path) -> None:
@@ -715,13 +734,19 @@ def test_editing_a_function_body_leaves_the_other_files_of_its_crate_cached(tmp_
     write(tmp_path, "src/a.rs", "pub fn g(x: u64) -> u32 {\n    x as u32\n}\n")
     write(tmp_path, "src/b.rs", "pub unsafe fn h() {}\n")
     cached_json(tmp_path)
-    (cache_file,) = (tmp_path / ".safety-ls-cache").glob("results-*.json")
-    before = set(json.loads(cache_file.read_text(encoding="utf-8"))["entries"])
+    before = CacheFile(tmp_path).keys()
     write(tmp_path, "src/a.rs", "pub fn g(x: u64) -> u32 {\n    (x + 1) as u32\n}\n")
     _, out = cached_json(tmp_path)
-    after = set(json.loads(cache_file.read_text(encoding="utf-8"))["entries"])
+    after = CacheFile(tmp_path).keys()
     assert len(after - before) == 1  # a.rs only: lib.rs and b.rs kept their keys
     assert "missing-safety-doc" not in out  # b is in a private module: not reachable
     write(tmp_path, "src/lib.rs", "mod a;\npub mod b;\n")
     _, out = cached_json(tmp_path)
     assert [d["path"] for d in json.loads(out)["diagnostics"] if d["rule"] == "missing-safety-doc"] == ["src/b.rs"]
+
+
+def test_a_cache_file_of_an_older_format_is_removed_once_results_are_saved(tmp_path: Path) -> None:
+    write(tmp_path, "a.rs", MIXED)
+    write(tmp_path, ".safety-ls-cache/results-v1.json", "{}")
+    cached_json(tmp_path)
+    assert [path.name for path in (tmp_path / ".safety-ls-cache").glob("results-*")] == [CacheFile(tmp_path).path.name]

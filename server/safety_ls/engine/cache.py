@@ -1,6 +1,9 @@
 """Results cached by file content, settings and version, so unchanged files are not re-analysed.
 
-One JSON document per workspace. A file's digests (of its bytes, of its module structure, of the
+One file per workspace: the settings' salt, a JSON header (crates, file digests, dependency sets),
+then one line per file's results, read only when that file is looked up and written back as it
+was read unless it changed (a pre-commit run over one file neither decodes nor encodes the
+others). A file's digests (of its bytes, of its module structure, of the
 kernel source in its strings) are remembered with its stat (mtime, ctime, size, inode: ctime
 cannot be set back by a tool that restores mtimes), so a file whose stat is unchanged is not read
 again, unless its stat is not older than the cache file (an edit within the file system's
@@ -16,14 +19,14 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from safety_ls import __version__
-from safety_ls.core.files import prepare_cache_directory, write_text
+from safety_ls.core.files import prepare_cache_directory, write_bytes
 from safety_ls.core.findings import Diagnostic, FileResult, Severity
 
 CACHE_DIRECTORY = ".safety-ls-cache"
-_FILE_NAME = "results-v2.json"
+_FILE_NAME = "results-v3.jsonl"
 
 
 def content_key(*parts: str | bytes) -> str:
@@ -66,6 +69,28 @@ def _row(diagnostic: Diagnostic) -> list[Any]:
     return row
 
 
+# A file's stored results: the id of its dependency set (or None), its path as displayed, and the
+# JSON of the rest, decoded only when looked up.
+_Stored = tuple[str | None, str, bytes]
+
+
+def _json(value: Any) -> bytes:
+    # ASCII: a path that is not valid UTF-8 keeps its escaped surrogates; never a raw line break.
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def _stored_entries(lines: list[bytes]) -> Iterator[tuple[str, _Stored]]:
+    """The entry lines of a cache file; a damaged line is skipped (its file is analysed again)."""
+    for line in lines:
+        prefix, _, body = line.partition(b"\t")
+        try:
+            key, dependency_set, path = json.loads(prefix)
+        except ValueError:
+            continue
+        if isinstance(key, str) and isinstance(path, str) and (dependency_set is None or isinstance(dependency_set, str)):
+            yield key, (dependency_set, path, body)
+
+
 def _stamp(path: str) -> list[int] | None:
     try:
         status = os.stat(path)
@@ -101,16 +126,15 @@ class ResultCache:
         self.directory: Path | None = directory
         self.code_version = _code_version()
         self.salt = content_key(self.code_version, settings_fingerprint)
-        self.entries: dict[str, Any] = {}
+        self.entries: dict[str, _Stored] = {}
         self.crates: dict[str, Any] = {}
         self.files: dict[str, Any] = {}  # absolute path -> [stat stamp..., digests...] (_FACTS)
-        self.dependency_sets: list[dict[str, Any]] = []
+        self.dependency_sets: dict[str, dict[str, Any]] = {}  # id -> {path: stamp}
         self.used: set[str] = set()
         self._used_files: dict[str, list[Any]] = {}
         self._checked: set[str] = set()  # the files this run looked up, as displayed
         self._stamps: dict[str, list[int] | None] = {}
-        self._sets_unchanged: dict[int, bool] = {}
-        self._set_numbers: dict[Any, int] = {}
+        self._sets_unchanged: dict[str, bool] = {}
         self._written = 0  # when the cache file was written (ns): only stats older than it are trusted
         self.dirty = False
         self.problem: str | None = None  # why the results could not be saved, for the caller to report
@@ -122,13 +146,15 @@ class ResultCache:
         try:
             with open(directory / _FILE_NAME, "rb") as stream:
                 self._written = os.fstat(stream.fileno()).st_mtime_ns
-                document = json.loads(stream.read())
-            if document.get("salt") == self.salt:
-                parts = [document.get(name) for name in ("entries", "crates", "files", "dependency_sets")]
+                lines = stream.read().split(b"\n")
+            if lines[0] == self.salt.encode():
+                header = json.loads(lines[1])
+                parts = [header.get(name) for name in ("crates", "files", "dependency_sets")]
                 # A cache file edited or damaged by hand is ignored, never a crash.
-                if all(isinstance(part, dict) for part in parts[:3]) and isinstance(parts[3], list):
-                    self.entries, self.crates, self.files, self.dependency_sets = parts
-        except (OSError, ValueError, AttributeError):
+                if all(isinstance(part, dict) for part in parts):
+                    self.crates, self.files, self.dependency_sets = parts
+                    self.entries = dict(_stored_entries(lines[2:]))
+        except (OSError, ValueError, AttributeError, IndexError):
             pass
 
     def crate_states(self, crate_dir: str, stamp: str) -> dict[str, str]:
@@ -209,7 +235,7 @@ class ResultCache:
     def _kernel_source(self, path: str) -> str | None:
         return self._file_fact(os.path.abspath(path), _KERNEL_SOURCE, _kernel_source_digest)
 
-    def _unchanged(self, dependency_set: int | None) -> bool:
+    def _unchanged(self, dependency_set: str | None) -> bool:
         """Whether every dependency of the set is as it was: a file by its stat, a Rust file the
         CUDA index reads by the kernel source in it (a stamp that is a digest)."""
         if dependency_set is None:
@@ -221,18 +247,18 @@ class ResultCache:
             )
         return self._sets_unchanged[dependency_set]
 
-    def _load(self, entry: Any) -> FileResult | None:
-        if not self._unchanged(entry["dependencies"]):
+    def _load(self, stored: _Stored) -> FileResult | None:
+        dependency_set, path, body = stored
+        if not self._unchanged(dependency_set):
             return None
-        if not isinstance(entry["path"], str):
-            raise TypeError("path")
-        result = FileResult(entry["path"], warnings=list(entry["warnings"]))
+        entry = json.loads(body)
+        result = FileResult(path, warnings=list(entry["warnings"]))
         result.excerpts = dict(entry["excerpts"])
         if not all(type(line) is int for line in result.excerpts):
             raise TypeError("excerpt line")
-        if entry["dependencies"] is not None:
-            for path, stamp in self.dependency_sets[entry["dependencies"]].items():
-                (result.kernel_source_dependencies if isinstance(stamp, str) else result.dependencies).append(path)
+        if dependency_set is not None:
+            for dependency, stamp in self.dependency_sets[dependency_set].items():
+                (result.kernel_source_dependencies if isinstance(stamp, str) else result.dependencies).append(dependency)
         result.diagnostics = [_diagnostic(row) for row in entry["diagnostics"]]
         return result
 
@@ -241,27 +267,23 @@ class ResultCache:
             return
         self.used.add(key)
         self.dirty = True
-        self.entries[key] = {
-            "path": result.path,
+        body = {
             "warnings": result.warnings,
             "excerpts": list(result.excerpts.items()),  # [line, text] pairs: JSON keys would be strings
-            "dependencies": self._dependency_set(result.dependencies, result.kernel_source_dependencies),
             "diagnostics": [_row(d) for d in result.diagnostics],
         }
+        dependency_set = self._dependency_set(result.dependencies, result.kernel_source_dependencies)
+        self.entries[key] = (dependency_set, result.path, _json(body))
 
-    def _dependency_set(self, paths: list[str], kernel_sources: list[str]) -> int | None:
-        """The index of this set of dependencies with their stamps now, added if new."""
+    def _dependency_set(self, paths: list[str], kernel_sources: list[str]) -> str | None:
+        """The id of this set of dependencies with their stamps now (a digest of them), added if new."""
         if not paths and not kernel_sources:
             return None
         stamps: dict[str, Any] = {path: self._kernel_source(path) for path in kernel_sources}
         stamps.update((path, self._stamp(path)) for path in paths)
-        if not self._set_numbers:
-            self._set_numbers = {_frozen(known): index for index, known in enumerate(self.dependency_sets)}
-        frozen = _frozen(stamps)
-        if frozen not in self._set_numbers:
-            self._set_numbers[frozen] = len(self.dependency_sets)
-            self.dependency_sets.append(stamps)
-        return self._set_numbers[frozen]
+        identity = content_key(repr(_frozen(stamps)))
+        self.dependency_sets.setdefault(identity, stamps)
+        return identity
 
     def beside(self, name: str) -> Path | None:
         """Where another store may be kept beside the results (its directory now created), or None
@@ -274,41 +296,38 @@ class ResultCache:
             return None  # `save` reports the same problem when it tries
         return self.directory / name
 
-    def _kept(self, entry: Any) -> bool:
+    def _kept(self, stored: _Stored) -> bool:
         """Whether an entry this run did not use still stands for a file: one this run did not check
         (a pre-commit run checks a few files and must not forget the others), that still exists."""
-        if not isinstance(entry, dict) or not isinstance(path := entry.get("path"), str) or path in self._checked:
+        dependency_set, path, _ = stored
+        if path in self._checked or (dependency_set is not None and dependency_set not in self.dependency_sets):
             return False
-        dependencies = entry.get("dependencies")
-        valid = dependencies is None or (type(dependencies) is int and 0 <= dependencies < len(self.dependency_sets))
-        return valid and os.path.exists(path)
+        return os.path.exists(path)
 
     def save(self) -> None:
         """Write the entries used by this run, and those of files it did not check (atomically);
         the stale ones of the files it checked, and of files gone, are dropped."""
         if self.directory is None:
             return
-        entries = {key: entry for key, entry in self.entries.items() if key in self.used or self._kept(entry)}
+        entries = {key: stored for key, stored in self.entries.items() if key in self.used or self._kept(stored)}
         files = {path: stamp for path, stamp in self.files.items() if path not in self._used_files and os.path.exists(path)}
         files.update(self._used_files)
         if not self.dirty and len(entries) == len(self.entries) and len(files) == len(self.files):
             return
-        # Only the dependency sets still referenced, renumbered.
-        kept = sorted({entry["dependencies"] for entry in entries.values() if entry["dependencies"] is not None})
-        renumbered = {old: new for new, old in enumerate(kept)}
-        for key, entry in entries.items():
-            if entry["dependencies"] is not None:
-                entries[key] = {**entry, "dependencies": renumbered[entry["dependencies"]]}
-        document = {
-            "salt": self.salt,
-            "entries": entries,
+        referenced = {dependency_set for dependency_set, _, _ in entries.values()}
+        header = {
             "crates": self.crates,
             "files": files,
-            "dependency_sets": [self.dependency_sets[old] for old in kept],
+            "dependency_sets": {identity: stamps for identity, stamps in self.dependency_sets.items() if identity in referenced},
         }
+        lines = [self.salt.encode(), _json(header)]
+        lines += [_json([key, dependency_set, path]) + b"\t" + body for key, (dependency_set, path, body) in entries.items()]
         try:
             prepare_cache_directory(self.directory, self.directory.parent)
-            write_text(self.directory / _FILE_NAME, json.dumps(document, separators=(",", ":")), root=self.directory)
+            write_bytes(self.directory / _FILE_NAME, b"\n".join(lines), root=self.directory)
+            for older in self.directory.glob("results-v*"):  # what another format version left
+                if older.name != _FILE_NAME and not older.is_dir():
+                    older.unlink()
         except OSError as error:
             # A read-only checkout still gets its results, just not cached; the caller says so.
             self.problem = f"results not cached: {error.strerror or error}"
