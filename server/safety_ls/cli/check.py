@@ -84,8 +84,9 @@ def _check_stdin(args: argparse.Namespace, settings: Settings) -> list[FileResul
 def _check_tree(args: argparse.Namespace, paths: list[Path], settings: Settings, root: Path) -> list[FileResult]:
     cwd = os.getcwd()
     unlisted: list[tuple[Path, str]] = []
-    files = [(path, display(path, cwd)) for path in rust_files(paths, settings.exclude, root, unlisted)]
     cache = None if args.no_cache else ResultCache(root / CACHE_DIRECTORY, settings.fingerprint())
+    walks = cache.walks if cache is not None else None
+    files = [(path, display(path, cwd)) for path in rust_files(paths, settings.exclude, root, unlisted, walks)]
     shown = progress.on_terminal(len(files), args.quiet)
     try:
         results = check_files(files, settings, cache, args.jobs, shown)

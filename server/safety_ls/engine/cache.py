@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 from safety_ls import __version__
 from safety_ls.core.files import prepare_cache_directory, write_bytes
 from safety_ls.core.findings import Diagnostic, FileResult, Severity
+from safety_ls.engine.discovery import Walks
 
 CACHE_DIRECTORY = ".safety-ls-cache"
 _FILE_NAME = "results-v3.jsonl"
@@ -136,6 +137,7 @@ class ResultCache:
         self._stamps: dict[str, list[int] | None] = {}
         self._sets_unchanged: dict[str, bool] = {}
         self._written = 0  # when the cache file was written (ns): only stats older than it are trusted
+        self.walks = Walks({}, 0)  # the directory walks of earlier runs (engine/discovery.py)
         self.dirty = False
         self.problem: str | None = None  # why the results could not be saved, for the caller to report
         if directory.is_symlink():
@@ -149,10 +151,11 @@ class ResultCache:
                 lines = stream.read().split(b"\n")
             if lines[0] == self.salt.encode():
                 header = json.loads(lines[1])
-                parts = [header.get(name) for name in ("crates", "files", "dependency_sets")]
+                parts = [header.get(name) for name in ("crates", "files", "dependency_sets", "walks")]
                 # A cache file edited or damaged by hand is ignored, never a crash.
                 if all(isinstance(part, dict) for part in parts):
-                    self.crates, self.files, self.dependency_sets = parts
+                    self.crates, self.files, self.dependency_sets, walks = parts
+                    self.walks = Walks(walks, self._written)
                     self.entries = dict(_stored_entries(lines[2:]))
         except (OSError, ValueError, AttributeError, IndexError):
             pass
@@ -312,13 +315,14 @@ class ResultCache:
         entries = {key: stored for key, stored in self.entries.items() if key in self.used or self._kept(stored)}
         files = {path: stamp for path, stamp in self.files.items() if path not in self._used_files and os.path.exists(path)}
         files.update(self._used_files)
-        if not self.dirty and len(entries) == len(self.entries) and len(files) == len(self.files):
+        if not (self.dirty or self.walks.changed) and len(entries) == len(self.entries) and len(files) == len(self.files):
             return
         referenced = {dependency_set for dependency_set, _, _ in entries.values()}
         header = {
             "crates": self.crates,
             "files": files,
             "dependency_sets": {identity: stamps for identity, stamps in self.dependency_sets.items() if identity in referenced},
+            "walks": self.walks.records,
         }
         lines = [self.salt.encode(), _json(header)]
         lines += [_json([key, dependency_set, path]) + b"\t" + body for key, (dependency_set, path, body) in entries.items()]
