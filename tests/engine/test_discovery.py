@@ -40,7 +40,7 @@ def test_an_unchanged_tree_is_not_walked_again(tmp_path: Path, counted_walks: li
     assert len(counted_walks) == 1
 
 
-@pytest.mark.parametrize("change", ["new file", "removed file", "ignore file edited", "new ignore file", "new directory"])
+@pytest.mark.parametrize("change", ["new file", "removed file", "renamed file", "ignore file edited", "new ignore file", "new directory"])
 def test_a_change_in_the_tree_is_walked_again(tmp_path: Path, change: str, counted_walks: list) -> None:
     _tree(tmp_path)
     _listed(tmp_path, walks := Walks({}, time.time_ns() + 10**9))
@@ -49,6 +49,8 @@ def test_a_change_in_the_tree_is_walked_again(tmp_path: Path, change: str, count
         (tmp_path / "src" / "deep" / "c.rs").write_text("fn c() {}\n", encoding="utf-8")
     elif change == "removed file":
         (tmp_path / "src" / "deep" / "b.rs").unlink()
+    elif change == "renamed file":
+        (tmp_path / "src" / "deep" / "b.rs").rename(tmp_path / "src" / "deep" / "b.txt")
     elif change == "ignore file edited":
         (tmp_path / ".gitignore").write_text("generated/\ndeep/\n", encoding="utf-8")
     elif change == "new ignore file":
@@ -59,6 +61,7 @@ def test_a_change_in_the_tree_is_walked_again(tmp_path: Path, change: str, count
     expected = {
         "new file": ["src/a.rs", "src/deep/b.rs", "src/deep/c.rs"],
         "removed file": ["src/a.rs"],
+        "renamed file": ["src/a.rs"],
         "ignore file edited": ["src/a.rs"],
         "new ignore file": ["src/deep/b.rs"],
         "new directory": ["src/a.rs", "src/deep/b.rs", "src/new/d.rs"],
