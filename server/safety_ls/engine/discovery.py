@@ -129,7 +129,7 @@ def _walk_or_recall(
     # changes which rules apply.
     repository = _repository_root(top)
     stamped = [str(ancestor) for ancestor in top.parents if repository is None or repository in (ancestor, *ancestor.parents)]
-    found = list(_walk(top, excluded, exclude_root, unlisted, stamped))
+    found = list(_walk(top, repository, excluded, exclude_root, unlisted, stamped))
     if problems is not None:
         problems.extend(unlisted)
     if walks is not None and not unlisted:
@@ -139,19 +139,20 @@ def _walk_or_recall(
 
 def _walk(
     top: Path,
+    repository: Path | None,
     excluded: pathspec.PathSpec | None,
     exclude_root: Path | None,
     problems: list[tuple[Path, str]],
     stamped: list[str],
 ) -> Iterator[Path]:
-    """Rust files under `top`; the directories listed and the ignore files read are added to `stamped`."""
+    """Rust files under `top` (in `repository`, if any); the directories listed and the ignore
+    files read are added to `stamped`."""
 
     def unlisted(error: OSError) -> None:
         problems.append((Path(error.filename), f"directory not checked: {error.strerror or error}"))
 
     # Ignore files from the repository root down to `top` apply too.
     stack_specs: list[tuple[Path, pathspec.PathSpec]] = []
-    repository = _repository_root(top)
     if repository is not None:
         for ancestor in reversed(top.parents):
             if (ancestor == repository or repository in ancestor.parents) and (spec := _gitignore_spec(ancestor, stamped)):
