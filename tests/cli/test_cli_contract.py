@@ -750,3 +750,13 @@ def test_a_cache_file_of_an_older_format_is_removed_once_results_are_saved(tmp_p
     write(tmp_path, ".safety-ls-cache/results-v1.json", "{}")
     cached_json(tmp_path)
     assert [path.name for path in (tmp_path / ".safety-ls-cache").glob("results-*")] == [CacheFile(tmp_path).path.name]
+
+
+def test_a_cache_that_cannot_be_written_still_gives_the_results_and_says_why(tmp_path: Path) -> None:
+    """A read-only checkout behaves the same; root ignores file modes, so a file stands in the way here."""
+    write(tmp_path, "a.rs", MIXED)
+    write(tmp_path, ".safety-ls-cache", "not a directory")
+    expected = cli("check", "a.rs", "--format", "json", "--no-cache", cwd=tmp_path).stdout
+    done = cli("check", "a.rs", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 1 and done.stdout == expected
+    assert "results not cached" in done.stderr and "Traceback" not in done.stderr
