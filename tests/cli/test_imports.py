@@ -7,10 +7,9 @@ interpreter and prints the modules that were loaded.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_runner import run_driver
 
 DRIVER = """
 import json, sys
@@ -23,8 +22,7 @@ NOT_FOR_CHECK = ("pygls", "lsprotocol", "jinja2", "safety_ls.lsp", "safety_ls.au
 
 
 def loaded_modules(*args: str, cwd: Path) -> tuple[int, list[str]]:
-    done = subprocess.run([sys.executable, "-c", DRIVER, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
-    report = json.loads(done.stderr.strip().splitlines()[-1])
+    report = run_driver(DRIVER, *args, cwd=cwd)
     return report["exit"], report["modules"]
 
 
@@ -88,8 +86,7 @@ def test_checking_one_edited_file_reuses_its_crates_stored_index(tmp_path: Path)
     (tmp_path / "src/b.rs").write_text("pub unsafe fn h() {}\n", encoding="utf-8")
 
     def run(*args: str) -> tuple[int, list[str]]:
-        done = subprocess.run([sys.executable, "-c", BUILDS_DRIVER, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
-        report = json.loads(done.stderr.strip().splitlines()[-1])
+        report = run_driver(BUILDS_DRIVER, *args, cwd=tmp_path)
         return report["exit"], report["built"]
 
     assert run("check", ".")[1] == [str(tmp_path.resolve())]

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import run_driver
 from expectations import describe, expected
 from safety_ls.config.templates import Templates
 from safety_ls.core.parsing import build_units, parse
@@ -409,11 +410,7 @@ def test_editing_rust_code_keeps_cached_launch_results_until_kernel_source_in_a_
     other.write_text("pub fn f(x: u64) -> u64 {\n    x + 1\n}\n", encoding="utf-8")
 
     def analysed() -> list[str]:
-        done = subprocess.run(
-            [sys.executable, "-c", ANALYSED_DRIVER, "check", "--jobs", "1", "--exit-zero", "crate"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        )
-        return json.loads(done.stderr.strip().splitlines()[-1])
+        return run_driver(ANALYSED_DRIVER, "check", "--jobs", "1", "--exit-zero", "crate", cwd=tmp_path)
 
     assert "crate/src/lib.rs" in analysed()
     other.write_text("pub fn f(x: u64) -> u64 {\n    x + 2\n}\n", encoding="utf-8")

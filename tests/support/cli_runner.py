@@ -6,10 +6,12 @@ UTF-8 without newline translation, so CRLF in what the tool prints stays visible
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def run_cli(
@@ -33,3 +35,10 @@ def run_cli(
     return subprocess.CompletedProcess(
         completed.args, completed.returncode, completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8")
     )
+
+
+def run_driver(driver: str, *args: str, cwd: Path, timeout: float = 120) -> Any:
+    """`driver` (Python source that runs the real `main` with `args` in a fresh interpreter, having
+    hooked what a test watches) and the JSON it reports on its last line of stderr."""
+    done = subprocess.run([sys.executable, "-c", driver, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return json.loads(done.stderr.strip().splitlines()[-1])

@@ -48,10 +48,8 @@ def _code_version() -> str:
 # A diagnostic is stored as a row of its fields up to `end`, in Diagnostic's order: smaller to
 # read back than objects with keys.
 _ROW_LENGTH = 11
-_SEVERITIES = {severity.value: severity for severity in Severity}
-
-
 _ROW_FIELDS = tuple(field.name for field in dataclasses.fields(Diagnostic))[:_ROW_LENGTH]
+_SEVERITIES = {severity.value: severity for severity in Severity}
 
 
 def _diagnostic(row: list[Any]) -> Diagnostic:
@@ -98,11 +96,6 @@ def _stamp(path: str) -> list[int] | None:
     except OSError:
         return None
     return [status.st_mtime_ns, status.st_size]
-
-
-def _frozen(stamps: dict[str, Any]) -> Any:
-    """A dependency set as a dictionary key (stamps read back from JSON are lists)."""
-    return tuple(sorted((path, tuple(stamp) if isinstance(stamp, list) else stamp) for path, stamp in stamps.items()))
 
 
 def _file_stamp(status: os.stat_result) -> list[int]:
@@ -284,7 +277,7 @@ class ResultCache:
             return None
         stamps: dict[str, Any] = {path: self._kernel_source(path) for path in kernel_sources}
         stamps.update((path, self._stamp(path)) for path in paths)
-        identity = content_key(repr(_frozen(stamps)))
+        identity = content_key(repr(sorted(stamps.items())))
         self.dependency_sets.setdefault(identity, stamps)
         return identity
 
