@@ -48,22 +48,29 @@ def test_audit_imports_what_check_leaves_out(tmp_path: Path) -> None:
 
 
 ANALYSIS = ("tree_sitter", "tree_sitter_rust", "safety_ls.rules", "safety_ls.facts", "safety_ls.engine.analyze", "safety_ls.core.crate")
+# The walk's .gitignore matcher: a walk remembered from the last run does not apply patterns again.
+IGNORE_MATCHER = ("pathspec",)
 
 
 def test_a_check_answered_from_the_cache_loads_neither_the_parser_nor_the_rules(tmp_path: Path) -> None:
     (tmp_path / "Cargo.toml").write_text('[package]\nname = "p"\nversion = "0.1.0"\n', encoding="utf-8")
+    (tmp_path / ".gitignore").write_text("/target\n", encoding="utf-8")
     (tmp_path / "src").mkdir()
     (tmp_path / "src/lib.rs").write_text("mod a;\npub fn f(p: *const u8) -> u8 {\n    unsafe { *p }\n}\n", encoding="utf-8")
     (tmp_path / "src/a.rs").write_text("fn g(x: u64) -> u32 {\n    x as u32\n}\n", encoding="utf-8")
     (tmp_path / "safety-ls.toml").write_text('extend-select = ["missing-cast"]\n', encoding="utf-8")
     first_exit, first = loaded_modules("check", ".", cwd=tmp_path)
     assert _offending(first, ANALYSIS) != []  # the first run analysed the files
+    assert _offending(first, IGNORE_MATCHER) != []  # and walked the tree, applying .gitignore
     second_exit, second = loaded_modules("check", ".", cwd=tmp_path)
     assert second_exit == first_exit == 1
     assert _offending(second, ANALYSIS) == []
     (tmp_path / "src/a.rs").write_text("fn g(x: u64) -> u32 {\n    x as u32 + 1\n}\n", encoding="utf-8")
     _, third = loaded_modules("check", ".", cwd=tmp_path)
     assert "safety_ls.engine.analyze" in third  # a changed file is analysed again
+    # By now the walk is remembered (the second run may walk again: the first one's cache directory
+    # can share its parent's timestamp tick, which proves nothing), and editing a file keeps it.
+    assert _offending(third, IGNORE_MATCHER) == []
 
 
 BUILDS_DRIVER = """

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
-
-import pathspec
 
 from safety_ls.config.rule_ids import RULE_IDS
 from safety_ls.core.findings import Severity
@@ -61,6 +58,8 @@ def _strings(value: Any, where: Callable[[str], ConfigError]) -> tuple[str, ...]
 
 
 def _patterns(value: Any, where: Callable[[str], ConfigError]) -> tuple[str, ...]:
+    import pathspec  # only a config with patterns pays for the import
+
     patterns = _strings(value, where)
     for pattern in patterns:
         try:
@@ -287,6 +286,8 @@ def _key_line(text: str, table_path: tuple[str, ...], key: str) -> int | None:
 
 
 def _parse_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    import tomllib  # only a workspace with a config file pays for the import
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

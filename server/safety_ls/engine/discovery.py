@@ -14,22 +14,33 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol
 
-import pathspec
+
+class IgnoreRules(Protocol):
+    """Compiled .gitignore-style patterns (pathspec's, imported only when a walk has patterns to
+    apply: a check answered from remembered walks never pays for its import)."""
+
+    def match_file(self, file: str) -> bool: ...
+
+
+def _ignore_rules(lines: list[str] | tuple[str, ...]) -> IgnoreRules:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 ALWAYS_SKIPPED = frozenset({"target", ".git", ".hg", ".svn", "node_modules", "__pycache__", ".safety-ls-cache"})
 
 
 def _valid_pattern(line: str) -> bool:
     try:
-        pathspec.GitIgnoreSpec.from_lines([line])
+        _ignore_rules([line])
     except Exception:  # pathspec raises several types for a malformed pattern
         return False
     return True
 
 
-def _gitignore_spec(directory: Path, read: list[str] | None = None) -> pathspec.PathSpec | None:
+def _gitignore_spec(directory: Path, read: list[str] | None = None) -> IgnoreRules | None:
     """The ignore rules written in `directory`; the files they came from are added to `read`."""
     lines: list[str] = []
     for name in (".gitignore", ".git/info/exclude"):
@@ -43,7 +54,7 @@ def _gitignore_spec(directory: Path, read: list[str] | None = None) -> pathspec.
             continue
     # A pattern git cannot use (a lone `!`) matches nothing there either; it must not stop the check.
     lines = [line for line in lines if _valid_pattern(line)]
-    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+    return _ignore_rules(lines) if lines else None
 
 
 def _repository_root(start: Path) -> Path | None:
@@ -103,7 +114,7 @@ def rust_files(
     """Rust files under `paths`, in a stable order, each once; directories that could not be
     listed are appended to `problems` as (path, reason). With `walks`, a directory whose earlier
     walk still holds is not walked again, and each walk made is recorded there."""
-    excluded = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+    excluded = _ignore_rules(exclude) if exclude else None
     seen: set[Path] = set()
     for given in paths:
         if given.is_file() or (given.is_symlink() and not given.is_dir()):
@@ -119,7 +130,7 @@ def rust_files(
 
 
 def _walk_or_recall(
-    top: Path, excluded: pathspec.PathSpec | None, exclude_root: Path | None, problems: list[tuple[Path, str]] | None, walks: Walks | None
+    top: Path, excluded: IgnoreRules | None, exclude_root: Path | None, problems: list[tuple[Path, str]] | None, walks: Walks | None
 ) -> list[Path]:
     recalled = walks.files(str(top)) if walks is not None else None
     if recalled is not None:
@@ -140,7 +151,7 @@ def _walk_or_recall(
 def _walk(
     top: Path,
     repository: Path | None,
-    excluded: pathspec.PathSpec | None,
+    excluded: IgnoreRules | None,
     exclude_root: Path | None,
     problems: list[tuple[Path, str]],
     stamped: list[str],
@@ -152,7 +163,7 @@ def _walk(
         problems.append((Path(error.filename), f"directory not checked: {error.strerror or error}"))
 
     # Ignore files from the repository root down to `top` apply too.
-    stack_specs: list[tuple[Path, pathspec.PathSpec]] = []
+    stack_specs: list[tuple[Path, IgnoreRules]] = []
     if repository is not None:
         for ancestor in reversed(top.parents):
             if (ancestor == repository or repository in ancestor.parents) and (spec := _gitignore_spec(ancestor, stamped)):

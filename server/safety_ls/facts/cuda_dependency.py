@@ -43,6 +43,16 @@ def _table(document: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    """The manifest's tables; a crate's reach reads its workspace's manifest several times."""
+    try:
+        status = path.stat()
+    except OSError:
+        return {}
+    return _parsed(path, status.st_mtime_ns, status.st_size)
+
+
+@lru_cache(maxsize=64)
+def _parsed(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
