@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from expectations import actual, describe, expected
 from safety_ls.core.findings import FileResult
+from safety_ls.core.parsing import parse
 from safety_ls.core.settings import Settings
 from safety_ls.core.source import SourceText
 from safety_ls.engine.analyze import analyze, check_path
+from tree_sitter import Node
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "rules" / "suppressions"
 RULES = {
@@ -182,3 +185,71 @@ def test_lint_level_on_a_mod_declaration_reaches_the_module_file(name: str) -> N
     want = expected(path, RULES)
     got = {(d.line, d.rule) for d in result.diagnostics}
     assert got == want, describe(path, want - got, got - want)
+
+
+ATTRIBUTES_EVERYWHERE = """\
+#![allow(clippy::cast_possible_truncation)]
+
+#[allow(clippy::undocumented_unsafe_blocks)]
+pub mod quiet {
+    #![allow(clippy::missing_safety_doc)]
+    pub unsafe fn raw(p: *const u8) -> u8 {
+        unsafe { *p }
+    }
+}
+
+mod loud {
+    #[expect(clippy::undocumented_unsafe_blocks)]
+    // a comment between the attribute and its function
+    fn allowed(p: *const u8) -> u8 {
+        unsafe { *p }
+    }
+
+    fn inside(p: *const u8) -> u8 {
+        #[allow(clippy::undocumented_unsafe_blocks)]
+        let v = unsafe { *p };
+        v + unsafe { *p }
+    }
+
+    fn sibling(p: *const u8) -> u8 {
+        unsafe { *p }
+    }
+}
+
+#[allow(clippy::undocumented_unsafe_blocks)]
+impl Thing {
+    fn method(&self, p: *const u8) -> u8 {
+        unsafe { *p }
+    }
+}
+
+pub unsafe fn bare(p: *const u8) -> u8 {
+    // SAFETY: the caller's
+    unsafe { *p }
+}
+"""
+
+
+def test_a_function_analysed_alone_sees_the_lint_attributes_around_it() -> None:
+    """The language server re-analyses the function an edit touched, and looks for lint
+    attributes only inside it and on the items around it: the findings must be the whole file's."""
+    source = SourceText.from_text(ATTRIBUTES_EVERYWHERE)
+    settings = Settings(select=frozenset(RULES))
+    whole = analyze(source, "x.rs", settings).diagnostics
+    assert {(d.line, d.rule) for d in whole} == {
+        (21, "undocumented-unsafe-block"),
+        (25, "undocumented-unsafe-block"),
+        (36, "missing-safety-doc"),
+    }
+    functions = [node for node in _descendants(parse(source.data).root_node) if node.type == "function_item"]
+    assert len(functions) == 6
+    for function in functions:
+        start, end = function.start_byte, function.end_byte
+        alone = analyze(source, "x.rs", settings, region=(start, end)).diagnostics
+        assert alone == [d for d in whole if start <= d.start < end], function.text
+
+
+def _descendants(node: Node) -> Iterator[Node]:
+    yield node
+    for child in node.children:
+        yield from _descendants(child)

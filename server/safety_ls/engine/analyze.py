@@ -102,7 +102,7 @@ def analyze(
     test_items = [] if settings.tests else test_item_ranges(source.data, tree)
     unit = ctx.unit
     in_crate = crate is not None and file is not None
-    silenced = suppressions.collect(source, unit)
+    silenced = suppressions.collect(source, unit, region)
     if in_crate:
         silenced.allow_lints_in_file(crate.lints_allowed_in(file))  # type: ignore[union-attr,arg-type]
     result = FileResult(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Iterator
 
 from tree_sitter import Node
 
@@ -96,7 +97,10 @@ def _next_code_line(source: SourceText, line: int, trailing: bool) -> int:
     return following
 
 
-def collect(source: SourceText, unit: SyntaxUnit) -> Suppressions:
+def collect(source: SourceText, unit: SyntaxUnit, region: tuple[int, int] | None = None) -> Suppressions:
+    """The file's allow comments, and the scopes its lint attributes silence; with `region` (a
+    function item, as the language server re-analyses), only the scopes that can hold a finding
+    in it."""
     found = Suppressions()
     parsed = bool(unit.data)  # text-only analyses carry an empty tree
     comments = ALLOW_COMMENT.finditer(source.data) if _ALLOW_COMMENT_MARK in source.data else ()
@@ -113,11 +117,7 @@ def collect(source: SourceText, unit: SyntaxUnit) -> Suppressions:
                 found.by_line.setdefault(covered, set()).update(rules)
     if not parsed:
         return found
-    for candidate in _LINT_ATTRIBUTE_START.finditer(unit.data):
-        token = unit.root.descendant_for_byte_range(candidate.start(), candidate.start() + 1)
-        attribute = token.parent if token is not None else None
-        if attribute is None or attribute.type not in ("attribute_item", "inner_attribute_item"):
-            continue  # in a comment or a string
+    for attribute in _lint_attributes(unit, region):
         match = _LINT_ATTRIBUTE.match(unit.text(attribute))
         rules = _rules_silenced_by(match.group("lints")) if match else frozenset()
         if not rules:
@@ -126,6 +126,30 @@ def collect(source: SourceText, unit: SyntaxUnit) -> Suppressions:
         if scope is not None:
             found.scopes.append((unit.start(scope), unit.end(scope), rules))
     return found
+
+
+def _lint_attributes(unit: SyntaxUnit, region: tuple[int, int] | None) -> Iterator[Node]:
+    """The attributes that may allow or expect lints: all of them, or those whose scope can hold
+    a finding in `region`, the attributes inside it and those of the items and blocks around it
+    (a 6,000-line file has dozens elsewhere, and the server looks on every keystroke)."""
+    low, high = (0, len(unit.data)) if region is None else region  # the file's unit: its offsets are the file's
+    for candidate in _LINT_ATTRIBUTE_START.finditer(unit.data, low, high):
+        token = unit.root.descendant_for_byte_range(candidate.start(), candidate.start() + 1)
+        attribute = token.parent if token is not None else None
+        if attribute is not None and attribute.type in ("attribute_item", "inner_attribute_item"):
+            yield attribute  # not in a comment or a string
+    if region is None:
+        return
+    around: Node | None = unit.descendant_for_byte_range(low, high)
+    while around is not None:
+        if around.start_byte < low:  # its inner attributes come before the region
+            yield from (child for child in around.named_children if child.type == "inner_attribute_item")
+        before = unit.previous_named_sibling(around)
+        while before is not None and before.type in ("attribute_item", "line_comment", "block_comment"):
+            if before.type == "attribute_item":
+                yield before
+            before = unit.previous_named_sibling(before)
+        around = unit.parent_of(around)
 
 
 def unknown_rules(suppressions: Suppressions) -> set[str]:
