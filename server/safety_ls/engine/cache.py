@@ -77,8 +77,9 @@ def _row(diagnostic: Diagnostic) -> list[Any]:
     return row
 
 
-# A file's stored results: the id of its dependency set (or None), its path as displayed, and the
-# JSON of the rest, decoded only when looked up.
+# A file's stored results: the id of its dependency set (or None), its path as displayed, and its
+# line in the cache file, whose JSON after the tab is decoded only when looked up (and which is
+# written back as it was read: a pre-commit run over one file re-encodes none of the others).
 _Stored = tuple[str | None, str, bytes]
 
 
@@ -90,13 +91,13 @@ def _json(value: Any) -> bytes:
 def _stored_entries(lines: list[bytes]) -> Iterator[tuple[str, _Stored]]:
     """The entry lines of a cache file; a damaged line is skipped (its file is analysed again)."""
     for line in lines:
-        prefix, _, body = line.partition(b"\t")
+        tab = line.find(b"\t")
         try:
-            key, dependency_set, path = json.loads(prefix)
-        except ValueError:
+            key, dependency_set, path = json.loads(line[:tab]) if tab > 0 else None
+        except (TypeError, ValueError):
             continue
         if isinstance(key, str) and isinstance(path, str) and (dependency_set is None or isinstance(dependency_set, str)):
-            yield key, (dependency_set, path, body)
+            yield key, (dependency_set, path, line)
 
 
 def _stamp(path: str) -> list[int] | None:
@@ -253,10 +254,10 @@ class ResultCache:
         return self._sets_unchanged[dependency_set]
 
     def _load(self, stored: _Stored) -> FileResult | None:
-        dependency_set, path, body = stored
+        dependency_set, path, line = stored
         if not self._unchanged(dependency_set):
             return None
-        entry = json.loads(body)
+        entry = json.loads(line[line.index(b"\t") + 1 :])
         result = FileResult(path, warnings=list(entry["warnings"]))
         result.excerpts = dict(entry["excerpts"])
         if not all(type(line) is int for line in result.excerpts):
@@ -278,7 +279,7 @@ class ResultCache:
             "diagnostics": [_row(d) for d in result.diagnostics],
         }
         dependency_set = self._dependency_set(result.dependencies, result.kernel_source_dependencies)
-        self.entries[key] = (dependency_set, result.path, _json(body))
+        self.entries[key] = (dependency_set, result.path, _json([key, dependency_set, result.path]) + b"\t" + _json(body))
 
     def _dependency_set(self, paths: list[str], kernel_sources: list[str]) -> str | None:
         """The id of this set of dependencies with their stamps now (a digest of them), added if new."""
@@ -327,7 +328,7 @@ class ResultCache:
             "walks": self.walks.records,
         }
         lines = [self.salt.encode(), _json(header)]
-        lines += [_json([key, dependency_set, path]) + b"\t" + body for key, (dependency_set, path, body) in entries.items()]
+        lines += [line for _, _, line in entries.values()]
         try:
             prepare_cache_directory(self.directory, self.directory.parent)
             write_bytes(self.directory / _FILE_NAME, b"\n".join(lines), root=self.directory)
