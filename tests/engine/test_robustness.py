@@ -169,6 +169,19 @@ def test_half_typed_code_gives_a_syntax_warning_not_a_traceback(tmp_path: Path, 
     assert name in stderr
 
 
+def test_a_region_analysis_gives_its_findings_without_the_files_warnings() -> None:
+    """The language server re-analyses one function per keystroke and shows findings only: the
+    file's warnings (a syntax error anywhere, unknown rules in allow comments) are left out."""
+    text = "fn f(a: u64) -> u32 {\n    a as u32\n}\n\n// safety-ls: allow(no-such-rule)\nfn g() {\n    let b = (;\n}\n"
+    source = SourceText.from_text(text)
+    settings = Settings(select=frozenset({"missing-cast"}))
+    whole = analyze(source, "x.rs", settings)
+    alone = analyze(source, "x.rs", settings, region=(0, text.index("\n}\n") + 2))
+    assert len(whole.warnings) == 2 and whole.excerpts
+    assert alone.warnings == [] and alone.excerpts == {}
+    assert alone.diagnostics == whole.diagnostics
+
+
 def test_complete_sites_next_to_half_typed_code_are_still_reported(tmp_path: Path) -> None:
     (tmp_path / "a.rs").write_text(HALF_TYPED["cast_without_type.rs"], encoding="utf-8")
     (tmp_path / "b.rs").write_text(HALF_TYPED["unclosed_braces.rs"], encoding="utf-8")

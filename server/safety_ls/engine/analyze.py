@@ -92,7 +92,8 @@ def analyze(
     `crate` and `file` (the file's location in it) give the crate-level facts:
     the module's visibility and path, and lint levels inherited from above.
     With `region` (file byte offsets), only findings that start inside it are
-    computed: the language server re-analyses the item an edit touched.
+    computed, without the file's warnings and excerpts: the language server
+    re-analyses the item an edit touched.
     """
     if not settings.tests and is_test_target(file or Path(path), crate.root_dir if crate is not None else None):
         return FileResult(path)
@@ -131,6 +132,17 @@ def analyze(
     result.dependencies = sorted(ctx.dependencies)
     result.kernel_source_dependencies = sorted(ctx.kernel_source_dependencies - ctx.dependencies)
     result.warnings.extend(dict.fromkeys(ctx.warnings))
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    if region is None:  # what only a whole file's result carries: the server's keystrokes skip it
+        _add_file_warnings(result, silenced, tree)
+        for diagnostic in result.diagnostics:
+            for line in context_lines(source, diagnostic.line - 1):
+                if line not in result.excerpts:
+                    result.excerpts[line] = source.line_text(line)
+    return result
+
+
+def _add_file_warnings(result: FileResult, silenced: suppressions.Suppressions, tree: Tree) -> None:
     unknown = suppressions.unknown_rules(silenced)
     if unknown:
         result.warnings.append(f"`safety-ls: allow` names unknown rule(s): {', '.join(sorted(unknown))}")
@@ -139,12 +151,6 @@ def analyze(
         result.warnings.append(
             f"syntax error near line {line}: results for the code around it may be incomplete"
         )
-    result.diagnostics.sort(key=Diagnostic.sort_key)
-    for diagnostic in result.diagnostics:
-        for line in context_lines(source, diagnostic.line - 1):
-            if line not in result.excerpts:
-                result.excerpts[line] = source.line_text(line)
-    return result
 
 
 @lru_cache(maxsize=64)
