@@ -43,12 +43,18 @@ def many_statements(n: int) -> str:
     return f"pub fn f(p: *const u8) {{\n{body}}}\n"
 
 
+def to_dtype_lets(n: int) -> str:
+    body = "".join(f"    let t{i} = x.to_dtype(DType::F32)?;\n" for i in range(n))
+    return f"pub fn f(t: Tensor) -> Result<()> {{\n    let x = t.to_dtype(DType::F16)?;\n{body}    Ok(())\n}}\n"
+
+
 SHAPES: dict[str, Callable[[int], str]] = {
     "plus-casts": plus_casts,
     "contiguous-chain": contiguous_chain,
     "nested-unsafe": nested_unsafe,
     "nested-blocks": nested_blocks_with_casts,
     "statements": many_statements,
+    "to-dtype-lets": to_dtype_lets,
 }
 
 

@@ -6,10 +6,11 @@ import bisect
 import re
 from typing import Iterator
 
-from tree_sitter import Node, QueryCursor
+from tree_sitter import Node
 
 from safety_ls.core.context import FileContext
-from safety_ls.core.parsing import SyntaxUnit, query
+from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.facts.scopes import bindings_in, scope_of
 
 NUMERIC_TYPES = frozenset(
     "i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize f16 f32 f64 f128".split()
@@ -106,94 +107,6 @@ def cast_target(unit: SyntaxUnit, cast: Node) -> str | None:
     return name if name in NUMERIC_TYPES else None
 
 
-_SCOPES = ("function_item", "closure_expression")
-_BINDINGS = query(
-    """[(function_item) (closure_expression)] @scope
-    [(let_declaration) (for_expression)] @binding"""
-)
-
-
-class _Scopes:
-    """Per syntax unit, computed once: each node's enclosing function or closure, and the bindings
-    (`let`s and `for` patterns) of each, by name.
-
-    Every cast of a long expression asks the same questions; walking up the expression and then
-    the whole function body for each of them made `a as f64 + b as f64 + ...` quadratic.
-    """
-
-    def __init__(self, unit: SyntaxUnit) -> None:
-        self.unit = unit
-        self.enclosing: dict[int, Node | None] = {}
-        # function or closure id -> bound name -> the `let`s and `for`s binding it, by offset
-        self.bindings: dict[int, dict[str, list[tuple[int, Node]]]] = {}
-
-    def scope_of(self, node: Node) -> Node | None:
-        """The nearest function item or closure above `node`."""
-        passed: list[int] = []
-        current = self.unit.parent_of(node)
-        found: Node | None = None
-        while current is not None:
-            if current.id in self.enclosing:
-                found = self.enclosing[current.id]
-                break
-            if current.type in _SCOPES:
-                found = current
-                break
-            passed.append(current.id)
-            current = self.unit.parent_of(current)
-        for node_id in passed:
-            self.enclosing[node_id] = found
-        return found
-
-    def bindings_in(self, function: Node) -> dict[str, list[tuple[int, Node]]]:
-        """The `let`s and `for` loops of a function's body (not of nested closures or fns), by the name they bind."""
-        if function.id not in self.bindings:
-            self._index_bindings(function)
-        return self.bindings.setdefault(function.id, {})
-
-    def _index_bindings(self, function: Node) -> None:
-        """The bindings of `function` and of the closures and fns inside it, found by one query over
-        its text and given to their innermost scope in one pass in document order (a Python walk
-        of every function body cost more than the parse; a query over the whole file would cost
-        every keystroke the whole file)."""
-        cursor = QueryCursor(_BINDINGS)
-        cursor.set_byte_range(function.start_byte, function.end_byte)
-        found = cursor.captures(function)
-        scopes = sorted(found.get("scope", []), key=lambda node: node.start_byte)
-        indexed_before = {scope.id for scope in scopes if scope.id in self.bindings}
-        for scope in scopes:
-            self.bindings.setdefault(scope.id, {})
-        open_scopes: list[Node] = []  # the scopes around the current position, innermost last
-        next_scope = 0
-        for binding in sorted(found.get("binding", []), key=lambda node: node.start_byte):
-            while next_scope < len(scopes) and scopes[next_scope].start_byte <= binding.start_byte:
-                _close_before(open_scopes, scopes[next_scope].start_byte)
-                open_scopes.append(scopes[next_scope])
-                next_scope += 1
-            _close_before(open_scopes, binding.start_byte)
-            pattern = binding.child_by_field_name("pattern")
-            if not open_scopes or pattern is None or open_scopes[-1].id in indexed_before:
-                continue
-            names = {self.unit.text(pattern).removeprefix("mut ").strip()}
-            if pattern.type == "tuple_pattern" and pattern.named_child_count:
-                names.add(self.unit.text(pattern.named_child(0)))  # type: ignore[arg-type]
-            by_name = self.bindings[open_scopes[-1].id]
-            for name in names:
-                by_name.setdefault(name, []).append((binding.start_byte, binding))
-
-
-def _close_before(open_scopes: list[Node], offset: int) -> None:
-    while open_scopes and open_scopes[-1].end_byte <= offset:
-        open_scopes.pop()
-
-
-def _scopes(unit: SyntaxUnit) -> _Scopes:
-    scopes = unit.memo.get(__name__)
-    if scopes is None:
-        scopes = unit.memo[__name__] = _Scopes(unit)
-    return scopes
-
-
 def _declares(unit: SyntaxUnit, node: Node, name: str) -> str | None:
     """The declared type if `node` (a `let` or a parameter) binds `name` with one."""
     pattern = node.child_by_field_name("pattern")
@@ -236,10 +149,9 @@ def _binding(unit: SyntaxUnit, name: str, use: Node) -> str | Node | None:
     The latest binding before `use` wins: a `let` that ended before it (`let n = n as u32` reads
     the old n), or a `for` loop around it.
     """
-    scopes = _scopes(unit)
-    function = scopes.scope_of(use)
+    function = scope_of(unit, use)
     while function is not None:
-        entries = scopes.bindings_in(function).get(name, [])
+        entries = bindings_in(unit, function).get(name, [])
         before = bisect.bisect_left(entries, use.start_byte, key=lambda entry: entry[0])
         for _, node in reversed(entries[:before]):
             bound = None
@@ -253,7 +165,7 @@ def _binding(unit: SyntaxUnit, name: str, use: Node) -> str | Node | None:
         for parameter in parameters.named_children if parameters is not None else ():
             if declared := _declares(unit, parameter, name):
                 return declared
-        function = scopes.scope_of(function)
+        function = scope_of(unit, function)
     return None
 
 

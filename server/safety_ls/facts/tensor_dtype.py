@@ -14,6 +14,7 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.facts.scopes import bindings_in, scope_of
 
 INTEGER = "integer"  # some integer dtype; which one does not matter for promotions
 
@@ -83,25 +84,26 @@ def _arguments(call: Node) -> list[Node]:
 
 
 def _binding_value(unit: SyntaxUnit, name: str, use: Node) -> Node | None:
-    """The value of the latest `let name = value;` before `use` in its function body."""
-    function = use.parent
-    while function is not None and function.type not in ("function_item", "closure_expression"):
-        function = function.parent
-    body = function.child_by_field_name("body") if function is not None else None
+    """The value of the latest `let name = value;` before `use` in its function body (not in a
+    closure or fn inside it)."""
+    function = scope_of(unit, use)
+    if function is None:
+        return None
     latest: Node | None = None
-    stack = [body] if body is not None else []
-    while stack:
-        node = stack.pop()
-        if node.start_byte >= use.start_byte:
-            continue
-        if node.type == "let_declaration" and node.end_byte <= use.start_byte:  # `let a = a.f()` reads the old `a`
-            pattern = node.child_by_field_name("pattern")
-            value = node.child_by_field_name("value")
-            if pattern is not None and value is not None and unit.text(pattern).removeprefix("mut ").strip() == name:
-                if latest is None or value.start_byte > latest.start_byte:
-                    latest = value
-        if node.type not in ("function_item", "closure_expression"):
-            stack.extend(node.named_children)
+    for _, binding in bindings_in(unit, function).get(name, []):
+        if binding.start_byte >= use.start_byte:
+            break
+        pattern = binding.child_by_field_name("pattern")
+        value = binding.child_by_field_name("value")
+        if (
+            binding.type == "let_declaration"
+            and binding.end_byte <= use.start_byte  # `let a = a.f()` reads the old `a`
+            and pattern is not None
+            and value is not None
+            and unit.text(pattern).removeprefix("mut ").strip() == name
+            and (latest is None or value.start_byte > latest.start_byte)
+        ):
+            latest = value
     return latest
 
 
