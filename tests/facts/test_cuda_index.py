@@ -100,3 +100,18 @@ def test_an_index_prepared_on_several_processes_is_the_one_built_in_one(tmp_path
     cuda_kernels.prepare_indexes([tmp_path / "src" / "lib.rs"], jobs=2)
     assert in_this_process == [], "the sources were preprocessed by the workers"
     assert workspace_kernels(tmp_path) == built
+
+
+def test_the_token_copies_of_macro_expansion_take_the_fast_path_and_keep_every_attribute():
+    """pcpp copies every token a macro expands to; the copy hook must sit on the class of the
+    tokens pcpp really makes (it loads its own ply), and copy what the generic copy would."""
+    import copy
+
+    from pcpp import Preprocessor
+
+    preprocess(b'#define K(n) extern "C" __global__ void n(float *x)\nK(a);\n', "k.cu")
+    preprocessor = Preprocessor()
+    token = next(iter(preprocessor.tokenize("x")))
+    assert "__copy__" in vars(type(token))
+    copied = copy.copy(token)
+    assert copied is not token and vars(copied) == vars(token) and type(copied) is type(token)
