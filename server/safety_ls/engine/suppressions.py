@@ -13,6 +13,7 @@ from safety_ls.core.findings import Finding
 from safety_ls.core.parsing import SyntaxUnit
 from safety_ls.core.source import SourceText
 from safety_ls.core.tags import ALLOW_COMMENT
+from safety_ls.facts.allows import attributes_of
 from safety_ls.rules import ALL_RULES
 
 _LINT_ATTRIBUTE = re.compile(r"^#!?\[\s*(?:allow|expect)\s*\((?P<lints>.*)\)\s*\]$", re.S)
@@ -144,11 +145,7 @@ def _lint_attributes(unit: SyntaxUnit, region: tuple[int, int] | None) -> Iterat
     while around is not None:
         if around.start_byte < low:  # its inner attributes come before the region
             yield from (child for child in around.named_children if child.type == "inner_attribute_item")
-        before = unit.previous_named_sibling(around)
-        while before is not None and before.type in ("attribute_item", "line_comment", "block_comment"):
-            if before.type == "attribute_item":
-                yield before
-            before = unit.previous_named_sibling(before)
+        yield from attributes_of(unit, around)
         around = unit.parent_of(around)
 
 

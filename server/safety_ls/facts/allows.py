@@ -18,7 +18,7 @@ from safety_ls.core.parsing import SyntaxUnit
 _ATTACHED = ("attribute_item", "line_comment", "block_comment")
 
 
-def _attributes_of(unit: SyntaxUnit, node: Node) -> list[Node]:
+def attributes_of(unit: SyntaxUnit, node: Node) -> list[Node]:
     """The attributes written on `node` (directly above it, comments between allowed), nearest first.
 
     Worked out once for all the children of `node`'s parent: tree-sitter's prev_named_sibling
@@ -67,7 +67,7 @@ def enclosing_allows(unit: SyntaxUnit, site: Node, lints: tuple[str, ...]) -> It
             break
         walked.append((owner, node, known))
     for owner, node, known in reversed(walked):
-        attributes = _attributes_of(owner, node)
+        attributes = attributes_of(owner, node)
         own = tuple((owner, node, attributes[-1], attribute) for attribute in attributes if allows(owner, attribute, lints))
         above = own + above
         known[node.id] = above
