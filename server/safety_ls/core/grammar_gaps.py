@@ -81,8 +81,8 @@ def _error_nodes(tree: Tree) -> list[Node]:
         node = stack.pop()
         if node.is_error:
             found.append(node)
-        if node.has_error:
-            stack.extend(node.children)
+        if node.has_error:  # only children with an error below them are worth a visit: a module's items are many
+            stack.extend(child for child in node.children if child.has_error)
     return found
 
 

@@ -78,13 +78,16 @@ def _reuse_crate_indexes(paths: list[Path], stamps: dict[Path, str], cache: Resu
 BATCH_FILES = 48
 
 
-def _batches_by_crate(work: list[tuple[Path, str]]) -> list[list[tuple[int, Path, str]]]:
+def _batches_by_crate(work: list[tuple[Path, str]], jobs: int) -> list[list[tuple[int, Path, str]]]:
     by_crate: dict[Path | None, list[tuple[int, Path, str]]] = {}
     for position, (path, display) in enumerate(work):
         by_crate.setdefault(crate_dir_of(path), []).append((position, path, display))
+    # Smaller batches when there is little work: after an edit that changed a crate's modules, its
+    # few dozen files (cudarc: 25, some of 10,000 lines) were one batch, and one core did them all.
+    size = min(BATCH_FILES, max(1, -(-len(work) // (2 * jobs))))
     batches = []
     for members in by_crate.values():
-        batches.extend(members[start : start + BATCH_FILES] for start in range(0, len(members), BATCH_FILES))
+        batches.extend(members[start : start + size] for start in range(0, len(members), size))
     # Largest first, so no worker is left with a big batch at the end.
     return sorted(batches, key=lambda batch: -sum(_size(path) for _, path, _ in batch))
 
@@ -128,7 +131,7 @@ def map_files(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    batches = _batches_by_crate(work)
+    batches = _batches_by_crate(work, jobs)
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     by_position: dict[int, T] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
