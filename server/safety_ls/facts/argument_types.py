@@ -10,6 +10,7 @@ is None (unknown), which no check treats as a mismatch.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _LITERAL = re.compile(r"^-?[0-9][0-9_]*(?:\.[0-9_]+)?(?:e-?[0-9]+)?_?(?P<type>[iu](?:8|16|32|64|size)|f32|f64)$")
 _CAST = re.compile(r"\bas\s+(?P<type>[iu](?:8|16|32|64|size)|f32|f64)\s*$")
@@ -18,15 +19,18 @@ _ALLOCATION = r"(?:alloc_zeros|alloc|null)\s*::\s*<\s*(?P<element>\w+)\s*>"
 _COPY = r"(?:htod_copy|htod_sync_copy|clone_htod|memcpy_stod)\s*\(\s*&?\s*(?:vec!)?\s*\[\s*(?P<literal>[-0-9.e_]+[a-z0-9]*)"
 
 
-def _binding_patterns(name: str) -> list[tuple[re.Pattern[str], str]]:
+# Remembered per name: launches pass the same few names (`src`, `dst`, `numel`) many times, and five
+# patterns compiled for each argument of each launch outgrew `re`'s own cache on candle.
+@lru_cache(maxsize=4096)
+def _binding_patterns(name: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     word = re.escape(name)
-    return [
+    return (
         (re.compile(rf"\blet\s+(?:mut\s+)?{word}\s*:\s*(?P<type>[^=;]+?)\s*="), "type"),
         (re.compile(rf"\blet\s+(?:mut\s+)?{word}\s*=[^;]*?{_ALLOCATION}"), "element"),
         (re.compile(rf"\blet\s+(?:mut\s+)?{word}\s*=[^;]*?{_COPY}"), "copied"),
         (re.compile(rf"\blet\s+(?:mut\s+)?{word}\s*=\s*(?P<literal>[-0-9.e_]+[a-z0-9]*)\s*;"), "literal"),
         (re.compile(rf"[(,]\s*(?:mut\s+)?{word}\s*:\s*(?P<type>[^,(){{}}]+?)\s*[,)]"), "type"),
-    ]
+    )
 
 
 def _literal_type(text: str) -> str | None:
