@@ -17,18 +17,31 @@ from safety_ls.core.parsing import SyntaxUnit
 
 _ATTACHED = ("attribute_item", "line_comment", "block_comment")
 
+# A module's items or a long function's statements: listing them all for one node's attributes cost
+# the language server a tenth of a millisecond per keystroke. Above this many named children, the
+# siblings right before the node are asked for instead: tree-sitter finds each by a walk in C.
+_WIDE = 64
+_LONGEST_RUN = 16  # attached siblings followed back before listing the parent's children after all
+_WALKS_PER_PARENT = 8  # then each further walk would cost more than listing the children once
+
 
 def attributes_of(unit: SyntaxUnit, node: Node) -> list[Node]:
     """The attributes written on `node` (directly above it, comments between allowed), nearest first.
 
-    Worked out once for all the children of `node`'s parent: tree-sitter's prev_named_sibling
-    climbs from the root each time, which made every site of a deep expression quadratic.
+    Worked out once for all the children of `node`'s parent, except for the first few questions
+    about a wide parent: tree-sitter's prev_named_sibling climbs from the root each time, which made
+    every site of a deep expression quadratic, and so would a question about each of many statements.
     """
     parent = unit.parent_of(node)
     if parent is None:
         return []
     by_parent: dict[int, dict[int, list[Node]]] = unit.memo.setdefault((__name__, "attributes"), {})
     children = by_parent.get(parent.id)
+    if children is None and parent.named_child_count > _WIDE:
+        walks: dict[int, int] = unit.memo.setdefault((__name__, "walks"), {})
+        walks[parent.id] = walks.get(parent.id, 0) + 1
+        if walks[parent.id] <= _WALKS_PER_PARENT and (found := _attributes_walking_back(node)) is not None:
+            return found
     if children is None:
         children = by_parent[parent.id] = {}
         run: list[Node] = []  # the attributes of the current run of attached siblings, nearest last
@@ -43,6 +56,19 @@ def attributes_of(unit: SyntaxUnit, node: Node) -> list[Node]:
             elif run and kind not in _ATTACHED:
                 run = []
     return children.get(node.id, [])
+
+
+def _attributes_walking_back(node: Node) -> list[Node] | None:
+    """`attributes_of` from `node`'s previous siblings, or None for a run too long to follow so."""
+    attributes = []
+    sibling = node.prev_named_sibling
+    for _ in range(_LONGEST_RUN):
+        if sibling is None or sibling.type not in _ATTACHED:
+            return attributes
+        if sibling.type == "attribute_item":
+            attributes.append(sibling)
+        sibling = sibling.prev_named_sibling
+    return None
 
 
 def allows(unit: SyntaxUnit, attribute: Node, lints: tuple[str, ...]) -> bool:
