@@ -33,6 +33,28 @@ def test_lsp_positions_are_the_clients(text: str, encoding: str, data: st.DataOb
     assert source.lsp_line_of(byte_offset(text, index)) == expected.line
 
 
+# Lines longer than SourceText counts columns on by slicing: its index of non-ASCII bytes answers.
+long_texts = st.tuples(texts, st.integers(4_000, 6_000), texts).map(lambda parts: parts[0] + "a" * parts[1] + parts[2])
+
+
+@given(text=long_texts, encoding=st.sampled_from(ENCODINGS), data=st.data())
+def test_positions_on_a_very_long_line_are_the_clients(text: str, encoding: str, data: st.DataObject) -> None:
+    source = SourceText(text.encode("utf-8"))
+    index = data.draw(st.integers(0, len(text)))
+    if text[index - 1 : index + 1] == "\r\n":
+        index -= 1
+    expected = position_at(text, index, encoding)
+    assert source.lsp_position(byte_offset(text, index), encoding) == Position(expected.line, expected.character)
+
+
+@given(text=st.lists(st.sampled_from([" ", "\t", "\x0b", "\x0c", "a", "é", "\n", "\r\n"]), max_size=30).map("".join))
+def test_the_indentation_ends_where_the_line_stripped_of_leading_whitespace_begins(text: str) -> None:
+    source = SourceText(text.encode("utf-8"))
+    for line in range(source.line_count):
+        start, end = source.line_bounds(line)
+        assert source.indentation_end(line) == end - len(source.line_bytes(line).lstrip())
+
+
 @given(text=texts, encoding=st.sampled_from(ENCODINGS), line=st.integers(0, 50), character=st.integers(0, 50))
 def test_lsp_offsets_are_the_clients_and_clamp_past_the_end(text: str, encoding: str, line: int, character: int) -> None:
     if line < len(lines(text)):

@@ -254,11 +254,12 @@ class FileContext:
             return None
         offset, indent = point
         line = self.source.line_of(offset)
-        code = self.source.line_bytes(line).lstrip()
+        # The code on the line, read in place: a generated file's one long line holds thousands of sites.
+        data, code, code_end = self.source.data, self.source.indentation_end(line), self.source.line_bounds(line)[1]
         above = self.source.line_bytes(line - 1).split(b"//")[0].rstrip() if line > 0 else b""
-        closing = code[:1] in (b")", b"]", b"}", b">")
+        closing = data[code : min(code + 1, code_end)] in (b")", b"]", b"}", b">")
         in_list = above.endswith((b"(", b"[", b",")) and not closing
-        if code.startswith(b"/*") or above.endswith(b"=") or (in_list and _several_items(code)):
+        if data.startswith(b"/*", code, code_end) or above.endswith(b"=") or (in_list and _several_items(data[code:code_end])):
             # Above `/* name */ arg,` rustfmt rejoins the two comments and moves the argument; after
             # `type X =` it drops the comment; above `a, b,` in a list it puts each item on a line of
             # its own: no insertion keeps the file as rustfmt has it.

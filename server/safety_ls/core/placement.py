@@ -546,8 +546,7 @@ def _token_is_literal_or_comment(unit: SyntaxUnit, local: int) -> bool:
 
 
 def _line_indent(source: SourceText, line: int) -> str:
-    text = source.line_bytes(line)
-    return text[: len(text) - len(text.lstrip())].decode("utf-8", "replace")
+    return source.data[source.line_bounds(line)[0] : source.indentation_end(line)].decode("utf-8", "replace")
 
 
 def _attributes_start(source: SourceText, unit: SyntaxUnit, node: Node) -> int | None:

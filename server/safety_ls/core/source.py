@@ -13,9 +13,15 @@ that adds those; a text without a lone `\r` (nearly all) shares the first index.
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Literal, NamedTuple
 
 UTF8_BOM = b"\xef\xbb\xbf"
+_LEADING_WHITESPACE = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.lstrip() removes
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+# A column is counted by slicing the line up to it; beyond this many bytes (a generated file's one
+# long line, thousands of findings on it) an index of the non-ASCII bytes answers instead.
+_SHORT_PREFIX = 4096
 
 Encoding = Literal["utf-8", "utf-16", "utf-32"]
 
@@ -38,7 +44,7 @@ class SourceText:
     blanked to spaces, so that byte offsets stay those of the file on disk.
     """
 
-    __slots__ = ("data", "has_bom", "line_starts", "uses_crlf", "lone_carriage_returns", "_lsp_line_starts", "_text")
+    __slots__ = ("data", "has_bom", "line_starts", "uses_crlf", "lone_carriage_returns", "_lsp_line_starts", "_text", "_non_ascii")
 
     def __init__(self, raw: bytes) -> None:
         try:
@@ -67,6 +73,7 @@ class SourceText:
         )
         self._lsp_line_starts: list[int] | None = None
         self._text: str | None = None
+        self._non_ascii: list[int] | None = None  # offsets of the non-ASCII bytes, once asked for
 
     def replaced(self, start: int, end: int, new: bytes) -> "SourceText":
         """This text with bytes [start, end) replaced by `new` (valid UTF-8), without re-scanning it all.
@@ -91,6 +98,7 @@ class SourceText:
         edited.uses_crlf = self.uses_crlf or b"\r\n" in new
         edited.lone_carriage_returns = self._lone_carriage_returns_after(edited.data, start, end, len(new))
         edited._lsp_line_starts = None
+        edited._non_ascii = None
         return edited
 
     def _lone_carriage_returns_after(self, data: bytes, start: int, end: int, inserted: int) -> tuple[int, ...]:
@@ -149,6 +157,13 @@ class SourceText:
         start, end = self.line_bounds(line)
         return self.data[start:end]
 
+    def indentation_end(self, line: int) -> int:
+        """Where `line`'s text begins after its leading whitespace (its end when it is all
+        whitespace): `line_bytes(line).lstrip()` without copying a long line."""
+        start, end = self.line_bounds(line)
+        match = _LEADING_WHITESPACE.match(self.data, start, end)
+        return match.end() if match is not None else start
+
     def line_text(self, line: int) -> str:
         return self.line_bytes(line).decode("utf-8", errors="replace")
 
@@ -180,7 +195,7 @@ class SourceText:
         line = bisect.bisect_right(starts, offset) - 1
         start = starts[line]
         offset = max(offset, start)
-        if encoding == "utf-8":
+        if encoding == "utf-8" or (offset - start > _SHORT_PREFIX and self._ascii_between(start, offset)):
             return Position(line, offset - start)
         prefix = self.data[start:offset]
         if prefix.isascii():
@@ -189,6 +204,12 @@ class SourceText:
         if encoding == "utf-32":
             return Position(line, len(chars))
         return Position(line, len(chars.encode("utf-16-le")) // 2)
+
+    def _ascii_between(self, start: int, end: int) -> bool:
+        if self._non_ascii is None:
+            self._non_ascii = [match.start() for match in _NON_ASCII.finditer(self.data)]
+        index = bisect.bisect_left(self._non_ascii, start)
+        return index == len(self._non_ascii) or self._non_ascii[index] >= end
 
     def offset(self, position: Position, encoding: Encoding = "utf-32") -> int:
         """Byte offset of a line/column; columns past the end clamp to it."""
