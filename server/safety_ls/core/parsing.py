@@ -99,6 +99,17 @@ def captures(pattern: Query, node: Node) -> dict[str, list[Node]]:
     return found
 
 
+def items_at(root: Node, matches: Iterator[re.Match[bytes]], token: str, kinds: tuple[str, ...]) -> Iterator[Node]:
+    """The nodes of `kinds` whose `token` (a keyword, an attribute's `#`) is where a text search
+    matched, in the order of the matches: items found from their text, where a query would walk
+    the whole tree. A match in a comment, a string or a macro's tokens has no such parent."""
+    for match in matches:
+        found = root.descendant_for_byte_range(match.start(), match.start() + len(token))
+        item = found.parent if found is not None and found.type == token else None
+        if item is not None and item.type in kinds:
+            yield item
+
+
 def in_document_order(nodes: list[Node]) -> None:
     """Sort `nodes` as they appear in the file, the outer of two that start at one byte first."""
     nodes.sort(key=lambda node: (node.start_byte, -node.end_byte))

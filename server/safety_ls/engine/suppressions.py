@@ -10,7 +10,7 @@ from typing import Iterator
 from tree_sitter import Node
 
 from safety_ls.core.findings import Finding
-from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.parsing import SyntaxUnit, items_at
 from safety_ls.core.source import SourceText
 from safety_ls.core.tags import ALLOW_COMMENT
 from safety_ls.facts.allows import attributes_of
@@ -134,11 +134,7 @@ def _lint_attributes(unit: SyntaxUnit, region: tuple[int, int] | None) -> Iterat
     a finding in `region`, the attributes inside it and those of the items and blocks around it
     (a 6,000-line file has dozens elsewhere, and the server looks on every keystroke)."""
     low, high = (0, len(unit.data)) if region is None else region  # the file's unit: its offsets are the file's
-    for candidate in _LINT_ATTRIBUTE_START.finditer(unit.data, low, high):
-        token = unit.root.descendant_for_byte_range(candidate.start(), candidate.start() + 1)
-        attribute = token.parent if token is not None else None
-        if attribute is not None and attribute.type in ("attribute_item", "inner_attribute_item"):
-            yield attribute  # not in a comment or a string
+    yield from items_at(unit.root, _LINT_ATTRIBUTE_START.finditer(unit.data, low, high), "#", ("attribute_item", "inner_attribute_item"))
     if region is None:
         return
     around: Node | None = unit.descendant_for_byte_range(low, high)
