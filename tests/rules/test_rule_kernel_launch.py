@@ -98,6 +98,51 @@ fn f(func: &CudaFunction) {
     assert site.arguments == ("&src", "n", "d", "&dst")
 
 
+def test_each_launch_of_a_function_reads_what_was_bound_before_it():
+    # One function, many launches: the body's bindings, lets, calls and macros are indexed once
+    # and each launch must still see only what precedes it.
+    code = """
+const BLOCK: u32 = 64;
+fn f(dev: &Dev, stream: &Stream, module: CUmodule, a: &Buf, b: &Buf) {
+    let f = dev.get_func("m", "first").unwrap();
+    unsafe { f.launch(cfg, (a,)) }.unwrap();
+    let f = dev.get_func("m", "second").unwrap();
+    let (g, _n) = (dev.get_func("m", "third").unwrap(), 1);
+    unsafe { f.launch(cfg, (a, b)) }.unwrap();
+    unsafe { g.launch(cfg, (b,)) }.unwrap();
+    let mut builder = stream.launch_builder(&f);
+    builder.arg(a);
+    unsafe { builder.launch(cfg) }.unwrap();
+    let mut builder = stream.launch_builder(&g);
+    builder.arg(a);
+    candle::builder_arg!(builder, b);
+    unsafe { builder.launch(cfg) }.unwrap();
+    let name = match op { Op::Sum => "fast_sum", Op::Max => "fast_max" };
+    let h = dev.get_or_load_func(name, PTX).unwrap();
+    unsafe { h.launch(cfg, (a,)) }.unwrap();
+    let mut k = std::ptr::null_mut();
+    unsafe {
+        sys::cuLaunchKernel(k, 1, 1, 1, BLOCK, 1, 1, 0, stream, std::ptr::null_mut(), std::ptr::null_mut());
+        cuModuleGetFunction(&mut k, module, c"late".as_ptr());
+        sys::cuLaunchKernel(k, 1, 1, 1, BLOCK, 2, 1, 0, stream, std::ptr::null_mut(), std::ptr::null_mut());
+    }
+    let f = dev.get_func("m", "never_launched").unwrap();
+}
+"""
+    found = [(line, site.kernel, site.arguments) for line, site in sites(code)]
+    assert found == [
+        (5, "first", ("a",)),
+        (8, "second", ("a", "b")),
+        (9, "third", ("b",)),
+        (12, "second", ("a",)),
+        (16, "third", ("a", "b")),
+        (19, "fast_sum|fast_max", ("a",)),
+        (22, None, ()),
+        (24, "late", ()),
+    ]
+    assert [site.block_threads for _, site in sites(code)][-2:] == [64, 128]
+
+
 def test_builder_arguments_pushed_in_a_loop_are_not_counted():
     code = """
 fn f(stream: &Stream, k: &CudaFunction, xs: &[Buf]) {

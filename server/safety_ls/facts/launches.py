@@ -24,6 +24,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -454,31 +455,23 @@ class Scope:
     def text(self, node: Node) -> str:
         return self.unit.text(node)
 
+    @property
+    def _index(self) -> "_BodyIndex":
+        return _BodyIndex.of(self.unit, self.body)
+
     def _binding(self, name: str) -> tuple[SyntaxUnit, Node] | None:
         """The value last bound to `name` before the launch (`let name = value`, `name = value`)."""
-        latest: tuple[int, Node] | None = None
-        for _, found in QueryCursor(query(_BINDINGS)).matches(self.body):
-            if "name" in found:
-                pattern, value = found["name"][0], found["value"][0]
-                if self.text(pattern) != name or value.start_byte >= self.before:
-                    continue
-            else:
-                pattern, values = found["tuple"][0], found["values"][0]
-                names = [re.sub(r"^(?:ref\s+)?(?:mut\s+)?", "", self.text(p)) for p in pattern.named_children]
-                items = values.named_children
-                if name not in names or len(names) != len(items) or values.start_byte >= self.before:
-                    continue
-                value = items[names.index(name)]
-            if latest is None or pattern.start_byte > latest[0]:
-                latest = (pattern.start_byte, value)
-        return (self.unit, latest[1]) if latest is not None else None
+        value = self._index.binding(name, self.before)
+        return (self.unit, value) if value is not None else None
 
     def _field(self, name: str) -> Node | None:
         """The value a struct literal in this file gives field `name` (`Self { name: value }`)."""
-        for _, found in QueryCursor(query(_FIELD_INITIALIZERS)).matches(self.unit.root):
-            if self.text(found["field"][0]) == name:
-                return found["value"][0]
-        return None
+        fields = self.unit.memo.get((__name__, "fields"))
+        if fields is None:
+            fields = self.unit.memo[__name__, "fields"] = {}
+            for _, found in QueryCursor(query(_FIELD_INITIALIZERS)).matches(self.unit.root):
+                fields.setdefault(self.text(found["field"][0]), found["value"][0])
+        return fields.get(name)
 
     def _value(self, node: Node, depth: int) -> tuple[str, Node] | None:
         """What an identifier or `self.field` stands for: ('binding' | 'field', its value)."""
@@ -539,21 +532,12 @@ class Scope:
 
     def _literal_choices(self, variable: str) -> list[str] | None:
         """The string literals `variable` can hold, when its `let` (plain or tuple pattern) shows them all."""
-        latest: tuple[int, list[str] | None] | None = None
-        for declaration in captures(query(_LETS), self.body).get("let", []):
-            pattern, value = declaration.child_by_field_name("pattern"), declaration.child_by_field_name("value")
-            if pattern is None or value is None or declaration.start_byte >= self.before:
-                continue
-            if pattern.type == "identifier" and self.text(pattern) == variable:
-                position = None
-            elif pattern.type == "tuple_pattern" and variable in (names := [self.text(p) for p in pattern.named_children]):
-                position = names.index(variable)
-            else:
-                continue
-            if latest is None or declaration.start_byte > latest[0]:
-                formatted = self._formatted_choices(value, declaration.start_byte) if position is None else None
-                latest = (declaration.start_byte, formatted or _literals_of(self.unit, value, position))
-        return latest[1] if latest is not None else None
+        latest = self._index.latest_let(variable, self.before)
+        if latest is None:
+            return None
+        start, value, position = latest
+        formatted = self._formatted_choices(value, start) if position is None else None
+        return formatted or _literals_of(self.unit, value, position)
 
     def _formatted_choices(self, value: Node, at: int) -> list[str] | None:
         """`format!("{kernel_name}{b_size}")` where `kernel_name` was chosen among literals before `at`:
@@ -572,12 +556,7 @@ class Scope:
 
     def _out_parameter_kernel(self, name: str, depth: int) -> str | None:
         """`cuModuleGetFunction(&mut f, module, c"name".as_ptr())` fills `f` with kernel `name`."""
-        for call in captures(query(_CALLS), self.body).get("call", []):
-            if call.start_byte >= self.before:
-                continue
-            function = call.child_by_field_name("function")
-            if function is None or not self.unit.text(function).endswith(_MODULE_GET_FUNCTION):
-                continue
+        for call in self._index.function_loads(self.before):
             arguments = call_arguments(call)
             if len(arguments) >= 3 and re.search(r"\b" + re.escape(name) + r"\b", self.unit.text(arguments[0])):
                 named = arguments[2]
@@ -645,10 +624,8 @@ class Scope:
         None when one sits in a loop or closure: the count is then not visible.
         """
         pushed: list[tuple[int, str]] = []
-        calls = captures(query(_CALLS), self.body).get("call", [])
+        calls = self._index.between(_CALLS, "call", since, self.before)
         for call in calls:
-            if not since <= call.start_byte < self.before:
-                continue
             method, target, arguments = _method_call(call)
             if method not in ("arg", "args") or target is None:
                 continue
@@ -660,7 +637,7 @@ class Scope:
                     return None
                 pushed.extend((node.start_byte, self.unit.text(node)) for node in arguments)
         for call in calls:
-            if not since <= call.start_byte < self.before or _method_call(call)[0] in ("arg", "args"):
+            if _method_call(call)[0] in ("arg", "args"):
                 continue
             if any(re.fullmatch(r"&\s*mut\s+" + re.escape(builder), self.unit.text(a)) for a in call_arguments(call)):
                 count = self._helper_pushes(call)  # `ds.builder_arg(&mut builder)` pushes what its body pushes
@@ -668,13 +645,13 @@ class Scope:
                     return None
                 pushed.extend((call.start_byte + index, f"{self.unit.text(call)}#{index + 1}") for index in range(count))
         pushing_macros = _argument_macros(self._file())
-        for invocation in captures(query(_MACROS), self.body).get("macro", []):
+        for invocation in self._index.between(_MACROS, "macro", since, self.before):
             macro = invocation.child_by_field_name("macro")
             if macro is None or self.unit.text(macro).split("::")[-1] not in pushing_macros:
                 continue
             body = next((c for c in invocation.children if c.type == "token_tree"), None)
             items = split_top_level(self.unit.text(body)[1:-1]) if body is not None else []
-            if items and items[0] == builder and since <= invocation.start_byte < self.before:
+            if items and items[0] == builder:
                 if _repeats(self.unit, invocation, self.body, since):
                     return None
                 pushed.extend((invocation.start_byte + index, item) for index, item in enumerate(items[1:]))
@@ -706,13 +683,111 @@ class Scope:
         if value is not None:
             return value
         if re.fullmatch(r"[A-Z_][A-Z0-9_]*", text):
-            root = self.unit
-            while root.parent is not None:
-                root = root.parent
-            match = re.search(_CONSTANT.format(name=re.escape(text)).encode(), root.data)
-            if match:
-                return _integer(match.group(1).decode())
+            root = self._file()
+            key = (__name__, "constant", text)
+            if key not in root.memo:  # each launch of a file asks for its BLOCK_SIZE again
+                match = re.search(_CONSTANT.format(name=re.escape(text)).encode(), root.data)
+                root.memo[key] = _integer(match.group(1).decode()) if match else None
+            return root.memo[key]
         return None
+
+
+class _BodyIndex:
+    """What the launches of one function look up, found by one query over its body and kept with
+    the unit: each launch queried the whole body again (400 launches in one function: 13.5 s)."""
+
+    def __init__(self, unit: SyntaxUnit, body: Node) -> None:
+        self.unit, self.body = unit, body
+        self._found: dict[str, tuple[list[int], list[Node]]] = {}
+        self._bindings: dict[str, list[tuple[int, int, Node]]] | None = None
+        self._lets: dict[str, tuple[list[int], list[tuple[int, Node, int | None]]]] | None = None
+        self._loads: tuple[list[int], list[Node]] | None = None
+
+    @classmethod
+    def of(cls, unit: SyntaxUnit, body: Node) -> "_BodyIndex":
+        key = (__name__, "body", body.id)
+        index = unit.memo.get(key)
+        if index is None:
+            index = unit.memo[key] = cls(unit, body)
+        return index
+
+    def _captured(self, pattern: str, capture: str) -> tuple[list[int], list[Node]]:
+        if pattern not in self._found:
+            nodes = captures(query(pattern), self.body).get(capture, [])
+            self._found[pattern] = ([node.start_byte for node in nodes], nodes)
+        return self._found[pattern]
+
+    def between(self, pattern: str, capture: str, low: int, high: int) -> list[Node]:
+        """The query's captures starting in [low, high), in document order."""
+        starts, nodes = self._captured(pattern, capture)
+        return nodes[bisect_left(starts, low) : bisect_left(starts, high)]
+
+    def binding(self, name: str, before: int) -> Node | None:
+        """The value of the last `let`/assignment of `name` whose value starts before `before`."""
+        if self._bindings is None:
+            self._bindings = self._index_bindings()
+        entries = self._bindings.get(name, [])
+        # A pattern comes before its value: only those starting before `before` can qualify.
+        position = bisect_left(entries, before, key=lambda entry: entry[0])
+        while position > 0:
+            position -= 1
+            _, value_start, value = entries[position]
+            if value_start < before:
+                return value
+        return None
+
+    def _index_bindings(self) -> dict[str, list[tuple[int, int, Node]]]:
+        by_name: dict[str, list[tuple[int, int, Node]]] = {}
+        for _, found in QueryCursor(query(_BINDINGS)).matches(self.body):
+            if "name" in found:
+                pattern, value = found["name"][0], found["value"][0]
+                by_name.setdefault(self.unit.text(pattern), []).append((pattern.start_byte, value.start_byte, value))
+                continue
+            pattern, values = found["tuple"][0], found["values"][0]
+            names = [re.sub(r"^(?:ref\s+)?(?:mut\s+)?", "", self.unit.text(p)) for p in pattern.named_children]
+            items = values.named_children
+            if len(names) == len(items):
+                for name in dict.fromkeys(names):
+                    by_name.setdefault(name, []).append((pattern.start_byte, values.start_byte, items[names.index(name)]))
+        for entries in by_name.values():
+            entries.sort(key=lambda entry: entry[0])
+        return by_name
+
+    def latest_let(self, variable: str, before: int) -> tuple[int, Node, int | None] | None:
+        """(start, value, tuple position or None) of the last `let` binding `variable` that starts before `before`."""
+        if self._lets is None:
+            self._lets = {}
+            for declaration in self._captured(_LETS, "let")[1]:
+                pattern, value = declaration.child_by_field_name("pattern"), declaration.child_by_field_name("value")
+                if pattern is None or value is None:
+                    continue
+                if pattern.type == "identifier":
+                    bound = [(self.unit.text(pattern), None)]
+                elif pattern.type == "tuple_pattern":
+                    names = [self.unit.text(p) for p in pattern.named_children]
+                    bound = [(name, names.index(name)) for name in dict.fromkeys(names)]
+                else:
+                    continue
+                for name, position in bound:
+                    starts, lets = self._lets.setdefault(name, ([], []))
+                    starts.append(declaration.start_byte)
+                    lets.append((declaration.start_byte, value, position))
+        starts, lets = self._lets.get(variable, ([], []))
+        index = bisect_left(starts, before)
+        return lets[index - 1] if index else None
+
+    def function_loads(self, before: int) -> list[Node]:
+        """The calls of `cuModuleGetFunction` and the like that start before `before`, in document order."""
+        if self._loads is None:
+            starts, loads = [], []
+            for call in self._captured(_CALLS, "call")[1]:
+                function = call.child_by_field_name("function")
+                if function is not None and self.unit.text(function).endswith(_MODULE_GET_FUNCTION):
+                    starts.append(call.start_byte)
+                    loads.append(call)
+            self._loads = (starts, loads)
+        starts, loads = self._loads
+        return loads[: bisect_left(starts, before)]
 
 
 def _function_bodies(file: SyntaxUnit) -> dict[str, list[Node]]:
@@ -730,7 +805,15 @@ def _function_bodies(file: SyntaxUnit) -> dict[str, list[Node]]:
 
 
 def _pushes_in(unit: SyntaxUnit, body: Node) -> int | None:
-    """`.arg(..)` calls a helper's body makes on every path: the same count in each `match` arm, no loops."""
+    """`.arg(..)` calls a helper's body makes on every path: the same count in each `match` arm, no
+    loops (counted once per file: every launch that calls the helper asks)."""
+    key = (__name__, "pushes", body.id)
+    if key not in unit.memo:
+        unit.memo[key] = _count_pushes(unit, body)
+    return unit.memo[key]
+
+
+def _count_pushes(unit: SyntaxUnit, body: Node) -> int | None:
     calls = [c for c in captures(query(_CALLS), body).get("call", []) if _method_call(c)[0] == "arg"]
     if any(_repeats(unit, call, body) for call in calls):
         return None
