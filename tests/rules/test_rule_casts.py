@@ -301,6 +301,24 @@ def test_a_let_that_shadows_reads_the_old_binding() -> None:
     assert diagnostic.data["from"] == "u64"
 
 
+def test_casts_in_nested_closures_read_the_nearest_binding_outwards() -> None:
+    # Bindings are indexed once from the outermost function: each closure keeps its own lets.
+    code = (
+        "fn f(x: u64) {\n"
+        "    let a = |y: u8| {\n"
+        "        let x: i16 = 1;\n"
+        "        let b = |z: u8| |w: u8| x as u32;\n"
+        "        x as u8\n"
+        "    };\n"
+        "    let c = |y: u8| |z: u8| x as u32;\n"
+        "    let x: i8 = 0;\n"
+        "    let d = x as u16;\n"
+        "}\n"
+    )
+    found = sorted((d.line, d.data["from"]) for d in check(code) if d.rule == "missing-cast")
+    assert found == [(4, "i16"), (5, "i16"), (7, "u64"), (9, "i8")]
+
+
 def test_operands_of_different_types_are_unknown() -> None:
     code = "fn f(a: u8, b: u16) {\n    let y = (a + b) as f64;\n}\n"
     (diagnostic,) = [d for d in check(code) if d.rule == "missing-cast"]

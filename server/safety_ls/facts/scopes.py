@@ -53,7 +53,12 @@ class _Scopes:
     def bindings_in(self, function: Node) -> dict[str, list[tuple[int, Node]]]:
         """The `let`s and `for` loops of a function's body (not of nested closures or fns), by the name they bind."""
         if function.id not in self.bindings:
-            self._index_bindings(function)
+            # Indexed from the outermost scope not yet indexed: closures nested n deep, each
+            # asked in turn from the innermost out, were each indexed with all inside them.
+            outermost = function
+            while (enclosing := self.scope_of(outermost)) is not None and enclosing.id not in self.bindings:
+                outermost = enclosing
+            self._index_bindings(outermost)
         return self.bindings.setdefault(function.id, {})
 
     def _index_bindings(self, function: Node) -> None:
