@@ -319,6 +319,22 @@ def test_casts_in_nested_closures_read_the_nearest_binding_outwards() -> None:
     assert found == [(4, "i16"), (5, "i16"), (7, "u64"), (9, "i8")]
 
 
+def test_a_comment_above_an_else_if_chain_covers_the_casts_of_every_branch() -> None:
+    # The walk up from each branch is shared along the chain: every branch must still get its own
+    # statement's answer (covered under a comment, flagged without one).
+    code = (
+        "fn f(x: u64, k: usize) -> u32 {\n"
+        "    // CAST: u64 → u32, k selects a bounded value\n"
+        "    let y = if k == 0 { x as u32 } else if k == 1 { x as u32 } else if k == 2 { x as u32 } else { 0 };\n"
+        "    let z = if k == 0 { x as u32 } else if k == 1 { (x as u32) + 1 } else { 0 };\n"
+        "    // CAST: u64 → u32, k selects a bounded value\n"
+        "    let w = if k == 0 { x as u32 } else if k == 1 { f(x as u32) } else { x as u32 };\n"
+        "    y + z + w\n"
+        "}\n"
+    )
+    assert lines(code, "missing-cast") == [4, 4]
+
+
 def test_operands_of_different_types_are_unknown() -> None:
     code = "fn f(a: u8, b: u16) {\n    let y = (a + b) as f64;\n}\n"
     (diagnostic,) = [d for d in check(code) if d.rule == "missing-cast"]

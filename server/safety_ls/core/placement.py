@@ -384,9 +384,13 @@ def _walk_to_construct(
     while True:
         while current is not None and not unit.is_synthetic(current):
             kind = current.type
-            if unit is first_unit and kind in _EXPRESSION_PARENTS and (current.id, branches) in unit.constructs:
+            remembered = kind in _EXPRESSION_PARENTS or (branches and kind in _BRANCH_PARENTS)
+            if unit is first_unit and remembered and (current.id, branches) in unit.constructs:
                 return unit.constructs[(current.id, branches)]
             if branches and (kind in _BRANCH_PARENTS or (kind == "block" and _is_branch_body(unit, current, child))):
+                if unit is first_unit and kind in _BRANCH_PARENTS:
+                    # Climbed the same way from any child: an `else if` chain's n branches share one walk.
+                    passed.append((current.id, branches))
                 child, current = current, unit.parent_of(current)
                 continue
             if kind == "let_declaration":
