@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from safety_ls.config.templates import Templates
 from safety_ls.core.findings import Diagnostic
 from safety_ls.core.settings import PlacementOptions, Settings
 from safety_ls.core.source import SourceText
 from safety_ls.engine.analyze import analyze
+from safety_ls.fixes.apply import fix_source
 
 RULES = {"missing-cast", "cast-annotation-mismatch"}
 
@@ -339,3 +341,10 @@ def test_operands_of_different_types_are_unknown() -> None:
     code = "fn f(a: u8, b: u16) {\n    let y = (a + b) as f64;\n}\n"
     (diagnostic,) = [d for d in check(code) if d.rule == "missing-cast"]
     assert diagnostic.data["from"] is None
+
+
+def test_a_chain_of_casts_is_reported_once_and_its_fix_names_every_step() -> None:
+    code = "fn f(x: u64) -> u8 {\n    let y = x as u32 as u16 as u8;\n    y\n}\n"
+    assert lines(code, "missing-cast") == [2]
+    fixed = fix_source(code.encode(), "f.rs", Settings(select=frozenset(RULES)), Templates()).fixed.decode()
+    assert fixed.splitlines()[1] == "    // CAST: u64 → u32, u32 → u16, u16 → u8, <reason>"

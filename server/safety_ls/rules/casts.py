@@ -69,21 +69,41 @@ def _missing_cast(ctx: FileContext) -> Iterator[Finding]:
 
 def _chain_conversions(ctx: FileContext, unit: SyntaxUnit, cast: Node) -> list[dict[str, str | None]]:
     """The conversions of `x as A as B`, innermost first: the casts of one chain start at the same
-    byte, so only one of them is reported, and its comment must name every step."""
-    outermost = cast
-    while (parent := unit.parent_of(outermost)) is not None and parent.type == "type_cast_expression":
-        outermost = parent
-    chain = []
-    current: Node | None = outermost
-    while current is not None and current.type == "type_cast_expression":
-        chain.append(current)
-        current = current.child_by_field_name("value")
-    conversions = []
-    for step in reversed(chain):
-        target, value = cast_target(unit, step), step.child_by_field_name("value")
-        if target is not None and value is not None and not operand_is_pointer(unit, value):
-            conversions.append({"from": source_type(ctx, unit, value), "to": target})
-    return conversions
+    byte, so only one of them is reported, and its comment must name every step.
+
+    Worked out once per chain: every cast of a chain of n asked for all n steps (quadratic)."""
+    outermost = _outermost_cast(unit, cast)
+    key = (__name__, "conversions", outermost.id)
+    if key not in unit.memo:
+        chain = []
+        current: Node | None = outermost
+        while current is not None and current.type == "type_cast_expression":
+            chain.append(current)
+            current = current.child_by_field_name("value")
+        conversions = []
+        for step in reversed(chain):
+            target, value = cast_target(unit, step), step.child_by_field_name("value")
+            if target is not None and value is not None and not operand_is_pointer(unit, value):
+                conversions.append({"from": source_type(ctx, unit, value), "to": target})
+        unit.memo[key] = conversions
+    return unit.memo[key]
+
+
+def _outermost_cast(unit: SyntaxUnit, cast: Node) -> Node:
+    """The cast whose operand chain holds `cast` (itself at the top), remembered for each cast passed."""
+    known: dict[int, Node] = unit.memo.setdefault((__name__, "outermost"), {})
+    passed, current = [], cast
+    while current.id not in known:
+        passed.append(current.id)
+        parent = unit.parent_of(current)
+        if parent is None or parent.type != "type_cast_expression":
+            known[current.id] = current
+            break
+        current = parent
+    outermost = known[current.id]
+    for node_id in passed:
+        known[node_id] = outermost
+    return outermost
 
 
 def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:
