@@ -280,3 +280,15 @@ def test_group_annotations_do_not_apply_to_safety() -> None:
     source = "fn f() {\n    // SAFETY: g has no preconditions\n    unsafe { g() };\n    unsafe { g() };\n}\n"
     settings = Settings(select=frozenset({"undocumented-unsafe-block"}), placement=PlacementOptions(group_annotations=True))
     assert found(source, settings) == [(4, "undocumented-unsafe-block")]
+
+
+def test_each_promotion_of_a_chain_gets_the_hint_its_statement_names_after_it() -> None:
+    # The statement is found once for the whole chain; each promotion still reads only what follows it.
+    source = (
+        "fn f(x: Tensor, w: Tensor) -> Result<Tensor> {\n"
+        "    let y = x.to_dtype(DType::F32)?.exp()?.to_dtype(DType::F64)?.matmul(&w)?.to_dtype(DType::F32)?;\n"
+        "    Ok(y)\n"
+        "}\n"
+    )
+    hints = [d.fix.context["hint"] for d in check(source) if d.rule == "missing-promote"]
+    assert hints == ["exp", "matmul", None]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import tree_sitter_rust
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
@@ -154,6 +154,26 @@ class SyntaxUnit:
             if key not in self._parents:  # not reachable by byte (a zero-width node): ask tree-sitter
                 self._parents[key] = node.parent
         return self._parents[key]
+
+    def highest(self, node: Node, kind: str, is_top: Callable[[Node, Node | None], bool]) -> Node:
+        """The first node from `node` upwards for which `is_top(node, its parent)` holds.
+
+        Remembered (under `kind`) for every node passed: the n links of a chain asking each in
+        turn would otherwise climb the rest of the chain each time (quadratic).
+        """
+        known: dict[int, Node] = self.memo.setdefault(("highest", kind), {})
+        passed, current = [], node
+        while current.id not in known:
+            passed.append(current.id)
+            parent = self.parent_of(current)
+            if is_top(current, parent):
+                known[current.id] = current
+                break
+            current = parent  # type: ignore[assignment]  # is_top holds when there is no parent
+        top = known[current.id]
+        for node_id in passed:
+            known[node_id] = top
+        return top
 
     def previous_named_sibling(self, node: Node) -> Node | None:
         """`node.prev_named_sibling`, from the cached parent: tree-sitter's own finds the parent by

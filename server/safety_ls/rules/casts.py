@@ -72,7 +72,7 @@ def _chain_conversions(ctx: FileContext, unit: SyntaxUnit, cast: Node) -> list[d
     byte, so only one of them is reported, and its comment must name every step.
 
     Worked out once per chain: every cast of a chain of n asked for all n steps (quadratic)."""
-    outermost = _outermost_cast(unit, cast)
+    outermost = unit.highest(cast, "cast chain", _chain_top)
     key = (__name__, "conversions", outermost.id)
     if key not in unit.memo:
         chain = []
@@ -89,21 +89,8 @@ def _chain_conversions(ctx: FileContext, unit: SyntaxUnit, cast: Node) -> list[d
     return unit.memo[key]
 
 
-def _outermost_cast(unit: SyntaxUnit, cast: Node) -> Node:
-    """The cast whose operand chain holds `cast` (itself at the top), remembered for each cast passed."""
-    known: dict[int, Node] = unit.memo.setdefault((__name__, "outermost"), {})
-    passed, current = [], cast
-    while current.id not in known:
-        passed.append(current.id)
-        parent = unit.parent_of(current)
-        if parent is None or parent.type != "type_cast_expression":
-            known[current.id] = current
-            break
-        current = parent
-    outermost = known[current.id]
-    for node_id in passed:
-        known[node_id] = outermost
-    return outermost
+def _chain_top(cast: Node, parent: Node | None) -> bool:
+    return parent is None or parent.type != "type_cast_expression"
 
 
 def _cast_mismatch(ctx: FileContext) -> Iterator[Finding]:

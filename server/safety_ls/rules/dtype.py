@@ -48,14 +48,12 @@ _PROMOTION_HINT = re.compile(r"\b(" + "|".join(_PROMOTION_HINTS) + r")\w*\s*[(:<
 def _promotion_context(unit: SyntaxUnit, call: Node) -> str | None:
     """The numerically sensitive operation the promoted value feeds, if the statement shows one:
     the first of `_PROMOTION_HINTS` that the statement names after the call."""
-    statement = call
-    while (parent := unit.parent_of(statement)) is not None and statement.type not in (
-        "let_declaration",
-        "expression_statement",
-    ):
-        statement = parent
-    last_use = _last_hint_uses(unit, statement)
+    last_use = _last_hint_uses(unit, unit.highest(call, "statement", _is_statement))
     return next((hint for hint in _PROMOTION_HINTS if last_use.get(hint, -1) >= call.end_byte), None)
+
+
+def _is_statement(node: Node, parent: Node | None) -> bool:
+    return parent is None or node.type in ("let_declaration", "expression_statement")
 
 
 def _last_hint_uses(unit: SyntaxUnit, statement: Node) -> dict[str, int]:
