@@ -48,6 +48,30 @@ def to_dtype_lets(n: int) -> str:
     return f"pub fn f(t: Tensor) -> Result<()> {{\n    let x = t.to_dtype(DType::F16)?;\n{body}    Ok(())\n}}\n"
 
 
+def launches_in_one_function(n: int) -> str:
+    body = "".join("    unsafe { func.clone().launch(cfg, (&a, &b, n as i32)) }?;\n" for _ in range(n))
+    parameters = "func: CudaFunction, cfg: LaunchConfig, a: CudaSlice<f32>, b: CudaSlice<f32>, n: usize"
+    return f"pub fn f({parameters}) -> Result<()> {{\n{body}    Ok(())\n}}\n"
+
+
+def nested_closures(n: int) -> str:
+    return "pub fn f(x: u64) -> u32 {\n    let g = " + "|y: u64| " * n + "x as u32;\n    0\n}\n"
+
+
+def else_if_chain(n: int) -> str:
+    chain = " else ".join(f"if k == {i} {{ x as u32 }}" for i in range(n))
+    return f"pub fn f(x: u64, k: usize) -> u32 {{\n    {chain} else {{ 0 }}\n}}\n"
+
+
+def cast_chain(n: int) -> str:
+    return "pub fn f(x: u64) -> u64 {\n    x" + " as u32 as u64" * (n // 2) + "\n}\n"
+
+
+def dtype_chain(n: int) -> str:
+    chain = ".to_dtype(DType::F32)?.to_dtype(DType::F16)?" * (n // 2)
+    return f"pub fn f(x: Tensor) -> Result<Tensor> {{\n    Ok(x{chain})\n}}\n"
+
+
 SHAPES: dict[str, Callable[[int], str]] = {
     "plus-casts": plus_casts,
     "contiguous-chain": contiguous_chain,
@@ -55,6 +79,11 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "nested-blocks": nested_blocks_with_casts,
     "statements": many_statements,
     "to-dtype-lets": to_dtype_lets,
+    "launches": launches_in_one_function,
+    "nested-closures": nested_closures,
+    "else-if": else_if_chain,
+    "cast-chain": cast_chain,
+    "dtype-chain": dtype_chain,
 }
 
 
