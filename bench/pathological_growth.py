@@ -58,6 +58,15 @@ def nested_closures(n: int) -> str:
     return "pub fn f(x: u64) -> u32 {\n    let g = " + "|y: u64| " * n + "x as u32;\n    0\n}\n"
 
 
+def closures_each_with_a_cast(n: int) -> str:
+    return "pub fn f(x: u64) {\n" + "let g = |y: u64| { let a = x as u32;\n" * n + "};\n" * n + "}\n"
+
+
+def shadowing_lets(n: int) -> str:
+    body = "    let x = x.to_dtype(DType::F32)?;\n" * n
+    return f"pub fn f(t: Tensor) -> Result<Tensor> {{\n    let x = t.to_dtype(DType::F16)?;\n{body}    Ok(x)\n}}\n"
+
+
 def else_if_chain(n: int) -> str:
     chain = " else ".join(f"if k == {i} {{ x as u32 }}" for i in range(n))
     return f"pub fn f(x: u64, k: usize) -> u32 {{\n    {chain} else {{ 0 }}\n}}\n"
@@ -81,6 +90,8 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "to-dtype-lets": to_dtype_lets,
     "launches": launches_in_one_function,
     "nested-closures": nested_closures,
+    "closure-casts": closures_each_with_a_cast,
+    "shadowing-lets": shadowing_lets,
     "else-if": else_if_chain,
     "cast-chain": cast_chain,
     "dtype-chain": dtype_chain,

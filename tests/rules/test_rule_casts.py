@@ -321,6 +321,19 @@ def test_casts_in_nested_closures_read_the_nearest_binding_outwards() -> None:
     assert found == [(4, "i16"), (5, "i16"), (7, "u64"), (9, "i8")]
 
 
+def test_a_closure_reads_the_bindings_before_it_and_its_own_parameters_first() -> None:
+    code = (
+        "fn f(x: u64, n: usize) {\n"
+        "    let before: i32 = 0;\n"
+        "    let g = |x: u16| { let h = |k: u8| (x as u32, before as u64, n as u32, later as u8); };\n"
+        "    let later: i64 = 1;\n"
+        "    let j = |y: u8| |z: u8| (x as u32, before as u64);\n"
+        "}\n"
+    )
+    found = [(d.line, d.column, d.data["from"]) for d in check(code) if d.rule == "missing-cast"]
+    assert found == [(3, 41, "u16"), (3, 51, "i32"), (3, 66, "usize"), (3, 76, None), (5, 30, "u64"), (5, 40, "i32")]
+
+
 def test_a_comment_above_an_else_if_chain_covers_the_casts_of_every_branch() -> None:
     # The walk up from each branch is shared along the chain: every branch must still get its own
     # statement's answer (covered under a comment, flagged without one).

@@ -292,3 +292,18 @@ def test_each_promotion_of_a_chain_gets_the_hint_its_statement_names_after_it() 
     )
     hints = [d.fix.context["hint"] for d in check(source) if d.rule == "missing-promote"]
     assert hints == ["exp", "matmul", None]
+
+
+def test_the_receivers_latest_let_before_the_call_decides_among_many_shadowing_ones() -> None:
+    source = (
+        "fn f(t: Tensor) -> Result<Tensor> {\n"
+        "    let x = t.to_dtype(DType::U32)?;\n"
+        "    let x = x.to_dtype(DType::F16)?;\n"
+        "    let y = x.to_dtype(DType::F32)?;\n"
+        "    let x = x.to_dtype(DType::U8)?;\n"
+        "    let z = x.to_dtype(DType::F32)?;\n"
+        "    let x = { let x = t.to_dtype(DType::BF16)?; x.to_dtype(DType::F32)? };\n"
+        "    Ok(y)\n"
+        "}\n"
+    )
+    assert [d.line for d in check(source) if d.rule == "missing-promote"] == [4, 7]

@@ -19,7 +19,6 @@ from safety_ls.engine import suppressions
 from safety_ls.engine.test_code import in_ranges, is_test_target, test_item_ranges
 from safety_ls.rules import Rule, enabled_rules
 
-
 # How many lines above and below a finding are kept with it (blank ones are skipped over).
 CONTEXT_REACH = 2
 

@@ -150,23 +150,54 @@ def _binding(unit: SyntaxUnit, name: str, use: Node) -> str | Node | None:
     the old n), or a `for` loop around it.
     """
     function = scope_of(unit, use)
-    while function is not None:
-        entries = bindings_in(unit, function).get(name, [])
-        before = bisect.bisect_left(entries, use.start_byte, key=lambda entry: entry[0])
-        for _, node in reversed(entries[:before]):
-            bound = None
-            if node.type == "let_declaration" and node.end_byte <= use.start_byte:
-                bound = _let_binding(unit, node, name)
-            elif node.type == "for_expression" and node.end_byte > use.start_byte:
-                bound = _for_binding(unit, node, name)
-            if bound is not None:
-                return bound
-        parameters = function.child_by_field_name("parameters")
-        for parameter in parameters.named_children if parameters is not None else ():
-            if declared := _declares(unit, parameter, name):
-                return declared
-        function = scope_of(unit, function)
+    if function is None:
+        return None
+    bound = _bound_in(unit, function, name, use.start_byte)
+    return bound if bound is not None else _bound_around(unit, function, name)
+
+
+def _bound_in(unit: SyntaxUnit, function: Node, name: str, position: int) -> str | Node | None:
+    """`name` as bound in `function`'s own body before `position`, or as its parameter."""
+    entries = bindings_in(unit, function).get(name, [])
+    index = bisect.bisect_left(entries, position, key=lambda entry: entry[0])
+    while index > 0:
+        index -= 1
+        node = entries[index][1]
+        bound = None
+        if node.type == "let_declaration" and node.end_byte <= position:
+            bound = _let_binding(unit, node, name)
+        elif node.type == "for_expression" and node.end_byte > position:
+            bound = _for_binding(unit, node, name)
+        if bound is not None:
+            return bound
+    parameters = function.child_by_field_name("parameters")
+    for parameter in parameters.named_children if parameters is not None else ():
+        if declared := _declares(unit, parameter, name):
+            return declared
     return None
+
+
+def _bound_around(unit: SyntaxUnit, scope: Node, name: str) -> str | Node | None:
+    """`name` as the scopes around `scope` bind it where `scope` starts: the same for every use
+    inside it (nothing they bind lies inside it), so remembered per scope and name for each scope
+    passed; uses n closures deep each climbed all n (quadratic)."""
+    known: dict[tuple[int, str], str | Node | None] = unit.memo.setdefault((__name__, "around"), {})
+    passed: list[int] = []
+    found: str | Node | None = None
+    current = scope
+    while (current.id, name) not in known:
+        passed.append(current.id)
+        enclosing = scope_of(unit, current)
+        if enclosing is None:
+            break
+        if (found := _bound_in(unit, enclosing, name, current.start_byte)) is not None:
+            break
+        current = enclosing
+    else:
+        found = known[current.id, name]
+    for scope_id in passed:
+        known[scope_id, name] = found
+    return found
 
 
 _COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})

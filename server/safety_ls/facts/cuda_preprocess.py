@@ -45,7 +45,9 @@ class Preprocessed:
 def _preprocessor_class() -> type:
     """pcpp's preprocessor with our hooks; pcpp is imported on first use (start-up stays fast)."""
     from pcpp import Action, OutputDirective, Preprocessor
-    from pcpp.parser import LexToken  # ply as pcpp loads it (its own copy, imported as `ply`)
+
+    # The token class of ply as pcpp loads it (its own copy, imported as `ply`).
+    from pcpp.parser import LexToken
 
     if "__copy__" not in vars(LexToken) and not hasattr(LexToken, "__slots__"):
         # pcpp copies a token (`copy.copy`) for every one a macro expands to: 190,000 on mistral.rs,

@@ -11,6 +11,8 @@ else is unknown.
 
 from __future__ import annotations
 
+import bisect
+
 from tree_sitter import Node
 
 from safety_ls.core.parsing import SyntaxUnit
@@ -89,10 +91,13 @@ def _binding_value(unit: SyntaxUnit, name: str, use: Node) -> Node | None:
     function = scope_of(unit, use)
     if function is None:
         return None
-    latest: Node | None = None
-    for _, binding in bindings_in(unit, function).get(name, []):
-        if binding.start_byte >= use.start_byte:
-            break
+    entries = bindings_in(unit, function).get(name, [])
+    # From the last binding before `use` back: the first that qualifies is the latest (each `let`
+    # of a long run of `let x = x.f()?;` scanned all those before it).
+    index = bisect.bisect_left(entries, use.start_byte, key=lambda entry: entry[0])
+    while index > 0:
+        index -= 1
+        binding = entries[index][1]
         pattern = binding.child_by_field_name("pattern")
         value = binding.child_by_field_name("value")
         if (
@@ -101,10 +106,9 @@ def _binding_value(unit: SyntaxUnit, name: str, use: Node) -> Node | None:
             and pattern is not None
             and value is not None
             and unit.text(pattern).removeprefix("mut ").strip() == name
-            and (latest is None or value.start_byte > latest.start_byte)
         ):
-            latest = value
-    return latest
+            return value
+    return None
 
 
 def tensor_dtype(unit: SyntaxUnit, value: Node, depth: int = 0) -> str | None:
