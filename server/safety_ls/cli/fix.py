@@ -7,7 +7,6 @@ files would change), 2 an error.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ from safety_ls.core.source import SourceError
 from safety_ls.engine.discovery import rust_files
 from safety_ls.fixes.alloc_wrapper import WrapperPlan, wrapper_insertion
 from safety_ls.fixes.apply import FileLocation, fix_source
+from safety_ls.fixes.diff import unified_diff
 from safety_ls.rules.annotation_quality import PLACEHOLDER_ANNOTATION
 
 
@@ -44,7 +44,7 @@ def add_arguments(fix: argparse.ArgumentParser) -> None:
 def _unified_diff(shown: str, before: bytes, after: bytes) -> str:
     old = before.decode("utf-8", "replace").splitlines(keepends=True)
     new = after.decode("utf-8", "replace").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(old, new, fromfile=f"a/{shown}", tofile=f"b/{shown}"))
+    return unified_diff(old, new, f"a/{shown}", f"b/{shown}")
 
 
 def _common_folder(paths: list[Path]) -> Path:
