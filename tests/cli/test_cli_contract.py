@@ -242,6 +242,20 @@ def test_text_shows_location_rule_message_source_line_and_caret(tmp_path: Path) 
     assert "Found 1 finding in 1 file." in done.stdout
 
 
+def test_text_shows_a_long_line_as_a_window_around_each_finding(tmp_path: Path) -> None:
+    casts = " + ".join(f"(x{i % 7} as f64)" for i in range(400))  # one line of about 6,000 characters
+    write(tmp_path, "a.rs", f"pub fn f(x0: u8, x1: u8, x2: u8, x3: u8, x4: u8, x5: u8, x6: u8) -> f64 {{\n    {casts}\n}}\n")
+    done = cli("check", "a.rs", "--no-cache", "--select", "missing-cast", cwd=tmp_path)
+    lines = done.stdout.splitlines()
+    shown = [line for line in lines if line.startswith("2 | ")]
+    assert len(shown) == 400 and all(len(line) <= len("2 | ") + 206 for line in shown)
+    header = next(i for i, line in enumerate(lines) if line.startswith("a.rs:2:1406:"))  # the 101st cast
+    code, carets = lines[header + 2][len("2 | ") :], lines[header + 3][len("  | ") :]
+    assert code.startswith("...") and code.endswith("...")
+    assert code[carets.index("^") :].startswith("x2 as f64")
+    assert carets.strip() == "^" * len("x2 as f64") + " warning"
+
+
 def test_text_has_no_ansi_colour_when_not_a_tty(tmp_path: Path) -> None:
     write(tmp_path, "a.rs", UNSAFE_BLOCK)
     done = cli("check", "a.rs", "--no-cache", cwd=tmp_path)
