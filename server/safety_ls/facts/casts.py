@@ -248,12 +248,13 @@ def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node, depth: int = 0)
     ):
         value = value.named_child(0)  # type: ignore[assignment]
     kind = value.type
-    text = unit.text(value)
+    # The text only of what is read by its text: an operand that is itself a long cast chain or
+    # expression would be decoded whole for each cast of it.
     if kind == "integer_literal":
-        match = _INTEGER_SUFFIX.search(text)
+        match = _INTEGER_SUFFIX.search(unit.text(value))
         return match.group(1) if match else None
     if kind == "float_literal":
-        match = _FLOAT_SUFFIX.search(text)
+        match = _FLOAT_SUFFIX.search(unit.text(value))
         return match.group(1) if match else None
     if kind == "char_literal":
         return "char"
@@ -263,7 +264,7 @@ def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node, depth: int = 0)
         target = value.child_by_field_name("type")
         return unit.text(target) if target is not None else None
     if kind == "identifier":
-        bound = _binding(unit, text, value)
+        bound = _binding(unit, unit.text(value), value)
         if isinstance(bound, Node):
             return source_type(ctx, unit, bound, depth + 1) if depth < _BINDING_DEPTH else None
         return _primitive(bound)
