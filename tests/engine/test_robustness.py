@@ -126,6 +126,36 @@ def test_deep_nesting_is_analysed_without_traceback(tmp_path: Path, name: str) -
         assert diagnostics[0]["rule"] in ("undocumented-unsafe-block", "missing-cast")
 
 
+# Long chains are trees as deep as they are long: each used to overflow Python's stack in one
+# rule (an internal error, its finding lost), so each must still give the finding it holds.
+LONG_CHAINS = {
+    "sum_cast.rs": ("fn f(a: u64) -> u32 { (" + " + ".join(["a"] * DEPTH) + ") as u32 }\n", "missing-cast"),
+    "range_bound.rs": ("fn f(a: usize) { for i in 0..(" + "+".join(["a"] * DEPTH) + ") { let y = i as u32; } }\n", "missing-cast"),
+    "reshape_chain.rs": (
+        "fn f(x: Tensor, s: usize) -> Result<Tensor> {\n    let y = x.to_dtype(DType::F16)?"
+        + ".reshape(s)?" * DEPTH
+        + ".to_dtype(DType::F32)?;\n    Ok(y)\n}\n",
+        "missing-promote",
+    ),
+    "kernel_name_matches.rs": (
+        "fn f(dev: &Dev, k: usize) {\n    let name = "
+        + 'match k { 0 => "a", _ => ' * 2000
+        + '"b"'
+        + " }" * 2000
+        + ";\n    let h = dev.get_or_load_func(name, PTX).unwrap();\n    unsafe { h.launch(cfg, (a,)) }.unwrap();\n}\n",
+        "undocumented-unsafe-block",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG_CHAINS))
+def test_a_long_chain_gives_its_finding_without_an_internal_error(tmp_path: Path, name: str) -> None:
+    text, rule = LONG_CHAINS[name]
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    _, diagnostics, _ = check_json(name, "--select", rule, cwd=tmp_path)
+    assert [d["rule"] for d in diagnostics] == [rule]
+
+
 def test_nested_unsafe_blocks_are_each_reported(tmp_path: Path) -> None:
     # Kept at 200 levels: window_floor in placement.py walks `Node.parent`, which tree-sitter
     # computes from the root, so each level costs O(depth^2) and 5,000 levels take minutes.

@@ -210,22 +210,28 @@ def _is_unsuffixed_literal(unit: SyntaxUnit, node: Node) -> bool:
     )
 
 
-def _binary_type(ctx: FileContext, unit: SyntaxUnit, node: Node, depth: int) -> str | None:
-    """`a * b`: the operands' common type (an unsuffixed literal takes the other's); a comparison is bool."""
-    operator = node.child_by_field_name("operator")
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    if operator is None or left is None or right is None:
-        return None
-    symbol = unit.text(operator)
-    if symbol in _COMPARISONS:
-        return "bool"
-    left_type = source_type(ctx, unit, left, depth)
-    if symbol in _SHIFTS:
-        return left_type
-    right_type = source_type(ctx, unit, right, depth)
+def _operator_type(unit: SyntaxUnit, left: Node, right: Node, left_type: str | None, right_type: str | None) -> str | None:
+    """`a * b`: the operands' common type (an unsuffixed literal takes the other's)."""
     if left_type is not None and (left_type == right_type or _is_unsuffixed_literal(unit, right)):
         return left_type
     return right_type if right_type is not None and _is_unsuffixed_literal(unit, left) else None
+
+
+def _operand(unit: SyntaxUnit, value: Node) -> Node | None:
+    """`value` with what keeps its type peeled off: `(x)`, `-x`, and a range's first bound that is
+    not an unsuffixed literal (None when it has none). In a loop: nested input must not recurse."""
+    while True:
+        if value.named_child_count == 1 and (
+            value.type == "parenthesized_expression" or (value.type == "unary_expression" and unit.text(value).startswith("-"))
+        ):
+            value = value.named_child(0)  # type: ignore[assignment]
+        elif value.type == "range_expression":
+            bounds = [child for child in value.named_children if not _is_unsuffixed_literal(unit, child)]
+            if not bounds:
+                return None
+            value = bounds[0]
+        else:
+            return value
 
 
 def _self_type_name(unit: SyntaxUnit, node: Node) -> str | None:
@@ -241,12 +247,40 @@ def _self_type_name(unit: SyntaxUnit, node: Node) -> str | None:
 
 
 def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node, depth: int = 0) -> str | None:
-    """The type of a cast's operand where the syntax alone says it (through up to `_BINDING_DEPTH` lets)."""
-    # `(x)` and `-x` have x's type; unwrap them in a loop (deeply nested input must not recurse).
-    while value.named_child_count == 1 and (
-        value.type == "parenthesized_expression" or (value.type == "unary_expression" and unit.text(value).startswith("-"))
-    ):
-        value = value.named_child(0)  # type: ignore[assignment]
+    """The type of a cast's operand where the syntax alone says it (through up to `_BINDING_DEPTH` lets).
+
+    Operator trees are evaluated with a stack of their own: `(a + b + ... + z) as u32` is a tree
+    as deep as the sum is long, and recursing into it overflowed Python's stack at a few thousand.
+    """
+    types: dict[int, str | None] = {}
+    pending: list[tuple[Node, bool]] = [(value, False)]
+    while pending:
+        node, operands_known = pending.pop()
+        inner = _operand(unit, node)
+        if inner is None or inner.type != "binary_expression":
+            types[node.id] = _leaf_type(ctx, unit, inner, depth) if inner is not None else None
+            continue
+        operator, left, right = (inner.child_by_field_name(name) for name in ("operator", "left", "right"))
+        if operator is None or left is None or right is None:
+            types[node.id] = None
+            continue
+        symbol = unit.text(operator)
+        if symbol in _COMPARISONS:
+            types[node.id] = "bool"
+        elif not operands_known:
+            pending.append((node, True))
+            pending.append((left, False))
+            if symbol not in _SHIFTS:
+                pending.append((right, False))
+        elif symbol in _SHIFTS:
+            types[node.id] = types[left.id]
+        else:
+            types[node.id] = _operator_type(unit, left, right, types[left.id], types[right.id])
+    return types[value.id]
+
+
+def _leaf_type(ctx: FileContext, unit: SyntaxUnit, value: Node, depth: int) -> str | None:
+    """`source_type` of an operand that is no operator expression."""
     kind = value.type
     # The text only of what is read by its text: an operand that is itself a long cast chain or
     # expression would be decoded whole for each cast of it.
@@ -268,11 +302,6 @@ def source_type(ctx: FileContext, unit: SyntaxUnit, value: Node, depth: int = 0)
         if isinstance(bound, Node):
             return source_type(ctx, unit, bound, depth + 1) if depth < _BINDING_DEPTH else None
         return _primitive(bound)
-    if kind == "binary_expression":
-        return _binary_type(ctx, unit, value, depth)
-    if kind == "range_expression":
-        bounds = [child for child in value.named_children if not _is_unsuffixed_literal(unit, child)]
-        return source_type(ctx, unit, bounds[0], depth) if bounds else None
     if kind == "try_expression" and value.named_child_count:
         inner = value.named_child(0)
         function = inner.child_by_field_name("function") if inner is not None and inner.type == "call_expression" else None

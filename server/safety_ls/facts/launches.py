@@ -847,12 +847,20 @@ def _diverges(unit: SyntaxUnit, node: Node) -> bool:
         node = node.named_children[-1]
         if node.type == "expression_statement" and node.named_children:
             node = node.named_children[0]
-    text = unit.text(node)
-    return node.type in ("return_expression", "macro_invocation") or (node.type == "try_expression" and text.startswith("Err("))
+    return node.type in ("return_expression", "macro_invocation") or (
+        node.type == "try_expression" and unit.data.startswith(b"Err(", node.start_byte)
+    )
 
 
-def _literals_of(unit: SyntaxUnit, value: Node, position: int | None) -> list[str] | None:
+# Matches and blocks nested deeper than this are not followed for a kernel's name (the recursion
+# would overflow Python's stack on generated input; real code nests a few levels).
+_MAX_NESTING = 32
+
+
+def _literals_of(unit: SyntaxUnit, value: Node, position: int | None, depth: int = 0) -> list[str] | None:
     """Every string literal `value` can evaluate to (at tuple `position`), or None if one is not a literal."""
+    if depth > _MAX_NESTING:
+        return None
     if value.type == "match_expression":
         body = value.child_by_field_name("body")
         arms = [arm.child_by_field_name("value") for arm in (body.named_children if body is not None else []) if arm.type == "match_arm"]
@@ -860,19 +868,19 @@ def _literals_of(unit: SyntaxUnit, value: Node, position: int | None) -> list[st
         for arm in arms:
             if arm is None or _diverges(unit, arm):  # `Err(..)?`, `return ..`, `unimplemented!()`: no name
                 continue
-            literals = _literals_of(unit, arm, position)
+            literals = _literals_of(unit, arm, position, depth + 1)
             if literals is None:
                 return None
             found.extend(literal for literal in literals if literal not in found)
         return found or None
     if value.type == "block" and value.named_children:
-        return _literals_of(unit, value.named_children[-1], position)
+        return _literals_of(unit, value.named_children[-1], position, depth + 1)
     if position is None and value.type == "macro_invocation" and (built := _built_name(unit.text(value))):
         return [built]  # `let name = format!("cast_{}_{}", ..)`: the pattern
     if position is not None:
         if value.type != "tuple_expression" or position >= len(value.named_children):
             return None
-        return _literals_of(unit, value.named_children[position], None)
+        return _literals_of(unit, value.named_children[position], None, depth + 1)
     match = _STRING_NAME.fullmatch(unit.text(value))
     return [match.group(1)] if match else None
 

@@ -112,19 +112,27 @@ def _binding_value(unit: SyntaxUnit, name: str, use: Node) -> Node | None:
 
 
 def tensor_dtype(unit: SyntaxUnit, value: Node, depth: int = 0) -> str | None:
-    """The dtype of the tensor `value` evaluates to, where the syntax says it; None when unknown."""
-    while value.type in _UNWRAP and value.named_child_count:
-        value = value.named_child(value.named_child_count - 1)  # type: ignore[assignment]
-    if value.type == "identifier" and depth < _BINDING_DEPTH:
-        bound = _binding_value(unit, unit.text(value), value)
-        return tensor_dtype(unit, bound, depth + 1) if bound is not None else None
-    if value.type != "call_expression":
-        return None
-    function = value.child_by_field_name("function")
-    arguments = _arguments(value)
-    if function is None:
-        return None
-    if function.type == "field_expression":
+    """The dtype of the tensor `value` evaluates to, where the syntax says it; None when unknown.
+
+    Followed in a loop through dtype-preserving calls and `let`s: a chain of thousands of
+    `.reshape(..)?` must not recurse once per link."""
+    while True:
+        while value.type in _UNWRAP and value.named_child_count:
+            value = value.named_child(value.named_child_count - 1)  # type: ignore[assignment]
+        if value.type == "identifier" and depth < _BINDING_DEPTH:
+            bound = _binding_value(unit, unit.text(value), value)
+            if bound is None:
+                return None
+            value, depth = bound, depth + 1
+            continue
+        if value.type != "call_expression":
+            return None
+        function = value.child_by_field_name("function")
+        arguments = _arguments(value)
+        if function is None:
+            return None
+        if function.type != "field_expression":
+            break
         method = function.child_by_field_name("field")
         receiver = function.child_by_field_name("value")
         name = unit.text(method) if method is not None else ""
@@ -134,7 +142,8 @@ def tensor_dtype(unit: SyntaxUnit, value: Node, depth: int = 0) -> str | None:
             dtype = _METHOD_RESULTS[name]
             return INTEGER if dtype in _INTEGER_DTYPES else dtype
         if name in _PRESERVING and receiver is not None:
-            return tensor_dtype(unit, receiver, depth)
+            value = receiver
+            continue
         return None
     name = unit.text(function).split("::")[-1].split("<")[0]
     if name in _CONSTRUCTORS_WITH_DTYPE:
