@@ -148,12 +148,29 @@ LONG_CHAINS = {
 }
 
 
+LONG_CHAINS["send_sync_run.rs"] = (
+    "struct T(*mut u8);\n// SAFETY: T's pointer is only read under the owner's lock\n"
+    + "".join(f"unsafe impl {'Send' if i % 2 == 0 else 'Sync'} for T {{}}\n" for i in range(3000)),
+    "unjustified-send-sync",
+)
+
+
 @pytest.mark.parametrize("name", sorted(LONG_CHAINS))
 def test_a_long_chain_gives_its_finding_without_an_internal_error(tmp_path: Path, name: str) -> None:
     text, rule = LONG_CHAINS[name]
     (tmp_path / name).write_text(text, encoding="utf-8")
     _, diagnostics, _ = check_json(name, "--select", rule, cwd=tmp_path)
-    assert [d["rule"] for d in diagnostics] == [rule]
+    assert {d["rule"] for d in diagnostics} == {rule}
+    assert len(diagnostics) == (3000 if name == "send_sync_run.rs" else 1)
+
+
+def test_a_use_tree_nested_thousands_deep_leaves_the_crate_index_working(tmp_path: Path) -> None:
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "deep"\nversion = "0.1.0"\n')
+    (tmp_path / "src").mkdir()
+    nested = "pub use a::" + "{b::" * 3000 + "c" + "}" * 3000 + ";\n"
+    (tmp_path / "src" / "lib.rs").write_text(nested + "pub fn f(x: u64) -> u32 {\n    x as u32\n}\n")
+    _, diagnostics, _ = check_json("src/lib.rs", cwd=tmp_path)
+    assert [(d["rule"], d["line"]) for d in diagnostics] == [("missing-cast", 3)]
 
 
 def test_nested_unsafe_blocks_are_each_reported(tmp_path: Path) -> None:

@@ -66,12 +66,19 @@ class Reexport:
         return module[: len(self.anchor)] == self.anchor and module[len(module) - len(self.prefix) :] == self.prefix
 
 
+# Use trees nested deeper than this are not expanded further: each level re-reads the rest of the
+# tree, and recursing into thousands of levels overflowed Python's stack (real code nests a few).
+_MAX_USE_NESTING = 64
+
+
 def _expand_use_tree(text: str) -> list[list[str]]:
     """`a::{b, c::{d, e as f}}` -> [[a, b], [a, c, d], [a, c, e]]."""
     text = re.sub(r"\s+", "", text)
     paths: list[list[str]] = []
 
-    def walk(prefix: list[str], tree: str) -> None:
+    def walk(prefix: list[str], tree: str, nesting: int) -> None:
+        if nesting > _MAX_USE_NESTING:
+            return
         if "{" not in tree:
             segments = [part for part in tree.split("::") if part]
             if segments:
@@ -91,10 +98,10 @@ def _expand_use_tree(text: str) -> list[list[str]]:
                 if item == "self":
                     paths.append(base)
                 elif item:
-                    walk(base, item)
+                    walk(base, item, nesting + 1)
                 start = index + 1
 
-    walk([], text)
+    walk([], text, 0)
     return paths
 
 

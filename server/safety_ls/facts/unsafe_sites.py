@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from safety_ls.core.context import FileContext
 from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.placement import Annotation
 from safety_ls.core.source import SourceText
+from safety_ls.core.tags import SAFETY
 from safety_ls.facts.categories import Category, categorize_block
 
 CATEGORY_PREFIX_BYTES = 4096
@@ -54,3 +57,24 @@ def paired_send_sync_impl(unit: SyntaxUnit, impl: Node) -> Node | None:
         return None
     previous_trait, previous_type = impl_trait_name(unit, previous)
     return previous if previous_trait in ("Send", "Sync") and previous_type == type_text else None
+
+
+def paired_safety_comment(ctx: FileContext, unit: SyntaxUnit, impl: Node) -> Annotation | None:
+    """The SAFETY comment over the Send/Sync impl this one pairs with, or over the one that pairs
+    with that, and so on back. Remembered for every impl passed: a run of n impls for one type
+    walked back over all the others from each (quadratic, and recursing overflowed the stack)."""
+    known: dict[int, Annotation | None] = unit.memo.setdefault((__name__, "paired"), {})
+    passed: list[int] = []
+    found: Annotation | None = None
+    current = impl
+    while current.id not in known:
+        passed.append(current.id)
+        previous = paired_send_sync_impl(unit, current)
+        if previous is None or (found := ctx.annotation(unit, previous, SAFETY)) is not None:
+            break
+        current = previous
+    else:
+        found = known[current.id]
+    for impl_id in passed:
+        known[impl_id] = found
+    return found

@@ -14,17 +14,13 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from tree_sitter import Node
-
 from safety_ls.core.context import FileContext
 from safety_ls.core.findings import Finding
-from safety_ls.core.parsing import SyntaxUnit
-from safety_ls.core.placement import Annotation
 from safety_ls.core.tags import SAFETY
 from safety_ls.core.triggers import UNSAFE_IMPL
 from safety_ls.facts.safety_docs import doc_lines
 from safety_ls.facts.threads import NOT_SEND, SYNCHRONIZED, unsynchronized_fields
-from safety_ls.facts.unsafe_sites import impl_trait_name, paired_send_sync_impl
+from safety_ls.facts.unsafe_sites import impl_trait_name, paired_safety_comment
 from safety_ls.rules import Rule
 
 _CLAIMS_SYNCHRONIZATION = re.compile(r"synchroni[sz]|\bmutex|\block(s|ed|ing)?\b|rwlock|thread[- ]safe access", re.I)
@@ -63,7 +59,10 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
         trait_name, type_text = impl_trait_name(unit, impl)
         if trait_name not in ("Send", "Sync"):
             continue
-        annotation = ctx.annotation(unit, impl, SAFETY) or _paired_annotation(ctx, unit, impl)
+        # The comment over the `unsafe impl Send` right before this `Sync` one is plainly meant for
+        # both: clippy reports the second as undocumented (unless `send-sync-pair`), but its reason
+        # is judged for `Sync` too (ROCmForge finding 7).
+        annotation = ctx.annotation(unit, impl, SAFETY) or paired_safety_comment(ctx, unit, impl)
         if annotation is None:
             continue  # undocumented-unsafe-impl reports it
         type_name = re.split(r"[<\s]", type_text.split("::")[-1])[0]
@@ -103,19 +102,6 @@ def _unjustified(ctx: FileContext) -> Iterator[Finding]:
                 "(synchronization, an access discipline, or the library's documented guarantee)",
                 {"trait": trait_name, "type": type_name, "fields": [name for name, _ in exposed]},
             )
-
-
-def _paired_annotation(ctx: FileContext, unit: SyntaxUnit, impl: Node) -> Annotation | None:
-    """The SAFETY comment over the `unsafe impl Send` that directly precedes this `Sync` impl.
-
-    clippy reports the second impl of the pair as undocumented (unless `send-sync-pair`),
-    but the comment is plainly meant for both, so its reason is judged for `Sync` too
-    (ROCmForge finding 7).
-    """
-    previous = paired_send_sync_impl(unit, impl)
-    if previous is None:
-        return None
-    return ctx.annotation(unit, previous, SAFETY) or _paired_annotation(ctx, unit, previous)
 
 
 def _struct_docs(ctx: FileContext, type_name: str) -> str:

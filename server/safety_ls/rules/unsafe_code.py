@@ -26,7 +26,7 @@ from safety_ls.facts.unsafe_operations import unsafe_operations
 from safety_ls.facts.unsafe_sites import (
     file_opening_text,
     impl_trait_name,
-    paired_send_sync_impl,
+    paired_safety_comment,
 )
 from safety_ls.rules import Rule
 
@@ -105,8 +105,7 @@ def _impl_template(ctx: FileContext, trait_name: str, type_name: str) -> tuple[s
 
 def _documented_by_pair(ctx: FileContext, unit: SyntaxUnit, impl: Node) -> bool:
     """`send-sync-pair`: a SAFETY comment over the Send impl right before covers this Sync impl."""
-    paired = paired_send_sync_impl(unit, impl) if ctx.settings.send_sync_pair else None
-    return paired is not None and (ctx.annotation(unit, paired, SAFETY) is not None or _documented_by_pair(ctx, unit, paired))
+    return ctx.settings.send_sync_pair and paired_safety_comment(ctx, unit, impl) is not None
 
 
 def _undocumented_impls(ctx: FileContext) -> Iterator[Finding]:
