@@ -221,9 +221,8 @@ def _operand(unit: SyntaxUnit, value: Node) -> Node | None:
     """`value` with what keeps its type peeled off: `(x)`, `-x`, and a range's first bound that is
     not an unsuffixed literal (None when it has none). In a loop: nested input must not recurse."""
     while True:
-        if value.named_child_count == 1 and (
-            value.type == "parenthesized_expression" or (value.type == "unary_expression" and unit.text(value).startswith("-"))
-        ):
+        negated = value.type == "unary_expression" and unit.data.startswith(b"-", value.start_byte)
+        if value.named_child_count == 1 and (value.type == "parenthesized_expression" or negated):
             value = value.named_child(0)  # type: ignore[assignment]
         elif value.type == "range_expression":
             bounds = [child for child in value.named_children if not _is_unsuffixed_literal(unit, child)]

@@ -104,7 +104,9 @@ def matching_blocks(old: list[str], new: list[str]) -> list[Block]:
     return merged
 
 
-def _unique_anchors(old: list[str], old_from: int, old_to: int, new: list[str], new_from: int, new_to: int) -> list[tuple[int, int]]:
+def _unique_anchors(
+    old: list[str], old_from: int, old_to: int, new: list[str], new_from: int, new_to: int
+) -> list[tuple[int, int]]:
     """Pairs (old index, new index) of lines found exactly once in each stretch: the longest run of
     them in the same order on both sides."""
     seen: dict[str, list[int]] = {}  # line -> [count in old, index in old, count in new, index in new]

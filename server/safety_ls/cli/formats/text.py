@@ -33,7 +33,8 @@ def _excerpt(line_text: str, column: int, end_column: int | None) -> tuple[str, 
     end = length if end_column is None else min(max(end_column - 1, column), length)
     stop = min(length, end + _AROUND, start + LONG_LINE)
     prefix = _CUT if start > 0 else ""
-    shown, caret_column = _expand_tabs(prefix + line_text[start:stop] + (_CUT if stop < length else ""), column - start + len(prefix))
+    window = prefix + line_text[start:stop] + (_CUT if stop < length else "")
+    shown, caret_column = _expand_tabs(window, column - start + len(prefix))
     width = len(line_text[column - 1 : min(end, stop)].expandtabs(4)) if end_column is not None else stop - column + 1
     return shown, caret_column, max(1, width)
 
