@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from safety_ls.fixes.diff import matching_blocks, unified_diff
+from safety_ls.fixes.diff import lines_of, matching_blocks, unified_diff
 
 TEMPLATE = "    // SAFETY: <reason>\n"
 
@@ -51,6 +51,19 @@ def test_the_diff_applied_by_git_gives_the_new_text(tmp_path: Path) -> None:
         done = subprocess.run(["git", "apply", "change.diff"], cwd=target, capture_output=True, text=True)
         assert done.returncode == 0, f"case {case}: {done.stderr}\n{diff}"
         assert (target / "f.rs").read_text() == "".join(new), f"case {case}"
+
+
+def test_crlf_and_lone_carriage_returns_stay_inside_their_lines(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    old = "fn f() {\r\n    let a = 1;\r\n    let b = 'x\r';\r\n}\r\n"
+    new = "fn f() {\r\n    // SAFETY: <reason>\r\n    let a = 1;\r\n    let b = 'x\r';\r\n}\r\n"
+    assert lines_of(old)[2] == "    let b = 'x\r';\r\n"
+    (tmp_path / "f.rs").write_bytes(old.encode())
+    (tmp_path / "change.diff").write_bytes(unified_diff(lines_of(old), lines_of(new), "a/f.rs", "b/f.rs").encode())
+    done = subprocess.run(["git", "apply", "change.diff"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "f.rs").read_bytes() == new.encode()
 
 
 def test_an_unambiguous_change_reads_as_diff_u_writes_it() -> None:

@@ -29,7 +29,7 @@ from safety_ls.core.source import SourceError
 from safety_ls.engine.discovery import rust_files
 from safety_ls.fixes.alloc_wrapper import WrapperPlan, wrapper_insertion
 from safety_ls.fixes.apply import FileLocation, fix_source
-from safety_ls.fixes.diff import unified_diff
+from safety_ls.fixes.diff import lines_of, unified_diff
 from safety_ls.rules.annotation_quality import PLACEHOLDER_ANNOTATION
 
 
@@ -42,8 +42,7 @@ def add_arguments(fix: argparse.ArgumentParser) -> None:
 
 
 def _unified_diff(shown: str, before: bytes, after: bytes) -> str:
-    old = before.decode("utf-8", "replace").splitlines(keepends=True)
-    new = after.decode("utf-8", "replace").splitlines(keepends=True)
+    old, new = (lines_of(text.decode("utf-8", "replace")) for text in (before, after))
     return unified_diff(old, new, f"a/{shown}", f"b/{shown}")
 
 

@@ -17,8 +17,15 @@ Block = tuple[int, int, int]
 CONTEXT = 3  # unchanged lines shown around each change, as `diff -u` and git show
 
 
+def lines_of(text: str) -> list[str]:
+    """`text` split after each `\\n`, as patch tools count lines: a `\\r` (CRLF, or a lone one) stays in its line."""
+    lines = text.split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
+
+
 def unified_diff(old: list[str], new: list[str], old_name: str, new_name: str) -> str:
-    """The changes from `old` to `new` (lines with their line breaks) in unified format; empty when equal."""
+    """The changes from `old` to `new` (`lines_of` two texts) in unified format; empty when equal."""
     hunks = _hunks(matching_blocks(old, new))
     if not hunks:
         return ""
