@@ -35,3 +35,15 @@ def test_argument_types_come_from_what_the_function_writes_before_the_launch():
     found = {text: argument_type(text, before) for text in ["&x", "&mut y", "&w", "&n", "k as u32", "m", "7i64", "q"]}
     assert found == {"&x": "CudaSlice<f64>", "&mut y": "CudaSlice<f32>", "&w": "CudaSlice<f64>", "&n": "usize",
                      "k as u32": "u32", "m": "u32", "7i64": "i64", "q": None}
+
+
+def test_types_nested_thousands_deep_end_in_an_unknown_pointee_not_a_stack_overflow() -> None:
+    # Past 16 levels a pointee is not classed: no C signature nests so deep.
+    rust, c = rust_abi("*mut " * 3000 + "u8"), c_abi("char " + "*" * 3000)
+    levels = 0
+    while rust is not None:
+        levels, rust = levels + 1, rust.pointee
+    assert levels == 17
+    assert not incompatible(rust_abi("*mut " * 3000 + "f32"), c)
+    assert rust_abi("Option<" * 3000 + "&u8" + ">" * 3000) is None
+    assert rust_abi("*mut " * 3 + "f32") == c_abi("float ***")

@@ -68,27 +68,36 @@ _RUST_POINTER = re.compile(r"^(?:\*\s*(?:const|mut)\s+|&\s*(?:'\w+\s+)?(?:mut\s+
 _DEVICE_BUFFER = re.compile(r"^(?:\w+::)*(?:CudaSlice|CudaView|CudaViewMut|DeviceBuffer|DeviceSlice|DevicePointer)\s*<\s*(?P<element>[^<>]+?)\s*>$")
 
 
-def c_abi(text: str) -> Abi | None:
+# Types nested deeper than this (pointers to pointers..., options of options...) are not classed:
+# no C signature goes near it, and following thousands of levels overflowed Python's stack.
+_MAX_TYPE_DEPTH = 16
+
+
+def c_abi(text: str, depth: int = 0) -> Abi | None:
     """The ABI class of a normalized C type (`float*`, `unsigned int`), or None when it is not known."""
+    if depth > _MAX_TYPE_DEPTH:
+        return None
     text = " ".join(text.split())
     if text.endswith("*"):
-        return Abi("pointer", 64, c_abi(text[:-1].strip()))
+        return Abi("pointer", 64, c_abi(text[:-1].strip(), depth + 1))
     return _C_SCALARS.get(text)
 
 
-def rust_abi(text: str) -> Abi | None:
+def rust_abi(text: str, depth: int = 0) -> Abi | None:
     """The ABI class of a Rust type as written (`*const f32`, `std::ffi::c_int`, `CudaSlice<f64>`), or None."""
+    if depth > _MAX_TYPE_DEPTH:
+        return None
     text = " ".join(text.split())
     if pointer := _RUST_POINTER.match(text):
         target = pointer.group("target").strip()
         if buffer := _DEVICE_BUFFER.match(target):  # `&CudaSlice<f32>`: the launch passes the device pointer
-            return Abi("pointer", 64, rust_abi(buffer.group("element")))
+            return Abi("pointer", 64, rust_abi(buffer.group("element"), depth + 1))
         if target.startswith("["):  # `&[T]` is two words: not a C type
             return None
-        return Abi("pointer", 64, rust_abi(target))
+        return Abi("pointer", 64, rust_abi(target, depth + 1))
     if buffer := _DEVICE_BUFFER.match(text):
-        return Abi("pointer", 64, rust_abi(buffer.group("element")))
-    if text.startswith("Option<") and (inner := rust_abi(text[7:-1])) is not None and inner.kind == "pointer":
+        return Abi("pointer", 64, rust_abi(buffer.group("element"), depth + 1))
+    if text.startswith("Option<") and (inner := rust_abi(text[7:-1], depth + 1)) is not None and inner.kind == "pointer":
         return inner  # `Option<&T>` / `Option<unsafe extern fn>`: a nullable pointer
     return _RUST_SCALARS.get(text.split("::")[-1])
 
