@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import tree_sitter_rust
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
@@ -110,6 +110,31 @@ def items_at(root: Node, matches: Iterator[re.Match[bytes]], token: str, kinds: 
             yield item
 
 
+K = TypeVar("K")
+A = TypeVar("A")
+
+
+def walk_remembered(
+    known: dict[K, A | None], start: Node, key: Callable[[Node], K], step: Callable[[Node], tuple[Node | None, A | None]]
+) -> A | None:
+    """Follow `step` from `start` (it gives the next node, or None and the answer) until an answer,
+    or a node whose answer `known` holds; that answer is remembered for every node passed.
+
+    For the n links of a chain that each ask the same way: walking the rest of the chain from each
+    would be quadratic."""
+    passed: list[K] = []
+    current: Node | None = start
+    answer: A | None = None
+    while current is not None and (current_key := key(current)) not in known:
+        passed.append(current_key)
+        current, answer = step(current)
+    if current is not None:
+        answer = known[current_key]
+    for passed_key in passed:
+        known[passed_key] = answer
+    return answer
+
+
 def in_document_order(nodes: list[Node]) -> None:
     """Sort `nodes` as they appear in the file, the outer of two that start at one byte first."""
     nodes.sort(key=lambda node: (node.start_byte, -node.end_byte))
@@ -156,24 +181,16 @@ class SyntaxUnit:
         return self._parents[key]
 
     def highest(self, node: Node, kind: str, is_top: Callable[[Node, Node | None], bool]) -> Node:
-        """The first node from `node` upwards for which `is_top(node, its parent)` holds.
+        """The first node from `node` upwards for which `is_top(node, its parent)` holds,
+        remembered (under `kind`) for every node passed (see `walk_remembered`)."""
 
-        Remembered (under `kind`) for every node passed: the n links of a chain asking each in
-        turn would otherwise climb the rest of the chain each time (quadratic).
-        """
-        known: dict[int, Node] = self.memo.setdefault(("highest", kind), {})
-        passed, current = [], node
-        while current.id not in known:
-            passed.append(current.id)
+        def up(current: Node) -> tuple[Node | None, Node | None]:
             parent = self.parent_of(current)
-            if is_top(current, parent):
-                known[current.id] = current
-                break
-            current = parent  # type: ignore[assignment]  # is_top holds when there is no parent
-        top = known[current.id]
-        for node_id in passed:
-            known[node_id] = top
-        return top
+            return (None, current) if is_top(current, parent) else (parent, None)
+
+        known: dict[int, Node | None] = self.memo.setdefault(("highest", kind), {})
+        # The root always is a top: there is an answer.
+        return walk_remembered(known, node, lambda current: current.id, up)  # type: ignore[return-value]
 
     def previous_named_sibling(self, node: Node) -> Node | None:
         """`node.prev_named_sibling`, from the cached parent: tree-sitter's own finds the parent by

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from typing import Iterator
 
 from tree_sitter import Node
 
 from safety_ls.core.context import FileContext
-from safety_ls.core.parsing import SyntaxUnit
-from safety_ls.facts.scopes import bindings_in, scope_of
+from safety_ls.core.parsing import SyntaxUnit, walk_remembered
+from safety_ls.facts.scopes import bindings_before, scope_of
 
 NUMERIC_TYPES = frozenset(
     "i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize f16 f32 f64 f128".split()
@@ -158,11 +157,7 @@ def _binding(unit: SyntaxUnit, name: str, use: Node) -> str | Node | None:
 
 def _bound_in(unit: SyntaxUnit, function: Node, name: str, position: int) -> str | Node | None:
     """`name` as bound in `function`'s own body before `position`, or as its parameter."""
-    entries = bindings_in(unit, function).get(name, [])
-    index = bisect.bisect_left(entries, position, key=lambda entry: entry[0])
-    while index > 0:
-        index -= 1
-        node = entries[index][1]
+    for node in bindings_before(unit, function, name, position):
         bound = None
         if node.type == "let_declaration" and node.end_byte <= position:
             bound = _let_binding(unit, node, name)
@@ -181,23 +176,14 @@ def _bound_around(unit: SyntaxUnit, scope: Node, name: str) -> str | Node | None
     """`name` as the scopes around `scope` bind it where `scope` starts: the same for every use
     inside it (nothing they bind lies inside it), so remembered per scope and name for each scope
     passed; uses n closures deep each climbed all n (quadratic)."""
-    known: dict[tuple[int, str], str | Node | None] = unit.memo.setdefault((__name__, "around"), {})
-    passed: list[int] = []
-    found: str | Node | None = None
-    current = scope
-    while (current.id, name) not in known:
-        passed.append(current.id)
+
+    def outwards(current: Node) -> tuple[Node | None, str | Node | None]:
         enclosing = scope_of(unit, current)
-        if enclosing is None:
-            break
-        if (found := _bound_in(unit, enclosing, name, current.start_byte)) is not None:
-            break
-        current = enclosing
-    else:
-        found = known[current.id, name]
-    for scope_id in passed:
-        known[scope_id, name] = found
-    return found
+        found = _bound_in(unit, enclosing, name, current.start_byte) if enclosing is not None else None
+        return (enclosing if found is None else None), found
+
+    known: dict[tuple[int, str], str | Node | None] = unit.memo.setdefault((__name__, "around"), {})
+    return walk_remembered(known, scope, lambda current: (current.id, name), outwards)
 
 
 _COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})

@@ -7,6 +7,9 @@ dtype); walking the function body for each use made a long function quadratic.
 
 from __future__ import annotations
 
+import bisect
+from typing import Iterator
+
 from tree_sitter import Node, QueryCursor
 
 from safety_ls.core.parsing import SyntaxUnit, query
@@ -113,3 +116,14 @@ def bindings_in(unit: SyntaxUnit, function: Node) -> dict[str, list[tuple[int, N
     """The `let`s and `for` loops of a function's (or closure's) body, not of the closures and fns
     inside it, by the name they bind (a tuple pattern's first name too), each list by offset."""
     return _scopes(unit).bindings_in(function)
+
+
+def bindings_before(unit: SyntaxUnit, function: Node, name: str, position: int) -> Iterator[Node]:
+    """`bindings_in` of `name` that start before `position`, the latest first: a caller looking for
+    the binding a use sees stops at the first that holds, instead of scanning all the earlier ones
+    (a long run of `let x = x.f()?;` made that quadratic)."""
+    entries = bindings_in(unit, function).get(name, [])
+    index = bisect.bisect_left(entries, position, key=lambda entry: entry[0])
+    while index > 0:
+        index -= 1
+        yield entries[index][1]

@@ -11,12 +11,10 @@ else is unknown.
 
 from __future__ import annotations
 
-import bisect
-
 from tree_sitter import Node
 
 from safety_ls.core.parsing import SyntaxUnit
-from safety_ls.facts.scopes import bindings_in, scope_of
+from safety_ls.facts.scopes import bindings_before, scope_of
 
 INTEGER = "integer"  # some integer dtype; which one does not matter for promotions
 
@@ -91,13 +89,7 @@ def _binding_value(unit: SyntaxUnit, name: str, use: Node) -> Node | None:
     function = scope_of(unit, use)
     if function is None:
         return None
-    entries = bindings_in(unit, function).get(name, [])
-    # From the last binding before `use` back: the first that qualifies is the latest (each `let`
-    # of a long run of `let x = x.f()?;` scanned all those before it).
-    index = bisect.bisect_left(entries, use.start_byte, key=lambda entry: entry[0])
-    while index > 0:
-        index -= 1
-        binding = entries[index][1]
+    for binding in bindings_before(unit, function, name, use.start_byte):  # the first that qualifies is the latest
         pattern = binding.child_by_field_name("pattern")
         value = binding.child_by_field_name("value")
         if (

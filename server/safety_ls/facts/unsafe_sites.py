@@ -5,7 +5,7 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from safety_ls.core.context import FileContext
-from safety_ls.core.parsing import SyntaxUnit
+from safety_ls.core.parsing import SyntaxUnit, walk_remembered
 from safety_ls.core.placement import Annotation
 from safety_ls.core.source import SourceText
 from safety_ls.core.tags import SAFETY
@@ -63,18 +63,11 @@ def paired_safety_comment(ctx: FileContext, unit: SyntaxUnit, impl: Node) -> Ann
     """The SAFETY comment over the Send/Sync impl this one pairs with, or over the one that pairs
     with that, and so on back. Remembered for every impl passed: a run of n impls for one type
     walked back over all the others from each (quadratic, and recursing overflowed the stack)."""
-    known: dict[int, Annotation | None] = unit.memo.setdefault((__name__, "paired"), {})
-    passed: list[int] = []
-    found: Annotation | None = None
-    current = impl
-    while current.id not in known:
-        passed.append(current.id)
+
+    def back(current: Node) -> tuple[Node | None, Annotation | None]:
         previous = paired_send_sync_impl(unit, current)
-        if previous is None or (found := ctx.annotation(unit, previous, SAFETY)) is not None:
-            break
-        current = previous
-    else:
-        found = known[current.id]
-    for impl_id in passed:
-        known[impl_id] = found
-    return found
+        found = ctx.annotation(unit, previous, SAFETY) if previous is not None else None
+        return (previous if found is None else None), found
+
+    known: dict[int, Annotation | None] = unit.memo.setdefault((__name__, "paired"), {})
+    return walk_remembered(known, impl, lambda current: current.id, back)
