@@ -134,7 +134,8 @@ def _lint_attributes(unit: SyntaxUnit, region: tuple[int, int] | None) -> Iterat
     a finding in `region`, the attributes inside it and those of the items and blocks around it
     (a 6,000-line file has dozens elsewhere, and the server looks on every keystroke)."""
     low, high = (0, len(unit.data)) if region is None else region  # the file's unit: its offsets are the file's
-    yield from items_at(unit.root, _LINT_ATTRIBUTE_START.finditer(unit.data, low, high), "#", ("attribute_item", "inner_attribute_item"))
+    candidates = _LINT_ATTRIBUTE_START.finditer(unit.data, low, high)
+    yield from items_at(unit.root, candidates, "#", ("attribute_item", "inner_attribute_item"))
     if region is None:
         return
     around: Node | None = unit.descendant_for_byte_range(low, high)
